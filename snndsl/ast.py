@@ -1,0 +1,315 @@
+"""The syntactic tree: frozen attrs classes mirroring grammars/snn.lark one rule to one class.
+
+Nothing here knows what a name means; that is :mod:`snndsl.resolve`'s job. Every node carries the
+:class:`~snndsl.source.Span` it was parsed from; spans never take part in equality, so two texts that differ
+only in layout or comments give equal trees (the formatter's round-trip tests rely on it).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .source import Span
+
+_span = attrs.field(eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Node:
+    """Base of every syntax node."""
+
+    span: Span = _span
+
+
+# ---------------------------------------------------------------- leaves
+
+
+@attrs.frozen
+class Ident(Node):
+    """An identifier as written, with its own span (so carets land on the name, not the statement)."""
+
+    name: str
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@attrs.frozen
+class Number(Node):
+    """A plain number literal; ``text`` keeps the spelling (``3e-3``)."""
+
+    text: str
+
+
+@attrs.frozen
+class Quantity(Node):
+    """A number with a unit glued to it: ``20 ms``, ``0.5 nS/mm^2``."""
+
+    number: str
+    unit: str
+
+
+@attrs.frozen
+class Name(Node):
+    ident: Ident
+
+
+@attrs.frozen
+class Attribute(Node):
+    """``owner.field``, e.g. ``post.V`` or ``hidden.V`` in a loss."""
+
+    owner: Ident
+    field: Ident
+
+
+@attrs.frozen
+class BinOp(Node):
+    """``left op right`` with ``op`` one of ``+ - * / ^``."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+
+
+@attrs.frozen
+class Neg(Node):
+    operand: "Expr"
+
+
+@attrs.frozen
+class Arg(Node):
+    """One call argument: ``[trainable] [name =] value``."""
+
+    value: "Expr"
+    name: Ident | None = None
+    trainable: bool = False
+
+
+@attrs.frozen
+class Call(Node):
+    """``func(args...)``: a function in an expression, or a model, initialiser, surrogate... in a declaration."""
+
+    func: Ident
+    args: tuple[Arg, ...] = ()
+
+
+Expr = Number | Quantity | Name | Attribute | BinOp | Neg | Call
+
+
+# ---------------------------------------------------------------- units in type position
+
+
+@attrs.frozen
+class UnitName(Node):
+    ident: Ident
+
+
+@attrs.frozen
+class UnitPow(Node):
+    ident: Ident
+    exponent: int
+
+
+@attrs.frozen
+class UnitOne(Node):
+    """The literal ``1`` (dimensionless, as in ``1/ms``)."""
+
+
+@attrs.frozen
+class UnitOp(Node):
+    """``left * right`` or ``left / right`` (``op`` is ``*`` or ``/``)."""
+
+    op: str
+    left: "Unit"
+    right: "Unit"
+
+
+Unit = UnitName | UnitPow | UnitOne | UnitOp
+
+
+# ---------------------------------------------------------------- model statements
+
+
+@attrs.frozen
+class ParamDecl(Node):
+    name: Ident
+    unit: Unit | None
+    default: Expr | None
+
+
+@attrs.frozen
+class StateDecl(Node):
+    name: Ident
+    unit: Unit | None
+    init: Expr | None
+
+
+@attrs.frozen
+class InputDecl(Node):
+    name: Ident
+    unit: Unit
+
+
+@attrs.frozen
+class LetDecl(Node):
+    name: Ident
+    value: Expr
+
+
+@attrs.frozen
+class Ode(Node):
+    """``dX/dt = rhs``; ``var`` is X with the span of the whole ``dX/dt`` token."""
+
+    var: Ident
+    rhs: Expr
+
+
+@attrs.frozen
+class SpikeStmt(Node):
+    """``spike when left op right [, scale = scale]``."""
+
+    left: Expr
+    op: str
+    right: Expr
+    scale: Expr | None = None
+
+
+@attrs.frozen
+class ResetStmt(Node):
+    mode: str
+    var: Ident
+    value: Expr
+
+
+@attrs.frozen
+class OnSpike(Node):
+    """``on_spike var op value`` with ``op`` one of ``= += -=``."""
+
+    var: Ident
+    op: str
+    value: Expr
+
+
+@attrs.frozen
+class RefractoryStmt(Node):
+    period: Expr
+
+
+@attrs.frozen
+class SurrogateStmt(Node):
+    call: Call
+
+
+@attrs.frozen
+class MethodStmt(Node):
+    name: Ident
+
+
+@attrs.frozen
+class OutputStmt(Node):
+    value: Expr
+
+
+ModelStmt = (ParamDecl | StateDecl | InputDecl | LetDecl | Ode | SpikeStmt | ResetStmt | OnSpike
+             | RefractoryStmt | SurrogateStmt | MethodStmt | OutputStmt)
+
+
+@attrs.frozen
+class NeuronDef(Node):
+    name: Ident
+    body: tuple[ModelStmt, ...]
+
+
+@attrs.frozen
+class SynapseDef(Node):
+    name: Ident
+    body: tuple[ModelStmt, ...]
+
+
+# ---------------------------------------------------------------- networks
+
+
+@attrs.frozen
+class DtStmt(Node):
+    value: Expr
+
+
+@attrs.frozen
+class NetInput(Node):
+    """``input name: kind[size] [unit] [= encoder(...)]``."""
+
+    name: Ident
+    kind: Ident
+    size: Expr
+    unit: Unit | None
+    source: Call | None
+
+
+@attrs.frozen
+class PopDecl(Node):
+    name: Ident
+    call: Call
+
+
+@attrs.frozen
+class ReadoutDecl(Node):
+    name: Ident
+    call: Call
+
+
+@attrs.frozen
+class ConnectStmt(Node):
+    """``connect [label:] pre -> post: conn(...), key = value, ...``."""
+
+    label: Ident | None
+    pre: Ident
+    post: Ident
+    conn: Call
+    options: tuple[Arg, ...] = ()
+
+
+@attrs.frozen
+class NetOutput(Node):
+    names: tuple[Ident, ...]
+
+
+NetStmt = DtStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput
+
+
+@attrs.frozen
+class NetworkDef(Node):
+    name: Ident
+    body: tuple[NetStmt, ...]
+
+
+# ---------------------------------------------------------------- training and files
+
+
+@attrs.frozen
+class Setting(Node):
+    key: Ident
+    value: Expr
+
+
+@attrs.frozen
+class TrainDef(Node):
+    network: Ident
+    settings: tuple[Setting, ...]
+
+
+@attrs.frozen
+class ImportStmt(Node):
+    """``import "path"`` or ``import A, B from "path"`` (``names`` empty for the first form)."""
+
+    path: str
+    names: tuple[Ident, ...] = ()
+
+
+Item = ImportStmt | NeuronDef | SynapseDef | NetworkDef | TrainDef
+
+
+@attrs.frozen
+class Module(Node):
+    """One parsed ``.snn`` file."""
+
+    items: tuple[Item, ...]

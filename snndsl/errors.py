@@ -1,0 +1,203 @@
+"""Diagnostics as data, and the one renderer.
+
+A :class:`Diagnostic` is ``(code, message, span, hint, severity)``. Front-end phases collect them in a
+:class:`Diagnostics` and raise them together as one :class:`SnnError`; :meth:`Diagnostic.render` is the only
+place their text form is made::
+
+    model.snn:7:12: error[SNN301]: dV/dt has unit mA/ms, but V changes in mV/ms
+        dV/dt = I / tau
+                ^~~~~~~
+    hint: multiply the current by a resistance
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+import attrs
+
+from .source import Span
+
+#: Every diagnostic code with its one-line title. docs/errors.md documents each, and a test keeps the two in step.
+CODES: dict[str, str] = {
+    # 0xx: files and imports
+    "SNN001": "file or import not found",
+    "SNN002": "import cycle",
+    "SNN003": "file is not valid UTF-8 text",
+    # 1xx: syntax
+    "SNN101": "unexpected token",
+    "SNN102": "unexpected character",
+    "SNN103": "file ended unexpectedly",
+    "SNN104": "invalid number",
+    "SNN105": "nesting too deep",
+    # 2xx: names and arguments
+    "SNN201": "undefined name",
+    "SNN202": "duplicate definition",
+    "SNN203": "unknown argument",
+    "SNN204": "missing or extra argument",
+    "SNN205": "unknown surrogate",
+    "SNN206": "unknown initialiser",
+    "SNN207": "unknown loss or reduction",
+    "SNN208": "unknown optimizer",
+    "SNN209": "unknown unit",
+    "SNN210": "name shadows a unit",
+    "SNN211": "unknown model",
+    "SNN212": "unknown connectivity",
+    "SNN213": "unknown or duplicate setting",
+    "SNN214": "unknown loop policy",
+    "SNN215": "unknown integration method",
+    "SNN216": "unknown data source",
+    "SNN217": "unknown encoder or input kind",
+    "SNN218": "unknown function",
+    "SNN219": "wrong kind of name",
+    "SNN220": "incomplete model",
+    "SNN221": "reserved identifier",
+    "SNN222": "unknown synaptic output",
+    # 3xx: units
+    "SNN301": "derivative has the wrong unit",
+    "SNN302": "incompatible units",
+    "SNN303": "comparison of unlike quantities",
+    "SNN304": "function needs a dimensionless argument",
+    "SNN305": "value has the wrong unit",
+    "SNN306": "reset or update has the wrong unit",
+    "SNN307": "projection delivers the wrong unit",
+    "SNN308": "exponent must be a dimensionless number",
+    # 4xx: network graph
+    "SNN401": "bad projection endpoint",
+    "SNN402": "size mismatch",
+    "SNN403": "zero-delay cycle",
+    "SNN404": "output is not driven",
+    "SNN405": "unused population",
+    "SNN406": "network has no output",
+    # 5xx: values
+    "SNN501": "time constant must be positive",
+    "SNN502": "dt must be positive",
+    "SNN503": "probability outside [0, 1]",
+    "SNN504": "size must be a positive integer",
+    "SNN505": "delay is not a multiple of dt",
+    "SNN506": "value must be finite",
+    "SNN507": "value out of range",
+    # 6xx: training
+    "SNN601": "train block names no network",
+    "SNN602": "missing training setting",
+    "SNN603": "invalid training setting",
+}
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@attrs.frozen
+class Diagnostic:
+    """One finding about a model: a stable ``code``, a ``message`` in the user's terms, the ``span`` of the
+    culprit (``None`` only for whole-file problems), an optional ``hint`` and a ``severity``."""
+
+    code: str = attrs.field(validator=attrs.validators.in_(CODES))
+    message: str
+    span: Span | None = attrs.field(default=None, eq=False)
+    hint: str | None = None
+    severity: str = attrs.field(default=ERROR, validator=attrs.validators.in_((ERROR, WARNING)))
+    path: str = attrs.field(default="<input>", eq=False)
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span else 1
+
+    @property
+    def column(self) -> int:
+        return self.span.column if self.span else 1
+
+    @property
+    def file(self) -> str:
+        return self.span.source.path if self.span else self.path
+
+    def render(self) -> str:
+        """``file:LINE:COL: severity[CODE]: message``, the source line, a caret line, then ``hint:``."""
+        out = [f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"]
+        if self.span is not None:
+            out.extend("    " + ln for ln in self.span.excerpt().split("\n"))
+        if self.hint:
+            out.append(f"hint: {self.hint}")
+        return "\n".join(out)
+
+    def to_json(self) -> dict:
+        """The diagnostic as plain data, with 1-based positions and a 0-based LSP ``range``."""
+        d = {
+            "file": self.file, "line": self.line, "column": self.column,
+            "end_line": self.span.end_line if self.span else 1,
+            "end_column": self.span.end_column if self.span else 1,
+            "severity": self.severity, "code": self.code, "message": self.message, "hint": self.hint,
+        }
+        if self.span is not None:
+            d["range"] = self.span.lsp_range()
+        return d
+
+
+class SnnError(Exception):
+    """A model is invalid: one or more error diagnostics (warnings may ride along)."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__(self.render())
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == ERROR)
+
+    @property
+    def codes(self) -> list[str]:
+        """The error codes, in report order (handy in tests)."""
+        return [d.code for d in self.errors]
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+
+class Diagnostics:
+    """Collects diagnostics during a phase; :meth:`raise_if_errors` ends the phase."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.items.append(Diagnostic(code, message, span, hint))
+
+    def warning(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.items.append(Diagnostic(code, message, span, hint, WARNING))
+
+    def extend(self, items: Iterable[Diagnostic]) -> None:
+        self.items.extend(items)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == ERROR for d in self.items)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.items if d.severity == WARNING)
+
+    def raise_if_errors(self) -> None:
+        if self.has_errors:
+            seen, unique = set(), []
+            for d in sorted(self.items, key=_order):
+                key = (d.code, d.message, d.file, d.line, d.column)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(d)
+            raise SnnError(unique)
+
+
+def _order(d: Diagnostic) -> tuple:
+    return (d.file, d.line, d.column, d.code)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidate, or ``None`` when nothing is close."""
+    match = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{match[0]}`?" if match else None
+
+
+def one_of(candidates: Iterable[str]) -> str:
+    """``valid names are: a, b, c``, for hints listing every registry entry."""
+    return "valid names are: " + ", ".join(sorted(set(candidates)))

@@ -1,0 +1,290 @@
+"""Text → Lark tree → :class:`snndsl.ast.Module`, with syntax errors rewritten in the user's words.
+
+Parsing fails fast: the first syntax error raises :class:`~snndsl.errors.SnnError` (SNN1xx). The tree is built
+without recursion and its depth is bounded (SNN105), so no input makes the front end overflow the stack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import lark
+from lark import Transformer_NonRecursive, v_args
+
+from . import ast
+from .errors import Diagnostic, SnnError
+from .source import SourceFile, Span
+
+#: Deepest expression or unit nesting accepted (SNN105); far beyond any real model.
+MAX_DEPTH = 64
+
+# Terminal names as the user wrote them, for "expected ..." hints.
+_LITERALS = {
+    "LBRACE": "{", "RBRACE": "}", "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",",
+    "COLON": ":", "EQUAL": "=", "PLUS": "+", "MINUS": "-", "STAR": "*", "SLASH": "/", "CIRCUMFLEX": "^",
+    "DOT": ".", "__ANON_0": "->", "NAME": "a name", "NUMBER": "a number", "QUANTITY": "a quantity",
+    "INT": "an integer", "SIGNED_INT": "an integer", "STRING": 'a "string"', "DERIV": "dX/dt",
+    "COMPARE": "a comparison (>=, >, <=, <)", "RESET_MODE": "`hard` or `soft`",
+    "ASSIGN_OP": "`=`, `+=` or `-=`", "TRAINABLE": "trainable", "$END": "end of file",
+}
+
+
+def grammar_text() -> str:
+    """The grammar: shipped inside the package (wheel) or, in a source checkout, at grammars/snn.lark."""
+    packaged = resources.files("snndsl").joinpath("grammars/snn.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammars" / "snn.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def parser() -> lark.Lark:
+    """The LALR parser, built once per process."""
+    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
+                     maybe_placeholders=True)
+
+
+def parse(source: SourceFile) -> ast.Module:
+    """Parse one file. Raises :class:`SnnError` with a single SNN1xx diagnostic on a syntax error."""
+    try:
+        tree = parser().parse(source.text)
+    except lark.exceptions.UnexpectedInput as exc:
+        raise SnnError([_syntax_diagnostic(source, exc)]) from None
+    _check_depth(source, tree)
+    try:
+        return _ToAst(source).transform(tree)
+    except lark.exceptions.VisitError as exc:
+        if isinstance(exc.orig_exc, SnnError):
+            raise exc.orig_exc from None
+        raise
+
+
+def parse_text(text: str, path: str = "<string>") -> ast.Module:
+    return parse(SourceFile(path, text))
+
+
+def _expected(tokens) -> str | None:
+    """``expected `:`, `=`, `}``` from Lark terminal names; keywords are dropped when the list is long."""
+    names = sorted({_LITERALS.get(t, t.lower() if t.isupper() else t) for t in tokens})
+    if len(names) > 8:
+        names = [n for n in names if not n.replace("_", "").isalpha() and n != "dX/dt"]
+    if not names or len(names) > 8:
+        return None
+    names = [n if n.startswith(("a ", "an ", "`", "end", "dX")) else f"`{n}`" for n in names]
+    return "expected " + ", ".join(names)
+
+
+def _syntax_diagnostic(source: SourceFile, exc: lark.exceptions.UnexpectedInput) -> Diagnostic:
+    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        start = exc.pos_in_stream
+        ch = source.text[start]
+        return Diagnostic("SNN102", f"unexpected character {ch!r}", source.span(start, start + 1),
+                          _char_hint(ch))
+    expected = set(getattr(exc, "accepts", None) or getattr(exc, "expected", None) or ())
+    if isinstance(exc, lark.exceptions.UnexpectedEOF) or (
+            isinstance(exc, lark.exceptions.UnexpectedToken) and exc.token.type == "$END"):
+        end = len(source.text.rstrip())
+        hint = "a closing `}` is missing" if "RBRACE" in expected else _expected(expected)
+        return Diagnostic("SNN103", "file ended unexpectedly", source.span(max(0, end - 1), max(end, 1)), hint)
+    tok = exc.token
+    start = tok.start_pos if tok.start_pos is not None else 0
+    end = tok.end_pos if tok.end_pos is not None else start + 1
+    kind = {"NAME": "name ", "NUMBER": "number ", "QUANTITY": "quantity ", "STRING": "string "}.get(tok.type, "")
+    hint = _expected(expected)
+    if tok.type == "STAR" and source.text[start - 1:start] == "*":
+        hint = "write powers as `x^2`, not `x**2`"
+    return Diagnostic("SNN101", f"unexpected {kind}`{tok}`", source.span(start, max(end, start + 1)), hint)
+
+
+def _char_hint(ch: str) -> str | None:
+    if ch == "'":
+        return 'strings use double quotes: "std"'
+    if ch == ";":
+        return "statements need no terminator: put each on its own line"
+    if ch in "=!":
+        return "spike conditions compare with >=, >, <= or <"
+    return None
+
+
+def _check_depth(source: SourceFile, tree: lark.Tree) -> None:
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            span = source.span(meta.start_pos, meta.end_pos) if not meta.empty else None
+            raise SnnError([Diagnostic("SNN105", f"expression nested more than {MAX_DEPTH} levels deep", span,
+                                       "split it with `let` definitions")])
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, lark.Tree))
+
+
+_QUANTITY = re.compile(r"(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer_NonRecursive):
+    """One method per grammar rule; each builds the AST class of the same (CamelCase) name."""
+
+    def __init__(self, source: SourceFile):
+        super().__init__()
+        self.source = source
+
+    # ---- helpers
+    def _span(self, meta) -> Span:
+        if meta.empty:
+            return self.source.span(0, 0)
+        return self.source.span(meta.start_pos, meta.end_pos)
+
+    def _ident(self, tok: lark.Token, skip: int = 0, cut: int = 0) -> ast.Ident:
+        return ast.Ident(str(tok)[skip:len(tok) - cut],
+                         span=self.source.span(tok.start_pos + skip, tok.end_pos - cut))
+
+    def _number(self, text: str, span: Span) -> str:
+        if not math.isfinite(float(text)):
+            raise SnnError([Diagnostic("SNN104", f"number {text} is too large to represent", span,
+                                       "use a larger unit, e.g. `5 s` instead of `5e3 ms`")])
+        return text
+
+    # ---- files and imports
+    def start(self, meta, items):
+        return ast.Module(tuple(items), span=self._span(meta))
+
+    def import_stmt(self, meta, ch):
+        names, path = ch
+        return ast.ImportStmt(str(path)[1:-1], tuple(names or ()), span=self._span(meta))
+
+    def name_list(self, meta, toks):
+        return tuple(self._ident(t) for t in toks)
+
+    # ---- models
+    def neuron_def(self, meta, ch):
+        return ast.NeuronDef(self._ident(ch[0]), tuple(ch[1:]), span=self._span(meta))
+
+    def synapse_def(self, meta, ch):
+        return ast.SynapseDef(self._ident(ch[0]), tuple(ch[1:]), span=self._span(meta))
+
+    def param_decl(self, meta, ch):
+        return ast.ParamDecl(self._ident(ch[0]), ch[1], ch[2], span=self._span(meta))
+
+    def state_decl(self, meta, ch):
+        return ast.StateDecl(self._ident(ch[0]), ch[1], ch[2], span=self._span(meta))
+
+    def input_decl(self, meta, ch):
+        return ast.InputDecl(self._ident(ch[0]), ch[1], span=self._span(meta))
+
+    def let_decl(self, meta, ch):
+        return ast.LetDecl(self._ident(ch[0]), ch[1], span=self._span(meta))
+
+    def ode(self, meta, ch):
+        return ast.Ode(self._ident(ch[0], skip=1, cut=3), ch[1], span=self._span(meta))
+
+    def spike_stmt(self, meta, ch):
+        return ast.SpikeStmt(ch[0], str(ch[1]), ch[2], ch[3], span=self._span(meta))
+
+    def reset_stmt(self, meta, ch):
+        return ast.ResetStmt(str(ch[0]), self._ident(ch[1]), ch[2], span=self._span(meta))
+
+    def on_spike(self, meta, ch):
+        return ast.OnSpike(self._ident(ch[0]), str(ch[1]), ch[2], span=self._span(meta))
+
+    def refractory_stmt(self, meta, ch):
+        return ast.RefractoryStmt(ch[0], span=self._span(meta))
+
+    def surrogate_stmt(self, meta, ch):
+        return ast.SurrogateStmt(ch[0], span=self._span(meta))
+
+    def method_stmt(self, meta, ch):
+        return ast.MethodStmt(self._ident(ch[0]), span=self._span(meta))
+
+    def output_stmt(self, meta, ch):
+        return ast.OutputStmt(ch[0], span=self._span(meta))
+
+    # ---- units
+    def unit_name(self, meta, ch):
+        return ast.UnitName(self._ident(ch[0]), span=self._span(meta))
+
+    def unit_pow(self, meta, ch):
+        return ast.UnitPow(self._ident(ch[0]), int(ch[1]), span=self._span(meta))
+
+    def unit_one(self, meta, ch):
+        span = self._span(meta)
+        if str(ch[0]) != "1":
+            raise SnnError([Diagnostic("SNN209", f"`{ch[0]}` is not a unit", span,
+                                       "the only number allowed in a unit is 1, as in `1/ms`")])
+        return ast.UnitOne(span=span)
+
+    def unit_mul(self, meta, ch):
+        return ast.UnitOp("*", ch[0], ch[1], span=self._span(meta))
+
+    def unit_div(self, meta, ch):
+        return ast.UnitOp("/", ch[0], ch[1], span=self._span(meta))
+
+    # ---- networks
+    def network_def(self, meta, ch):
+        return ast.NetworkDef(self._ident(ch[0]), tuple(ch[1:]), span=self._span(meta))
+
+    def dt_stmt(self, meta, ch):
+        return ast.DtStmt(ch[0], span=self._span(meta))
+
+    def net_input(self, meta, ch):
+        return ast.NetInput(self._ident(ch[0]), self._ident(ch[1]), ch[2], ch[3], ch[4], span=self._span(meta))
+
+    def pop_decl(self, meta, ch):
+        return ast.PopDecl(self._ident(ch[0]), ch[1], span=self._span(meta))
+
+    def readout_decl(self, meta, ch):
+        return ast.ReadoutDecl(self._ident(ch[0]), ch[1], span=self._span(meta))
+
+    def connect_stmt(self, meta, ch):
+        label = self._ident(ch[0]) if ch[0] is not None else None
+        return ast.ConnectStmt(label, self._ident(ch[1]), self._ident(ch[2]), ch[3], tuple(ch[4:]),
+                               span=self._span(meta))
+
+    def net_output(self, meta, ch):
+        return ast.NetOutput(ch[0], span=self._span(meta))
+
+    # ---- training
+    def train_def(self, meta, ch):
+        return ast.TrainDef(self._ident(ch[0]), tuple(ch[1:]), span=self._span(meta))
+
+    def setting(self, meta, ch):
+        return ast.Setting(self._ident(ch[0]), ch[1], span=self._span(meta))
+
+    # ---- expressions
+    def _binop(op):
+        def build(self, meta, ch):
+            return ast.BinOp(op, ch[0], ch[1], span=self._span(meta))
+        return build
+
+    add, sub, mul, div, pow = _binop("+"), _binop("-"), _binop("*"), _binop("/"), _binop("^")
+    del _binop
+
+    def neg(self, meta, ch):
+        return ast.Neg(ch[0], span=self._span(meta))
+
+    def number(self, meta, ch):
+        span = self._span(meta)
+        return ast.Number(self._number(str(ch[0]), span), span=span)
+
+    def quantity(self, meta, ch):
+        span = self._span(meta)
+        num, unit = _QUANTITY.fullmatch(str(ch[0])).groups()
+        return ast.Quantity(self._number(num, span), unit, span=span)
+
+    def name(self, meta, ch):
+        return ast.Name(self._ident(ch[0]), span=self._span(meta))
+
+    def attribute(self, meta, ch):
+        return ast.Attribute(self._ident(ch[0]), self._ident(ch[1]), span=self._span(meta))
+
+    def call(self, meta, ch):
+        return ast.Call(self._ident(ch[0]), tuple(a for a in ch[1:] if a is not None), span=self._span(meta))
+
+    def arg(self, meta, ch):
+        trainable, name, value = ch
+        return ast.Arg(value, self._ident(name) if name is not None else None, trainable is not None,
+                       span=self._span(meta))

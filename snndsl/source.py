@@ -1,0 +1,90 @@
+"""Source text and spans: where every piece of a model came from.
+
+A :class:`Span` is a half-open character range ``[start, end)`` in one :class:`SourceFile`, with the 1-based
+line and column of both ends. Every AST and IR node carries one, and every diagnostic points at one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+
+@attrs.frozen(eq=False)
+class SourceFile:
+    """The text of one ``.snn`` file and the name it is reported under.
+
+    Compared by identity: two loads of the same path are two sources.
+    """
+
+    path: str
+    text: str
+
+    @classmethod
+    def read(cls, path: str | Path) -> "SourceFile":
+        """Read ``path`` as UTF-8; ``OSError`` and ``UnicodeDecodeError`` propagate to the caller."""
+        p = Path(path)
+        return cls(str(path), p.read_text(encoding="utf-8"))
+
+    def line_text(self, line: int) -> str:
+        """The text of 1-based ``line`` without its newline (empty past the end)."""
+        lines = self.text.split("\n")
+        return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based ``(line, column)`` of character ``offset``."""
+        offset = max(0, min(offset, len(self.text)))
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+
+    def span(self, start: int, end: int) -> "Span":
+        """The span of characters ``[start, end)``."""
+        line, col = self.position(start)
+        end_line, end_col = self.position(end)
+        return Span(self, start, end, line, col, end_line, end_col)
+
+
+@attrs.frozen(eq=False, repr=False)
+class Span:
+    """Characters ``[start, end)`` of ``source``; ``line``/``column`` are 1-based, ``end_*`` is exclusive.
+
+    Spans never take part in node equality (``eq=False`` on the field in every node class), so two models
+    that differ only in layout compare equal.
+    """
+
+    source: SourceFile
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __repr__(self) -> str:
+        return f"<{self.source.path}:{self.line}:{self.column}>"
+
+    @property
+    def text(self) -> str:
+        """The covered source text."""
+        return self.source.text[self.start:self.end]
+
+    def to(self, other: "Span") -> "Span":
+        """The smallest span covering ``self`` and ``other`` (same source)."""
+        return self.source.span(min(self.start, other.start), max(self.end, other.end))
+
+    def lsp_range(self) -> dict:
+        """The span as a 0-based Language Server Protocol range."""
+        return {
+            "start": {"line": self.line - 1, "character": self.column - 1},
+            "end": {"line": self.end_line - 1, "character": self.end_column - 1},
+        }
+
+    def excerpt(self) -> str:
+        """The first covered line and a caret line under the culprit (``^`` then ``~`` to its end)."""
+        text = self.source.line_text(self.line)
+        width = (self.end_column if self.end_line == self.line else len(text) + 1) - self.column
+        width = max(1, width)
+        pad = "".join("\t" if c == "\t" else " " for c in text[: self.column - 1])
+        return f"{text}\n{pad}^{'~' * (width - 1)}"
