@@ -50,6 +50,13 @@ class Quantity(Node):
 
 
 @attrs.frozen
+class String(Node):
+    """A double-quoted string (file paths in a train block); never evaluated."""
+
+    value: str
+
+
+@attrs.frozen
 class Name(Node):
     ident: Ident
 
@@ -93,7 +100,7 @@ class Call(Node):
     args: tuple[Arg, ...] = ()
 
 
-Expr = Number | Quantity | Name | Attribute | BinOp | Neg | Call
+Expr = Number | Quantity | String | Name | Attribute | BinOp | Neg | Call
 
 
 # ---------------------------------------------------------------- units in type position

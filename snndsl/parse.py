@@ -275,6 +275,9 @@ class _ToAst(Transformer_NonRecursive):
         num, unit = _QUANTITY.fullmatch(str(ch[0])).groups()
         return ast.Quantity(self._number(num, span), unit, span=span)
 
+    def string(self, meta, ch):
+        return ast.String(str(ch[0])[1:-1], span=self._span(meta))
+
     def name(self, meta, ch):
         return ast.Name(self._ident(ch[0]), span=self._span(meta))
 

@@ -1,0 +1,3 @@
+from snndsl.cli import main
+
+raise SystemExit(main())

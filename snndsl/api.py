@@ -1,0 +1,40 @@
+"""The front end as one call: text → parse → resolve → checks → a checked :class:`snndsl.ir.Program`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from . import checks, ir
+from .errors import ERROR, Diagnostic, SnnError
+from .resolve import resolve_source
+from .source import SourceFile
+
+
+@attrs.frozen
+class Checked:
+    """A valid program and the warnings found on the way."""
+
+    program: ir.Program
+    warnings: tuple[Diagnostic, ...] = ()
+    source: SourceFile | None = attrs.field(default=None, eq=False)
+
+
+def check_source(source: SourceFile) -> Checked:
+    """Check one source. Raises :class:`SnnError` with every error (and warning) found."""
+    program, warnings = resolve_source(source)
+    found = list(warnings) + checks.run(program)
+    if any(d.severity == ERROR for d in found):
+        raise SnnError(sorted(found, key=lambda d: (d.file, d.line, d.column, d.code)))
+    return Checked(program, tuple(found), source)
+
+
+def check_text(text: str, path: str = "<string>") -> Checked:
+    """Check model text; imports are relative to the current directory."""
+    return check_source(SourceFile(path, text))
+
+
+def check_file(path: str | Path) -> Checked:
+    """Check a ``.snn`` file; ``OSError``/``UnicodeDecodeError`` propagate (the CLI reports them)."""
+    return check_source(SourceFile.read(path))

@@ -1,0 +1,34 @@
+"""Checks on the resolved model: pure functions ``Program -> Iterable[Diagnostic]``, run in :data:`RULES` order.
+
+Every rule sees the whole program and reports all it finds; :func:`run` collects the findings of every rule,
+so a user sees all problems at once.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from ..errors import Diagnostic
+from ..ir import Program
+from . import graph, training, units, values
+
+Check = Callable[[Program], Iterable[Diagnostic]]
+
+RULES: tuple[Check, ...] = (
+    units.model_equations,      # SNN301-308 inside neuron and synapse models
+    units.population_values,    # SNN305 parameter and state overrides
+    units.projection_delivery,  # SNN307 what a projection delivers matches the target port
+    values.positive_and_ranged,  # SNN501-507 time constants, dt, probabilities, delays
+    graph.endpoints_and_sizes,  # SNN401-402
+    graph.zero_delay_cycles,    # SNN403
+    graph.outputs_and_usage,    # SNN404-406
+    training.settings,          # SNN603
+)
+
+
+def run(program: Program) -> list[Diagnostic]:
+    """Every diagnostic of every rule, in rule order."""
+    found: list[Diagnostic] = []
+    for rule in RULES:
+        found.extend(rule(program))
+    return found

@@ -1,0 +1,102 @@
+"""The projection graph: endpoints, sizes, zero-delay cycles, undriven outputs and unused populations."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from .. import ir
+from ..errors import WARNING, Diagnostic
+
+
+def endpoints_and_sizes(program: ir.Program) -> Iterator[Diagnostic]:
+    for net in program.networks:
+        for proj in net.projections:
+            pre, post = net.node(proj.pre), net.node(proj.post)
+            if isinstance(post, ir.InputDef):
+                yield Diagnostic("SNN401", f"`{post.name}` is a network input; projections cannot target it",
+                                 proj.span, "inputs only send; connect into a `pop` or `readout`")
+                continue
+            if proj.conn.name == "one_to_one" and pre is not None and post is not None and pre.size != post.size:
+                yield Diagnostic("SNN402", f"one_to_one needs equal sizes, but {pre.name} has {pre.size} and "
+                                 f"{post.name} has {post.size}", proj.span,
+                                 "use dense(...) or fixed_prob(...) between populations of different sizes")
+
+
+def _cycles(nodes: list[str], edges: dict[str, list[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one node (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(edges.get(root, ())))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, it = work[-1]
+            nxt = next(it, None)
+            if nxt is not None:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(edges.get(nxt, ()))))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    n = stack.pop()
+                    on_stack.discard(n)
+                    comp.append(n)
+                    if n == node:
+                        break
+                if len(comp) > 1:
+                    out.append(comp)
+    return out
+
+
+def zero_delay_cycles(program: ir.Program) -> Iterator[Diagnostic]:
+    """A cycle of two or more populations must contain a delayed projection (a self-projection ``A -> A``
+    reads last step's spikes and needs none)."""
+    for net in program.networks:
+        zero = [p for p in net.projections if p.delay_steps == 0 and p.pre != p.post]
+        edges: dict[str, list[str]] = {}
+        for p in zero:
+            edges.setdefault(p.pre, []).append(p.post)
+        for comp in _cycles([n.name for n in net.populations], edges):
+            members = set(comp)
+            projs = [p for p in zero if p.pre in members and p.post in members]
+            names = ", ".join(f"`{p.name}`" for p in projs)
+            yield Diagnostic("SNN403", f"zero-delay cycle through {', '.join(sorted(members))}: {names}",
+                             projs[0].span, "give one projection of the cycle a delay of at least dt, "
+                             f"e.g. `, delay = {ir.show_value(net.dt) if net.dt is not None else '1 ms'}`")
+
+
+def outputs_and_usage(program: ir.Program) -> Iterator[Diagnostic]:
+    for net in program.networks:
+        targets = {p.post for p in net.projections}
+        sources = {p.pre for p in net.projections}
+        for name, span in zip(net.outputs, net.output_spans):
+            node = net.node(name)
+            if isinstance(node, ir.Population) and name not in targets:
+                yield Diagnostic("SNN404", f"output `{name}` is not driven by any projection", span,
+                                 f"connect something into it: `connect ... -> {name}: dense(...)`")
+        for node in (*net.inputs, *net.populations):
+            if node.name not in targets and node.name not in sources and node.name not in net.outputs:
+                yield Diagnostic("SNN405", f"`{node.name}` is not connected to anything", node.span,
+                                 "connect it or remove it", WARNING)
+        if not net.outputs:
+            yield Diagnostic("SNN406", f"network {net.name} declares no output", net.span,
+                             "add `output NAME` to say what the network produces", WARNING)

@@ -1,0 +1,200 @@
+"""Dimensional analysis: every equation, reset, condition, default, override and projection, with brainunit.
+
+Each symbol stands in as ``1 unit``; :func:`snndsl.dims.evaluate` computes the unit of each expression and
+stops at the first mismatch inside it. A synapse state declared without a unit takes the unit of what the
+synapse receives: checked alone, that is the stand-in ``[w]``; checked on a projection, the real one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import brainunit as u
+
+from .. import ir
+from ..dims import W_UNIT, UnitError, evaluate, same_dim, show
+from ..errors import Diagnostic
+from ..resolve.args import initialiser_dim
+
+MS = u.ms
+
+
+def one(unit) -> Any:
+    return u.Quantity(1.0, unit=unit)
+
+
+class ModelEnv:
+    """Stand-in values for a model's symbols, with ``w`` in ``w_unit``."""
+
+    def __init__(self, model: ir.Model, w_unit=W_UNIT):
+        self.model, self.w_unit = model, w_unit
+        self.values: dict[tuple[str, str], Any] = {}
+        for p in model.params:
+            self.values["param", p.name] = one(p.unit)
+        for s in model.states:
+            self.values["state", s.name] = one(s.unit if s.unit is not None else w_unit)
+        for port in model.ports:
+            self.values["input", port.name] = one(port.unit)
+        self.values["weight", "w"] = one(w_unit)
+
+    def __call__(self, ref: ir.Ref) -> Any:
+        if ref.kind in ("time", "dt"):
+            return one(MS)
+        return self.values[ref.kind, ref.name]
+
+    def state_value(self, name: str) -> Any:
+        return self.values["state", name]
+
+
+def _err(code: str, message: str, span, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(code, message, span, hint)
+
+
+def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
+    """Diagnostics of one model's equations, and the value of its output (``None`` if none or broken)."""
+    env, out = ModelEnv(model, w_unit), []
+
+    def ev(expr):
+        try:
+            return evaluate(expr, env)
+        except UnitError as e:
+            out.append(_err(e.code, e.message, e.span, e.hint))
+            return None
+
+    for p in model.params:
+        if p.default is not None:
+            v = ev(p.default)
+            if v is not None and not same_dim(v, one(p.unit)):
+                out.append(_err("SNN305", f"default of `{p.name}` is in {show(v)}, but it is declared in "
+                                f"{show(p.unit)}", p.default.span))
+    for s in model.states:
+        if s.init is not None:
+            v = ev(s.init)
+            if v is not None and not same_dim(v, env.state_value(s.name)):
+                out.append(_err("SNN305", f"initial value of `{s.name}` is in {show(v)}, but `{s.name}` is in "
+                                f"{show(env.state_value(s.name))}", s.init.span))
+    for let in model.lets:
+        v = ev(let.value)
+        env.values["let", let.name] = v if v is not None else one(u.get_unit(1.0))
+    for ode in model.odes:
+        rhs, state = ev(ode.rhs), env.state_value(ode.var)
+        if rhs is not None and not same_dim(rhs, state / one(MS)):
+            hint = ("divide by a time constant" if same_dim(rhs, state)
+                    else "check the units of each term against the state's")
+            out.append(_err("SNN301", f"d{ode.var}/dt is in {show(rhs)}, but {ode.var} changes in "
+                            f"{show(state / one(MS))}", ode.rhs.span, hint))
+    if model.spike is not None:
+        sp = model.spike
+        left, right = ev(sp.left), ev(sp.right)
+        if left is not None and right is not None and not same_dim(left, right):
+            out.append(_err("SNN303", f"spike condition compares {show(left)} with {show(right)}", sp.span,
+                            "both sides of the comparison must have the same dimension"))
+        elif left is not None and sp.scale is not None:
+            scale = ev(sp.scale)
+            if scale is not None and not same_dim(scale, left):
+                out.append(_err("SNN303", f"spike scale is in {show(scale)}, but the condition is in {show(left)}",
+                                sp.scale.span, "the surrogate's argument (left - right) / scale must be "
+                                "dimensionless"))
+    for upd in ([model.reset] if model.reset else []) + list(model.on_spike):
+        v, state = ev(upd.value), env.state_value(upd.var)
+        if v is not None and not same_dim(v, state):
+            what = "reset" if isinstance(upd, ir.ResetDef) else "on_spike"
+            out.append(_err("SNN306", f"{what} gives `{upd.var}` a value in {show(v)}, but `{upd.var}` is in "
+                            f"{show(state)}", upd.value.span))
+    if model.refractory is not None:
+        v = ev(model.refractory)
+        if v is not None and not same_dim(v, one(MS)):
+            out.append(_err("SNN305", f"refractory period is in {show(v)}, not a time", model.refractory.span))
+    output = ev(model.output) if model.output is not None else None
+    return out, output
+
+
+def model_equations(program: ir.Program) -> Iterator[Diagnostic]:
+    for model in program.models:
+        yield from check_model(model)[0]
+
+
+def _value_dim(value: ir.Value) -> Any:
+    return initialiser_dim(value.value) if isinstance(value.value, ir.Spec) else value.value
+
+
+def check_values(model: ir.Model, values: tuple[tuple[str, ir.Value], ...], w_unit=W_UNIT) -> Iterator[Diagnostic]:
+    env = ModelEnv(model, w_unit)
+    for name, value in values:
+        target = env.values.get(("param", name), env.values.get(("state", name)))
+        got = _value_dim(value)
+        if target is not None and not same_dim(got, target):
+            yield _err("SNN305", f"`{name}` of {model.name} is in {show(target)}, but the value is in "
+                       f"{show(got)}", value.span, "give the value in the declared unit, e.g. "
+                       f"`{name} = 1 {show(target)}`" if show(target) not in ("1", "[w]") else None)
+
+
+def population_values(program: ir.Program) -> Iterator[Diagnostic]:
+    for net in program.networks:
+        for pop in net.populations:
+            model = program.model(pop.model)
+            if model is not None:
+                yield from check_values(model, pop.values)
+
+
+def delivered_unit(program: ir.Program, net: ir.Network, proj: ir.Projection) -> Any:
+    """The value one projection delivers per presynaptic event, before any synapse: weight × source unit."""
+    w = proj.conn.arg("w")
+    w_val = initialiser_dim(w) if isinstance(w, ir.Spec) else (w if w is not None else 1.0)
+    pre = net.node(proj.pre)
+    if isinstance(pre, ir.InputDef) and pre.kind == "current" and pre.unit is not None:
+        return w_val * one(pre.unit)
+    return w_val
+
+
+def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
+    for net in program.networks:
+        for proj in net.projections:
+            post = net.node(proj.post)
+            if not isinstance(post, ir.Population):
+                continue
+            model = program.model(post.model)
+            if model is None:
+                continue
+            delivered = delivered_unit(program, net, proj)
+            b = proj.conn.arg("b")
+            if b is not None:
+                b_val = initialiser_dim(b) if isinstance(b, ir.Spec) else b
+                if not same_dim(b_val, delivered):
+                    yield _err("SNN305", f"bias is in {show(b_val)}, but the weights deliver {show(delivered)}",
+                               proj.conn.span, "give the bias the weights' unit, e.g. `b = zeros(mA)`")
+            if proj.synapse is not None:
+                syn = program.model(proj.synapse.model)
+                yield from check_values(syn, proj.synapse.values, u.get_unit(delivered))
+                problems, delivered = check_model(syn, u.get_unit(delivered))
+                if problems:
+                    yield _err("SNN307", f"synapse {syn.name} cannot take input in {show(delivered_unit(program, net, proj))}: "
+                               f"{problems[0].message}", proj.synapse.span)
+                    continue
+            if model.kind == "synapse":
+                problems, _ = check_model(model, u.get_unit(delivered))
+                if problems:
+                    yield _err("SNN307", f"readout {post.name} ({model.name}) cannot take input in "
+                               f"{show(delivered)}: {problems[0].message}", proj.span)
+                continue
+            if not model.ports:
+                yield _err("SNN401", f"{post.name} ({model.name}) has no input port to receive `{proj.name}`",
+                           proj.span, "declare one in the model: `input I: mA`")
+                continue
+            port = next((p for p in model.ports if p.name == proj.port), None) if proj.port else model.ports[0]
+            if port is None:
+                yield _err("SNN401", f"{model.name} has no input port `{proj.port}`", proj.span,
+                           "ports: " + ", ".join(p.name for p in model.ports))
+                continue
+            if proj.output is not None and proj.output.name == "conductance":
+                delivered = delivered * proj.output.arg("E")
+            if delivered is not None and not same_dim(delivered, one(port.unit)):
+                hint = None
+                if same_dim(delivered, one(u.nS)) or same_dim(delivered, one(u.mS)):
+                    hint = "a conductance needs `output = conductance(E = 0 mV)` on the projection"
+                elif same_dim(delivered * one(u.mV), one(port.unit)):
+                    hint = "a conductance needs `output = conductance(E = 0 mV)` on the projection"
+                elif u.get_unit(delivered).is_unitless:
+                    hint = f"give the weights a unit, e.g. `w = kaiming_normal({show(port.unit)})`"
+                yield _err("SNN307", f"`{proj.name}` delivers {show(delivered)} to port `{port.name}` of "
+                           f"{post.name}, which takes {show(port.unit)}", proj.span, hint)

@@ -1,0 +1,78 @@
+"""Value ranges: positive time constants and dt, probabilities in [0, 1], delays on the dt grid."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+import brainunit as u
+
+from .. import ir
+from ..dims import same_dim
+from ..errors import Diagnostic
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, u.Quantity) and same_dim(value, 1.0 * u.ms)
+
+
+def _ms(value: Any) -> float:
+    return float(value.to_decimal(u.ms))
+
+
+def _default_value(param: ir.ParamDef) -> Any:
+    return param.default.value if isinstance(param.default, ir.Const) else None
+
+
+def _time_constant(name: str, value: Any, span, owner: str) -> Iterator[Diagnostic]:
+    """SNN501 for a non-positive time constant; the values of initialisers are checked at their bounds."""
+    values = [value]
+    if isinstance(value, ir.Spec):
+        values = [value.arg(k) for k in ("low", "value", "mean") if value.arg(k) is not None]
+    for v in values:
+        if _is_time(v) and name.startswith("tau") and _ms(v) <= 0:
+            yield Diagnostic("SNN501", f"time constant `{name}` of {owner} must be positive, not "
+                             f"{ir.show_value(v)}", span, "a decay needs tau > 0")
+
+
+def positive_and_ranged(program: ir.Program) -> Iterator[Diagnostic]:
+    for model in program.models:
+        for p in model.params:
+            yield from _time_constant(p.name, _default_value(p), p.span, model.name)
+        if isinstance(model.refractory, ir.Const) and _is_time(model.refractory.value) \
+                and _ms(model.refractory.value) < 0:
+            yield Diagnostic("SNN507", "refractory period must not be negative", model.refractory.span)
+    for net in program.networks:
+        dt = net.dt
+        if dt is not None and _ms(dt) <= 0:
+            yield Diagnostic("SNN502", f"dt must be positive, not {ir.show_value(dt)}", net.span,
+                             "e.g. `dt = 0.1 ms`")
+            dt = None
+        for pop in net.populations:
+            for name, value in pop.values:
+                yield from _time_constant(name, value.value, value.span, pop.name)
+        for proj in net.projections:
+            p = proj.conn.arg("p")
+            if p is not None and not 0.0 <= p <= 1.0:
+                yield Diagnostic("SNN503", f"connection probability must lie in [0, 1], not {p:g}",
+                                 proj.conn.span)
+            if proj.synapse is not None:
+                for name, value in proj.synapse.values:
+                    yield from _time_constant(name, value.value, value.span, proj.synapse.model)
+            if proj.delay is not None:
+                yield from _delay(proj, dt)
+
+
+def _delay(proj: ir.Projection, dt: Any) -> Iterator[Diagnostic]:
+    d = _ms(proj.delay)
+    if d < 0:
+        yield Diagnostic("SNN507", f"delay must not be negative, not {ir.show_value(proj.delay)}", proj.span)
+        return
+    if dt is None:
+        return
+    step = _ms(dt)
+    ratio = d / step
+    if not math.isclose(ratio, round(ratio), rel_tol=1e-9, abs_tol=1e-9):
+        lo, hi = math.floor(ratio) * step, math.ceil(ratio) * step
+        yield Diagnostic("SNN505", f"delay {d:g} ms is not a multiple of dt = {step:g} ms", proj.span,
+                         f"the nearest valid delays are {lo:g} ms and {hi:g} ms")

@@ -1,0 +1,350 @@
+"""The checked model: frozen attrs classes with names bound and units as brainunit objects.
+
+The IR is what checks inspect and the lowering reads. Names are resolved (a :class:`Ref` says what kind of
+thing it names), quantities are :class:`brainunit.Quantity`, registry calls are :class:`Spec`. Every node keeps
+the span of the source it came from (never compared). :func:`dump` renders any IR value as stable text, the
+format of the golden IR files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import brainunit as u
+
+from .source import Span
+
+_span = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@attrs.frozen
+class Const:
+    """A literal: a float, or a :class:`brainunit.Quantity` (a bare unit name is ``1 unit``)."""
+
+    value: Any
+    span: Span | None = _span
+
+
+#: Kinds of :class:`Ref`: model parameters, states, input ports, ``let`` definitions, the synapse's weighted
+#: input ``w``, the time ``t`` and step ``dt``; in train blocks, populations and the special names.
+REF_KINDS = ("param", "state", "input", "let", "weight", "time", "dt", "pop", "special")
+
+
+@attrs.frozen
+class Ref:
+    kind: str = attrs.field(validator=attrs.validators.in_(REF_KINDS))
+    name: str
+    span: Span | None = _span
+
+
+@attrs.frozen
+class BinOp:
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span
+
+
+@attrs.frozen
+class Neg:
+    operand: "Expr"
+    span: Span | None = _span
+
+
+@attrs.frozen
+class Func:
+    """A math function (:data:`snndsl.registry.FUNCTIONS`) or, in a loss, a loss/reduction entry."""
+
+    name: str
+    args: tuple["Expr", ...]
+    span: Span | None = _span
+
+
+@attrs.frozen
+class Field:
+    """``pop.var`` in a train block (a population's state variable)."""
+
+    pop: str
+    var: str
+    span: Span | None = _span
+
+
+Expr = Const | Ref | BinOp | Neg | Func | Field
+
+
+@attrs.frozen
+class Spec:
+    """A registry call, arguments bound by name and evaluated: ``relu_grad(alpha = 0.3)``.
+
+    ``registry`` names the table (:data:`snndsl.registry.REGISTRIES`), ``args`` maps every parameter of the
+    entry (defaults filled in) to a float, int, bool, str, Quantity, unit, nested :class:`Spec` or IR expression.
+    """
+
+    registry: str
+    name: str
+    args: tuple[tuple[str, Any], ...] = ()
+    span: Span | None = _span
+
+    def arg(self, name: str, default: Any = None) -> Any:
+        return next((v for k, v in self.args if k == name), default)
+
+
+# ---------------------------------------------------------------- models
+
+
+@attrs.frozen
+class ParamDef:
+    """``param name: unit = default``; ``unit`` is a brainunit Unit (dimensionless ``Unit(1)``)."""
+
+    name: str
+    unit: Any
+    default: Expr | None
+    span: Span | None = _span
+
+
+@attrs.frozen
+class StateDef:
+    """``state name: unit = init``; ``unit`` is ``None`` for a synapse state that takes its input's unit."""
+
+    name: str
+    unit: Any
+    init: Expr | None
+    span: Span | None = _span
+
+
+@attrs.frozen
+class PortDef:
+    name: str
+    unit: Any
+    span: Span | None = _span
+
+
+@attrs.frozen
+class LetDef:
+    name: str
+    value: Expr
+    span: Span | None = _span
+
+
+@attrs.frozen
+class OdeDef:
+    var: str
+    rhs: Expr
+    span: Span | None = _span
+
+
+@attrs.frozen
+class SpikeDef:
+    """``spike when left op right, scale = scale``; ``scale`` is filled with its default by the resolver."""
+
+    left: Expr
+    op: str
+    right: Expr
+    scale: Expr | None
+    span: Span | None = _span
+
+
+@attrs.frozen
+class ResetDef:
+    mode: str
+    var: str
+    value: Expr
+    span: Span | None = _span
+
+
+@attrs.frozen
+class UpdateDef:
+    """``on_spike var op value`` (``op`` is ``=``, ``+=`` or ``-=``)."""
+
+    var: str
+    op: str
+    value: Expr
+    span: Span | None = _span
+
+
+@attrs.frozen
+class Model:
+    """A neuron (``kind == "neuron"``) or synapse model, as declared; instances live in a :class:`Network`."""
+
+    kind: str
+    name: str
+    params: tuple[ParamDef, ...] = ()
+    states: tuple[StateDef, ...] = ()
+    ports: tuple[PortDef, ...] = ()
+    lets: tuple[LetDef, ...] = ()
+    odes: tuple[OdeDef, ...] = ()
+    spike: SpikeDef | None = None
+    reset: ResetDef | None = None
+    on_spike: tuple[UpdateDef, ...] = ()
+    refractory: Expr | None = None
+    surrogate: Spec | None = None
+    method: str = "exp_euler"
+    output: Expr | None = None
+    span: Span | None = _span
+
+    def param(self, name: str) -> ParamDef | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def state(self, name: str) -> StateDef | None:
+        return next((s for s in self.states if s.name == name), None)
+
+    @property
+    def spiking(self) -> bool:
+        return self.spike is not None
+
+
+# ---------------------------------------------------------------- networks
+
+
+@attrs.frozen
+class Value:
+    """A parameter or state value of a population: a constant (Quantity or float) or an initialiser Spec."""
+
+    value: Any
+    trainable: bool = False
+    span: Span | None = _span
+
+
+@attrs.frozen
+class InputDef:
+    name: str
+    kind: str
+    size: int
+    unit: Any
+    source: Spec | None
+    span: Span | None = _span
+
+
+@attrs.frozen
+class Population:
+    """``pop`` or ``readout`` (``readout=True``): ``size`` instances of ``model`` with ``values`` overriding
+    parameter defaults and state initial values."""
+
+    name: str
+    model: str
+    size: int
+    values: tuple[tuple[str, Value], ...] = ()
+    surrogate: Spec | None = None
+    readout: bool = False
+    span: Span | None = _span
+
+    def value(self, name: str) -> Value | None:
+        return next((v for k, v in self.values if k == name), None)
+
+
+@attrs.frozen
+class SynapseUse:
+    model: str
+    values: tuple[tuple[str, Value], ...] = ()
+    span: Span | None = _span
+
+
+@attrs.frozen
+class Projection:
+    """``connect name: pre -> post: conn, synapse = ..., output = ..., port = ..., delay = ...``.
+
+    ``delay_steps`` is the delay in whole steps of the network's dt (0 without a delay)."""
+
+    name: str
+    pre: str
+    post: str
+    conn: Spec
+    synapse: SynapseUse | None = None
+    output: Spec | None = None
+    port: str | None = None
+    delay: Any = None
+    delay_steps: int = 0
+    span: Span | None = _span
+
+
+@attrs.frozen
+class Network:
+    name: str
+    dt: Any
+    inputs: tuple[InputDef, ...] = ()
+    populations: tuple[Population, ...] = ()
+    projections: tuple[Projection, ...] = ()
+    outputs: tuple[str, ...] = ()
+    output_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+    span: Span | None = _span
+
+    def node(self, name: str) -> InputDef | Population | None:
+        return next((n for n in (*self.inputs, *self.populations) if n.name == name), None)
+
+
+@attrs.frozen
+class Train:
+    network: str
+    data: Spec | None
+    loss: Expr | None
+    optimizer: Spec
+    loop: Spec
+    epochs: int
+    batch: int | None
+    seed: int
+    span: Span | None = _span
+
+
+@attrs.frozen
+class Program:
+    """Everything one file defines or imports: models by name, networks and train blocks."""
+
+    models: tuple[Model, ...] = ()
+    networks: tuple[Network, ...] = ()
+    trains: tuple[Train, ...] = ()
+
+    def model(self, name: str) -> Model | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    def network(self, name: str) -> Network | None:
+        return next((n for n in self.networks if n.name == name), None)
+
+
+# ---------------------------------------------------------------- dump
+
+
+def show_unit(unit: Any) -> str:
+    """A unit as people write it: ``mV/ms``, ``nS/mm^2``, ``1`` for dimensionless."""
+    if unit is None:
+        return "<unit of its input>"
+    text = str(unit).replace(" / ", "/").replace(" * ", "*")
+    return "1" if text in ("", "Unit(1)") else text
+
+
+def show_value(value: Any) -> str:
+    """A constant as .snn text: ``20 ms``, ``0.3``."""
+    if isinstance(value, u.Quantity):
+        mant = value.mantissa
+        num = repr(float(mant)) if getattr(mant, "ndim", 0) == 0 else str(mant)
+        unit = show_unit(value.unit)
+        return num if unit == "1" else f"{num} {unit}"
+    if isinstance(value, u.Unit):
+        return show_unit(value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def dump(obj: Any, indent: int = 0) -> str:
+    """Stable, readable text of an IR value (spans left out); used for golden IR files."""
+    pad = "  " * indent
+    if attrs.has(type(obj)):
+        fields = [f for f in attrs.fields(type(obj)) if f.eq]
+        inner = []
+        for f in fields:
+            v = getattr(obj, f.name)
+            if v in (None, (), "") and f.name != "value":
+                continue
+            inner.append(f"{pad}  {f.name}: {dump(v, indent + 1).lstrip()}")
+        return f"{pad}{type(obj).__name__}" + ("\n" + "\n".join(inner) if inner else "")
+    if isinstance(obj, tuple):
+        if not obj:
+            return f"{pad}()"
+        if len(obj) == 2 and isinstance(obj[0], str):
+            return f"{pad}{obj[0]} = {dump(obj[1], indent).lstrip()}"
+        return "\n" + "\n".join(f"{pad}- {dump(v, indent + 1).lstrip()}" for v in obj)
+    return pad + show_value(obj)

@@ -1,0 +1,143 @@
+"""AST → IR: the only place names are looked up.
+
+:func:`resolve_source` parses a file, follows its imports (``import "std"``, ``import "lib.snn"``,
+``import A, B from "..."``), resolves every model, network and train block, and returns an
+:class:`snndsl.ir.Program`. Errors are collected across the whole file and raised together.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from .. import ast, ir
+from ..errors import Diagnostics, SnnError, did_you_mean
+from ..parse import parse
+from ..source import SourceFile, Span
+from .models import resolve_model
+from .network import resolve_network
+from .train import resolve_train
+
+STD = "std"
+
+
+def stdlib_files() -> list[SourceFile]:
+    """The standard library's ``.snn`` files, in name order."""
+    root = resources.files("snndsl").joinpath("stdlib")
+    return [SourceFile(f"<std>/{f.name}", f.read_text(encoding="utf-8"))
+            for f in sorted(root.iterdir(), key=lambda f: f.name) if f.name.endswith(".snn")]
+
+
+class _Loader:
+    """Parses files once each and gathers model definitions across imports (cycles are SNN002)."""
+
+    def __init__(self, diags: Diagnostics):
+        self.diags = diags
+        self.modules: dict[str, ast.Module] = {}
+        self.active: list[str] = []
+
+    def module(self, source: SourceFile) -> ast.Module | None:
+        key = source.path
+        if key not in self.modules:
+            try:
+                self.modules[key] = parse(source)
+            except SnnError as e:
+                self.diags.extend(e.diagnostics)
+                return None
+        return self.modules[key]
+
+    def sources_for(self, stmt: ast.ImportStmt, importer: SourceFile) -> list[SourceFile] | None:
+        if stmt.path == STD:
+            return stdlib_files()
+        base = Path(importer.path).parent if not importer.path.startswith("<") else Path.cwd()
+        path = (base / stmt.path)
+        try:
+            return [SourceFile(str(path), path.read_text(encoding="utf-8"))]
+        except (OSError, UnicodeDecodeError) as e:
+            why = "is not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "was not found"
+            self.diags.error("SNN001" if not isinstance(e, UnicodeDecodeError) else "SNN003",
+                             f'import "{stmt.path}" {why} (looked for {path})', stmt.span,
+                             'the standard library is `import "std"`; other paths are relative to this file')
+            return None
+
+    def models(self, source: SourceFile, span: Span | None = None) -> dict[str, ast.NeuronDef | ast.SynapseDef]:
+        """Every model definition visible in ``source``: its own and those its imports bring in."""
+        if source.path in self.active:
+            self.diags.error("SNN002", f"import cycle: {' -> '.join(self.active + [source.path])}", span)
+            return {}
+        module = self.module(source)
+        if module is None:
+            return {}
+        self.active.append(source.path)
+        found: dict[str, ast.NeuronDef | ast.SynapseDef] = {}
+        for item in module.items:
+            if isinstance(item, ast.ImportStmt):
+                for name, node in self.imported(item, source).items():
+                    self.add(found, name, node, item.span)
+        for item in module.items:
+            if isinstance(item, (ast.NeuronDef, ast.SynapseDef)):
+                self.add(found, item.name.name, item, item.name.span)
+        self.active.pop()
+        return found
+
+    def imported(self, stmt: ast.ImportStmt, importer: SourceFile) -> dict:
+        sources = self.sources_for(stmt, importer)
+        if sources is None:
+            return {}
+        available: dict = {}
+        for src in sources:
+            for name, node in self.models(src, stmt.span).items():
+                self.add(available, name, node, stmt.span)
+        if not stmt.names:
+            return available
+        chosen = {}
+        for ident in stmt.names:
+            if ident.name in available:
+                chosen[ident.name] = available[ident.name]
+            else:
+                self.diags.error("SNN201", f'"{stmt.path}" defines no model `{ident.name}`', ident.span,
+                                 did_you_mean(ident.name, available))
+        return chosen
+
+    def add(self, found: dict, name: str, node, span: Span | None) -> None:
+        if name in found and found[name] is not node:
+            prev = found[name].name.span
+            self.diags.error("SNN202", f"model `{name}` is defined twice", span,
+                             f"the other definition is at {prev.source.path}:{prev.line}")
+        else:
+            found[name] = node
+
+
+def resolve_source(source: SourceFile) -> tuple[ir.Program, tuple]:
+    """Parse and resolve ``source`` with its imports. Raises :class:`SnnError` with every diagnostic found."""
+    diags = Diagnostics()
+    loader = _Loader(diags)
+    module = loader.module(source)
+    diags.raise_if_errors()
+    model_nodes = loader.models(source)
+    models: dict[str, ir.Model] = {}
+    for name, node in model_nodes.items():
+        model = resolve_model(node, diags)
+        if model is not None:
+            models[name] = model
+    networks: dict[str, ir.Network] = {}
+    for item in module.items:
+        if isinstance(item, ast.NetworkDef):
+            if item.name.name in networks or item.name.name in models:
+                diags.error("SNN202", f"`{item.name.name}` is already defined", item.name.span)
+                continue
+            net = resolve_network(item, models, diags)
+            if net is not None:
+                networks[net.name] = net
+    trains = []
+    for item in module.items:
+        if isinstance(item, ast.TrainDef):
+            train = resolve_train(item, networks, diags)
+            if train is not None:
+                trains.append(train)
+    diags.raise_if_errors()
+    program = ir.Program(tuple(models.values()), tuple(networks.values()), tuple(trains))
+    return program, diags.warnings
+
+
+

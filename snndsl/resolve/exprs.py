@@ -1,0 +1,130 @@
+"""Expressions: AST → IR with names bound through a :class:`Scope`, and constant evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import brainunit as u
+
+from .. import ast, ir
+from ..dims import UnitError, evaluate
+from ..errors import Diagnostics, did_you_mean, one_of
+from ..registry import FUNCTIONS
+from .units import lookup, unit_text
+
+
+class Scope:
+    """Names visible in one expression: ``symbols`` maps a name to an :data:`ir.REF_KINDS` kind.
+
+    Names not in ``symbols`` fall back to the time ``t`` and step ``dt`` (where ``with_time``), then to units
+    (``ms`` is the quantity 1 ms). ``calls`` extends the math functions (train blocks add losses and
+    reductions); ``fields`` allows ``pop.var`` (train blocks).
+    """
+
+    def __init__(self, symbols: dict[str, str] | None = None, *, with_time: bool = False,
+                 calls: dict[str, Any] | None = None, fields: bool = False, where: str = "here"):
+        self.symbols = dict(symbols or {})
+        self.with_time = with_time
+        self.calls = calls or {}
+        self.fields = fields
+        self.where = where
+
+    def child(self, **more: str) -> "Scope":
+        s = Scope(self.symbols, with_time=self.with_time, calls=self.calls, fields=self.fields, where=self.where)
+        s.symbols.update(more)
+        return s
+
+
+def resolve_expr(node: ast.Expr, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
+    """The IR of ``node``; reports problems to ``diags`` and returns ``None`` if any part failed."""
+    if isinstance(node, ast.Number):
+        return ir.Const(float(node.text), span=node.span)
+    if isinstance(node, ast.Quantity):
+        unit = unit_text(node.unit, node.span, diags)
+        return None if unit is None else ir.Const(u.Quantity(float(node.number), unit=unit), span=node.span)
+    if isinstance(node, ast.String):
+        diags.error("SNN219", "a string is not a value here", node.span)
+        return None
+    if isinstance(node, ast.Name):
+        return _name(node.ident, scope, diags)
+    if isinstance(node, ast.Attribute):
+        if not scope.fields:
+            diags.error("SNN219", f"`{node.owner.name}.{node.field.name}` is not allowed {scope.where}", node.span,
+                        "attributes (pop.var) are only used in train blocks")
+            return None
+        if scope.symbols.get(node.owner.name) != "pop":
+            diags.error("SNN201", f"undefined population `{node.owner.name}`", node.owner.span,
+                        did_you_mean(node.owner.name, [k for k, v in scope.symbols.items() if v == "pop"]))
+            return None
+        return ir.Field(node.owner.name, node.field.name, span=node.span)
+    if isinstance(node, ast.Neg):
+        inner = resolve_expr(node.operand, scope, diags)
+        return None if inner is None else ir.Neg(inner, span=node.span)
+    if isinstance(node, ast.BinOp):
+        left, right = resolve_expr(node.left, scope, diags), resolve_expr(node.right, scope, diags)
+        return None if left is None or right is None else ir.BinOp(node.op, left, right, span=node.span)
+    if isinstance(node, ast.Call):
+        return _call(node, scope, diags)
+    raise TypeError(type(node).__name__)
+
+
+def _name(ident: ast.Ident, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
+    name = ident.name
+    kind = scope.symbols.get(name)
+    if kind is not None:
+        return ir.Ref(kind, name, span=ident.span)
+    if scope.with_time and name in ("t", "dt"):
+        return ir.Ref("time" if name == "t" else "dt", name, span=ident.span)
+    unit = lookup(name)
+    if unit is not None:
+        return ir.Const(u.Quantity(1.0, unit=unit), span=ident.span)
+    hint = did_you_mean(name, list(scope.symbols) + (["t", "dt"] if scope.with_time else []))
+    diags.error("SNN201", f"undefined name `{name}`", ident.span, hint)
+    return None
+
+
+def _call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
+    name = node.func.name
+    if name in scope.calls:
+        return scope.calls[name](node, scope, diags)
+    if name not in FUNCTIONS:
+        known = list(FUNCTIONS) + list(scope.calls)
+        diags.error("SNN218", f"unknown function `{name}`", node.func.span,
+                    did_you_mean(name, known) or one_of(known))
+        return None
+    (lo, hi), _ = FUNCTIONS[name]
+    for a in node.args:
+        if a.name is not None or a.trainable:
+            diags.error("SNN203", f"{name}() takes no named arguments", a.span)
+            return None
+    if not lo <= len(node.args) <= hi:
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+        diags.error("SNN204", f"{name}() takes {want} argument{'s' if hi > 1 else ''}, got {len(node.args)}",
+                    node.span)
+        return None
+    args = [resolve_expr(a.value, scope, diags) for a in node.args]
+    return None if any(a is None for a in args) else ir.Func(name, tuple(args), span=node.span)
+
+
+def constant(node: ast.Expr, diags: Diagnostics, scope: Scope | None = None, env=None) -> Any:
+    """Evaluate a constant expression (numbers, quantities, units, arithmetic), or ``None`` after an error.
+
+    ``env`` may give values for the symbols of ``scope`` (e.g. earlier parameters)."""
+    expr = resolve_expr(node, scope or Scope(where="in a constant"), diags)
+    if expr is None:
+        return None
+    return fold(expr, diags, env)
+
+
+def fold(expr: ir.Expr, diags: Diagnostics, env=None) -> Any:
+    """The value of an IR expression whose symbols ``env`` can supply; ``None`` after an error."""
+    def lookup_ref(ref: ir.Ref):
+        if env is None:
+            raise UnitError("SNN219", f"`{ref.name}` is not a constant", ref.span,
+                            "only numbers, quantities and units are allowed here")
+        return env(ref)
+    try:
+        return evaluate(expr, lookup_ref)
+    except UnitError as e:
+        diags.error(e.code, e.message, e.span, e.hint)
+        return None

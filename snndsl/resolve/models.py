@@ -1,0 +1,205 @@
+"""Neuron and synapse definitions → :class:`snndsl.ir.Model` (declarations, scopes, defaults)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import brainunit as u
+
+from .. import ast, ir
+from ..errors import Diagnostics, did_you_mean
+from ..registry import INTEGRATORS
+from .args import lookup_entry, spec_from
+from .exprs import Scope, fold, resolve_expr
+from .units import dimensionless_unit, shadows_unit, unit_from_ast
+
+#: Names the emitted code and the language reserve for themselves.
+RESERVED = frozenset({"t", "dt", "w", "time", "label", "target", "true", "false", "self"})
+
+
+def check_identifier(ident: ast.Ident, diags: Diagnostics, what: str = "name") -> bool:
+    """Report identifiers that cannot be declared: dunder names (SNN221), reserved words (SNN221) and names
+    that shadow a unit (SNN210). Python keywords are fine: the lowering mangles them."""
+    name = ident.name
+    if name.startswith("__") or name in RESERVED:
+        diags.error("SNN221", f"`{name}` is reserved and cannot name a {what}", ident.span,
+                    "names starting with two underscores and t, dt, w, time, label, target are reserved")
+        return False
+    if shadows_unit(name):
+        diags.error("SNN210", f"`{name}` is a unit and cannot name a {what}", ident.span,
+                    f"choose another name, e.g. `{name}_`")
+        return False
+    return True
+
+
+def _unit(node: ast.Unit | None, diags: Diagnostics):
+    return None if node is None else unit_from_ast(node, diags)
+
+
+class _ModelBuilder:
+    """Resolves one model body. Declarations are visible to every equation; parameter defaults and state
+    initial values see the parameters declared before them."""
+
+    def __init__(self, node: ast.NeuronDef | ast.SynapseDef, kind: str, diags: Diagnostics):
+        self.node, self.kind, self.diags = node, kind, diags
+        self.symbols: dict[str, str] = {}
+        self.first: dict[str, ast.Ident] = {}
+        self.param_values: dict[str, Any] = {}
+
+    def declare(self, ident: ast.Ident, kind: str) -> bool:
+        if not check_identifier(ident, self.diags, kind):
+            return False
+        if ident.name in self.first:
+            prev = self.first[ident.name].span
+            self.diags.error("SNN202", f"`{ident.name}` is already defined in {self.node.name.name}", ident.span,
+                             f"first defined at line {prev.line}")
+            return False
+        self.first[ident.name] = ident
+        self.symbols[ident.name] = kind
+        return True
+
+    def const_env(self, ref: ir.Ref):
+        if ref.kind == "param" and ref.name in self.param_values:
+            return self.param_values[ref.name]
+        from ..dims import UnitError
+        raise UnitError("SNN219", f"`{ref.name}` is not a constant here", ref.span,
+                        "defaults may use numbers, units and parameters declared above")
+
+    def build(self) -> ir.Model:
+        d, body = self.diags, self.node.body
+        params, states, ports, lets = [], [], [], []
+        # declarations first, in order; values see earlier parameters only
+        for st in body:
+            if isinstance(st, ast.ParamDecl) and self.declare(st.name, "param"):
+                params.append(self.param(st))
+        for st in body:
+            if isinstance(st, ast.StateDecl) and self.declare(st.name, "state"):
+                states.append(self.state(st))
+            elif isinstance(st, ast.InputDecl) and self.declare(st.name, "input"):
+                unit = _unit(st.unit, d)
+                if unit is not None:
+                    ports.append(ir.PortDef(st.name.name, unit, span=st.span))
+        scope = Scope(self.symbols, with_time=True, where=f"in {self.kind} {self.node.name.name}")
+        if self.kind == "synapse":
+            scope = scope.child(w="weight")
+        for st in body:
+            if isinstance(st, ast.LetDecl) and self.declare(st.name, "let"):
+                value = resolve_expr(st.value, scope, d)
+                scope = scope.child(**{st.name.name: "let"})
+                if value is not None:
+                    lets.append(ir.LetDef(st.name.name, value, span=st.span))
+        full = scope.child(**{k: v for k, v in self.symbols.items()})
+        return self.equations(full, params, states, ports, lets)
+
+    def param(self, st: ast.ParamDecl) -> ir.ParamDef:
+        unit = _unit(st.unit, self.diags)
+        default = None
+        if st.default is not None:
+            scope = Scope({k: v for k, v in self.symbols.items() if k in self.param_values}, where="in a default")
+            default = resolve_expr(st.default, scope, self.diags)
+            value = fold(default, self.diags, self.const_env) if default is not None else None
+            if value is not None:
+                if unit is None:
+                    unit = u.get_unit(value)
+                self.param_values[st.name.name] = value
+        elif unit is not None:
+            self.param_values[st.name.name] = u.Quantity(1.0, unit=unit)
+        if unit is None and st.default is None:
+            self.diags.error("SNN220", f"parameter `{st.name.name}` needs a unit or a default value", st.name.span,
+                             f"e.g. `param {st.name.name}: ms = 10 ms`")
+        if st.name.name not in self.param_values and unit is not None:
+            self.param_values[st.name.name] = u.Quantity(1.0, unit=unit)
+        return ir.ParamDef(st.name.name, unit if unit is not None else dimensionless_unit(), default, span=st.span)
+
+    def state(self, st: ast.StateDecl) -> ir.StateDef:
+        unit = _unit(st.unit, self.diags)
+        init = None
+        if st.init is not None:
+            scope = Scope({k: "param" for k in self.param_values}, where="in an initial value")
+            init = resolve_expr(st.init, scope, self.diags)
+            value = fold(init, self.diags, self.const_env) if init is not None else None
+            if unit is None and value is not None and self.kind == "neuron":
+                unit = u.get_unit(value)
+        if unit is None and self.kind == "neuron":
+            self.diags.error("SNN220", f"state `{st.name.name}` needs a unit", st.name.span,
+                             f"e.g. `state {st.name.name}: mV = 0 mV`")
+        return ir.StateDef(st.name.name, unit, init, span=st.span)
+
+    def single(self, cls, what: str):
+        found = [st for st in self.node.body if isinstance(st, cls)]
+        for extra in found[1:]:
+            self.diags.error("SNN202", f"{self.node.name.name} has more than one {what}", extra.span,
+                             f"the first is at line {found[0].span.line}")
+        return found[0] if found else None
+
+    def equations(self, scope: Scope, params, states, ports, lets) -> ir.Model:
+        d, body, name = self.diags, self.node.body, self.node.name.name
+        state_names = [s.name for s in states]
+        odes, seen = [], {}
+        for st in body:
+            if not isinstance(st, ast.Ode):
+                continue
+            if self.symbols.get(st.var.name) != "state":
+                d.error("SNN201", f"d{st.var.name}/dt for `{st.var.name}`, which is not a state of {name}",
+                        st.var.span, did_you_mean(st.var.name, state_names)
+                        or f"declare it first: `state {st.var.name}: mV = 0 mV`")
+            elif st.var.name in seen:
+                d.error("SNN202", f"d{st.var.name}/dt is defined twice", st.var.span,
+                        f"the first is at line {seen[st.var.name]}")
+            else:
+                seen[st.var.name] = st.span.line
+                rhs = resolve_expr(st.rhs, scope, d)
+                if rhs is not None:
+                    odes.append(ir.OdeDef(st.var.name, rhs, span=st.span))
+        reset = None
+        if (rs := self.single(ast.ResetStmt, "reset")) is not None:
+            value = resolve_expr(rs.value, scope, d)
+            if self.state_target(rs.var, state_names) and value is not None:
+                reset = ir.ResetDef(rs.mode, rs.var.name, value, span=rs.span)
+        spike = None
+        if (sp := self.single(ast.SpikeStmt, "spike statement")) is not None:
+            left, right = resolve_expr(sp.left, scope, d), resolve_expr(sp.right, scope, d)
+            scale = resolve_expr(sp.scale, scope, d) if sp.scale is not None else None
+            if scale is None and sp.scale is None and right is not None and reset is not None:
+                scale = ir.BinOp("-", right, reset.value, span=sp.right.span)
+            if left is not None and right is not None:
+                spike = ir.SpikeDef(left, sp.op, right, scale, span=sp.span)
+        updates = []
+        for st in body:
+            if isinstance(st, ast.OnSpike):
+                value = resolve_expr(st.value, scope, d)
+                if self.state_target(st.var, state_names) and value is not None:
+                    updates.append(ir.UpdateDef(st.var.name, st.op, value, span=st.span))
+        refractory = None
+        if (rf := self.single(ast.RefractoryStmt, "refractory statement")) is not None:
+            refractory = resolve_expr(rf.period, scope, d)
+        surrogate = None
+        if (sg := self.single(ast.SurrogateStmt, "surrogate statement")) is not None:
+            surrogate = spec_from(sg.call, "surrogate", d)
+        method = "exp_euler"
+        if (ms := self.single(ast.MethodStmt, "method statement")) is not None:
+            if lookup_entry(INTEGRATORS, ms.name, d) is not None:
+                method = ms.name.name
+        output = None
+        if (out := self.single(ast.OutputStmt, "output statement")) is not None:
+            output = resolve_expr(out.value, scope, d)
+        elif self.kind == "synapse":
+            d.error("SNN220", f"synapse {name} has no output", self.node.name.span,
+                    "add the value it delivers, e.g. `output g`")
+        return ir.Model(self.kind, name, tuple(params), tuple(states), tuple(ports), tuple(lets), tuple(odes),
+                        spike, reset, tuple(updates), refractory, surrogate, method, output, span=self.node.span)
+
+    def state_target(self, ident: ast.Ident, state_names: list[str]) -> bool:
+        if ident.name in state_names:
+            return True
+        self.diags.error("SNN201", f"`{ident.name}` is not a state of {self.node.name.name}", ident.span,
+                         did_you_mean(ident.name, state_names))
+        return False
+
+
+def resolve_model(node: ast.NeuronDef | ast.SynapseDef, diags: Diagnostics) -> ir.Model | None:
+    kind = "neuron" if isinstance(node, ast.NeuronDef) else "synapse"
+    if not check_identifier(node.name, diags, kind):
+        return None
+    return _ModelBuilder(node, kind, diags).build()
+

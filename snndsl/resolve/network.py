@@ -1,0 +1,230 @@
+"""Network definitions → :class:`snndsl.ir.Network`: inputs, populations, projections, outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import brainunit as u
+
+from .. import ast, ir
+from ..errors import Diagnostics, did_you_mean, one_of
+from ..registry import CONNECTIVITY, INPUT_KINDS, Param
+from .args import convert, lookup_entry, spec_from
+from .exprs import constant
+from .models import check_identifier
+from .units import unit_from_ast
+
+#: Options after the connectivity in a `connect` statement.
+CONNECT_OPTIONS = ("synapse", "output", "port", "delay")
+
+
+def _size(node: ast.Expr, diags: Diagnostics) -> int | None:
+    value = constant(node, diags)
+    if value is None:
+        return None
+    try:
+        f = float(u.maybe_decimal(value)) if isinstance(value, u.Quantity) else float(value)
+    except Exception:
+        f = None
+    if f is None or not f.is_integer() or f < 1 or isinstance(value, u.Quantity) and not u.get_unit(value).is_unitless:
+        diags.error("SNN504", f"a size must be a positive whole number, not {ir.show_value(value)}", node.span)
+        return None
+    return int(f)
+
+
+def _values(call: ast.Call, model: ir.Model, diags: Diagnostics, *, skip: int,
+            extra: tuple[str, ...] = ()) -> tuple[dict[str, ir.Value], dict[str, ast.Arg]]:
+    """Named arguments of a model instantiation → values for the model's parameters and states.
+
+    Returns the values and the arguments named in ``extra`` (e.g. ``surrogate``), left for the caller."""
+    values: dict[str, ir.Value] = {}
+    extras: dict[str, ast.Arg] = {}
+    names = [p.name for p in model.params] + [s.name for s in model.states]
+    for arg in call.args[skip:]:
+        if arg.name is None:
+            diags.error("SNN204", f"{model.name}() takes only the size as a positional argument", arg.span,
+                        f"name the value, e.g. `{model.name}(10, {names[0] if names else 'x'} = ...)`")
+            continue
+        key = arg.name.name
+        if key in extra:
+            extras[key] = arg
+            continue
+        if key not in names:
+            diags.error("SNN203", f"{model.name} has no parameter or state `{key}`", arg.name.span,
+                        did_you_mean(key, names + list(extra)) or one_of(names + list(extra)))
+            continue
+        if key in values:
+            diags.error("SNN204", f"`{key}` is given twice", arg.span)
+            continue
+        if arg.trainable and model.param(key) is None:
+            diags.error("SNN219", f"`{key}` is a state; only parameters can be trainable", arg.span)
+            continue
+        value = convert(arg.value, Param(key, "init"), diags)
+        if value is not None:
+            values[key] = ir.Value(value, arg.trainable, span=arg.span)
+    return values, extras
+
+
+class NetworkBuilder:
+    def __init__(self, node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics):
+        self.node, self.models, self.diags = node, models, diags
+        self.nodes: dict[str, ast.Ident] = {}
+
+    def declare(self, ident: ast.Ident, what: str) -> bool:
+        if not check_identifier(ident, self.diags, what):
+            return False
+        if ident.name in self.nodes:
+            self.diags.error("SNN202", f"`{ident.name}` is already defined in network {self.node.name.name}",
+                             ident.span, f"first defined at line {self.nodes[ident.name].span.line}")
+            return False
+        self.nodes[ident.name] = ident
+        return True
+
+    def build(self) -> ir.Network:
+        d, body = self.diags, self.node.body
+        dts = [st for st in body if isinstance(st, ast.DtStmt)]
+        dt = None
+        for extra in dts[1:]:
+            d.error("SNN202", "dt is set twice", extra.span)
+        if dts:
+            dt = convert(dts[0].value, Param("dt", "quantity", unit="ms"), d)
+        else:
+            d.error("SNN220", f"network {self.node.name.name} does not set its time step", self.node.name.span,
+                    "add `dt = 1 ms` (or 0.1 ms) to the network")
+        inputs = [x for st in body if isinstance(st, ast.NetInput) and (x := self.input(st)) is not None]
+        pops = [p for st in body if isinstance(st, (ast.PopDecl, ast.ReadoutDecl)) and (p := self.pop(st))]
+        projections, labels = [], {}
+        for st in body:
+            if isinstance(st, ast.ConnectStmt) and (proj := self.connect(st, dt)) is not None:
+                if proj.name in labels:
+                    d.error("SNN202", f"projection `{proj.name}` is defined twice", st.span,
+                            f"the first is at line {labels[proj.name]}; give one a label: `connect name: a -> b: ...`")
+                labels[proj.name] = st.span.line
+                projections.append(proj)
+        outputs, spans = [], []
+        for st in body:
+            if isinstance(st, ast.NetOutput):
+                for ident in st.names:
+                    if ident.name not in self.nodes:
+                        d.error("SNN201", f"output `{ident.name}` is not defined", ident.span,
+                                did_you_mean(ident.name, self.nodes))
+                    else:
+                        outputs.append(ident.name)
+                        spans.append(ident.span)
+        return ir.Network(self.node.name.name, dt, tuple(inputs), tuple(pops), tuple(projections), tuple(outputs),
+                          tuple(spans), span=self.node.span)
+
+    def input(self, st: ast.NetInput) -> ir.InputDef | None:
+        d = self.diags
+        ok = self.declare(st.name, "input")
+        kind = lookup_entry(INPUT_KINDS, st.kind, d)
+        size = _size(st.size, d)
+        unit = unit_from_ast(st.unit, d) if st.unit is not None else None
+        if kind is not None and kind.name == "current" and st.unit is None:
+            d.error("SNN220", f"current input `{st.name.name}` needs a unit", st.span,
+                    f"e.g. `input {st.name.name}: current[{st.size.span.text}] nA`")
+        source = spec_from(st.source, "encoder", d) if st.source is not None else None
+        if not ok or kind is None or size is None:
+            return None
+        return ir.InputDef(st.name.name, kind.name, size, unit, source, span=st.span)
+
+    def pop(self, st: ast.PopDecl | ast.ReadoutDecl) -> ir.Population | None:
+        d, call = self.diags, st.call
+        readout = isinstance(st, ast.ReadoutDecl)
+        ok = self.declare(st.name, "population")
+        model = self.models.get(call.func.name)
+        if model is None:
+            d.error("SNN211", f"unknown model `{call.func.name}`", call.func.span,
+                    did_you_mean(call.func.name, self.models) or "define it, or import it: `import \"std\"`")
+            return None
+        if not readout and model.kind != "neuron":
+            d.error("SNN219", f"{model.name} is a synapse; a `pop` needs a neuron model", call.func.span,
+                    f"use it as a non-spiking `readout {st.name.name} = {model.name}(...)`")
+            return None
+        if not call.args or call.args[0].name is not None:
+            d.error("SNN204", f"{model.name}() needs the population size first", call.span,
+                    f"e.g. `{model.name}(10, ...)`")
+            return None
+        size = _size(call.args[0].value, d)
+        values, extras = _values(call, model, d, skip=1, extra=("surrogate",))
+        surrogate = None
+        if "surrogate" in extras:
+            if not model.spiking:
+                d.error("SNN219", f"{model.name} does not spike, so it takes no surrogate", extras["surrogate"].span)
+            else:
+                surrogate = spec_from(extras["surrogate"].value, "surrogate", d)
+        for p in model.params:
+            if p.default is None and p.name not in values:
+                d.error("SNN204", f"{model.name}() needs the parameter `{p.name}` (it has no default)", call.span)
+        if not ok or size is None:
+            return None
+        return ir.Population(st.name.name, model.name, size, tuple(values.items()), surrogate or model.surrogate,
+                             readout, span=st.span)
+
+    def connect(self, st: ast.ConnectStmt, dt: Any) -> ir.Projection | None:
+        d = self.diags
+        ok = True
+        for end in (st.pre, st.post):
+            if end.name not in self.nodes:
+                d.error("SNN401", f"projection endpoint `{end.name}` is not defined in {self.node.name.name}",
+                        end.span, did_you_mean(end.name, self.nodes))
+                ok = False
+        conn = spec_from(st.conn, "connectivity", d) if st.conn.func.name in CONNECTIVITY else None
+        if st.conn.func.name not in CONNECTIVITY:
+            lookup_entry(CONNECTIVITY, st.conn.func, d)
+        options: dict[str, ast.Arg] = {}
+        for arg in st.options:
+            if arg.name is None or arg.name.name not in CONNECT_OPTIONS:
+                where = arg.name.span if arg.name is not None else arg.span
+                d.error("SNN203", "unknown projection option" + (f" `{arg.name.name}`" if arg.name else ""), where,
+                        (did_you_mean(arg.name.name, CONNECT_OPTIONS) if arg.name else None)
+                        or one_of(CONNECT_OPTIONS))
+            elif arg.name.name in options:
+                d.error("SNN204", f"`{arg.name.name}` is given twice", arg.span)
+            else:
+                options[arg.name.name] = arg
+        synapse = self.synapse(options["synapse"].value) if "synapse" in options else None
+        output = spec_from(options["output"].value, "output", d) if "output" in options else None
+        port = None
+        if "port" in options:
+            node = options["port"].value
+            if isinstance(node, ast.Name):
+                port = node.ident.name
+            else:
+                d.error("SNN219", "`port` names an input port of the target, e.g. `port = I_ext`", node.span)
+        delay, steps = None, 0
+        if "delay" in options:
+            delay = convert(options["delay"].value, Param("delay", "quantity", unit="ms"), d)
+            if delay is not None and dt is not None:
+                steps = max(0, round(float(delay / dt)))
+        label = st.label.name if st.label is not None else f"{st.pre.name}->{st.post.name}"
+        if st.label is not None and not check_identifier(st.label, d, "projection"):
+            ok = False
+        if not ok or conn is None:
+            return None
+        return ir.Projection(label, st.pre.name, st.post.name, conn, synapse, output, port, delay, steps,
+                             span=st.span)
+
+    def synapse(self, node: ast.Expr) -> ir.SynapseUse | None:
+        d = self.diags
+        if isinstance(node, ast.Name):
+            node = ast.Call(node.ident, (), span=node.span)
+        if not isinstance(node, ast.Call):
+            d.error("SNN219", "`synapse` takes a synapse model, e.g. `synapse = Expon(tau = 5 ms)`", node.span)
+            return None
+        model = self.models.get(node.func.name)
+        if model is None:
+            d.error("SNN211", f"unknown model `{node.func.name}`", node.func.span,
+                    did_you_mean(node.func.name, self.models) or "define it, or import it: `import \"std\"`")
+            return None
+        if model.kind != "synapse":
+            d.error("SNN219", f"{model.name} is a neuron model, not a synapse", node.func.span)
+            return None
+        values, _ = _values(node, model, d, skip=0)
+        return ir.SynapseUse(model.name, tuple(values.items()), span=node.span)
+
+
+def resolve_network(node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics) -> ir.Network | None:
+    if not check_identifier(node.name, diags, "network"):
+        return None
+    return NetworkBuilder(node, models, diags).build()

@@ -1,0 +1,76 @@
+"""Train blocks → :class:`snndsl.ir.Train`: data, loss expression, optimizer, loop policy, schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ast, ir
+from ..errors import Diagnostics, did_you_mean, one_of
+from ..registry import LOSSES, REDUCTIONS, SETTINGS, Param
+from .args import bind, convert, spec_from
+from .exprs import Scope, resolve_expr
+
+SPECIALS = ("time", "label", "target")
+DEFAULTS: dict[str, Any] = {"epochs": 10, "batch": None, "seed": 0}
+
+
+def _loss_call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
+    entry = LOSSES.get(node.func.name) or REDUCTIONS.get(node.func.name)
+    args = bind(node, entry, diags, scope)
+    if args is None:
+        return None
+    out = []
+    for _, value in args:
+        if isinstance(value, str):
+            value = ir.Ref("special", value, span=node.span)
+        elif not isinstance(value, (ir.Const, ir.Ref, ir.BinOp, ir.Neg, ir.Func, ir.Field)):
+            value = ir.Const(value, span=node.span)
+        out.append(value)
+    return ir.Func(entry.name, tuple(out), span=node.span)
+
+
+def loss_scope(network: ir.Network | None) -> Scope:
+    symbols = {s: "special" for s in SPECIALS}
+    if network is not None:
+        symbols.update({n.name: "pop" for n in (*network.inputs, *network.populations)})
+    calls = {name: _loss_call for name in LOSSES.names() + REDUCTIONS.names()}
+    return Scope(symbols, calls=calls, fields=True, where="in a train block")
+
+
+def resolve_train(node: ast.TrainDef, networks: dict[str, ir.Network], diags: Diagnostics) -> ir.Train | None:
+    network = networks.get(node.network.name)
+    if network is None:
+        diags.error("SNN601", f"train block for unknown network `{node.network.name}`", node.network.span,
+                    did_you_mean(node.network.name, networks) or
+                    ("networks defined here: " + ", ".join(networks) if networks else "define a network first"))
+    given: dict[str, ast.Setting] = {}
+    for st in node.settings:
+        key = st.key.name
+        if key not in SETTINGS:
+            diags.error("SNN213", f"unknown training setting `{key}`", st.key.span,
+                        did_you_mean(key, SETTINGS) or one_of(SETTINGS))
+        elif key in given:
+            diags.error("SNN213", f"`{key}` is set twice", st.key.span, f"the first is at line {given[key].span.line}")
+        else:
+            given[key] = st
+    values: dict[str, Any] = {}
+    for key, st in given.items():
+        kind = SETTINGS[key]
+        if kind == "loss":
+            values[key] = resolve_expr(st.value, loss_scope(network), diags)
+        elif kind.startswith("call:"):
+            values[key] = spec_from(st.value, kind[5:], diags)
+        else:
+            values[key] = convert(st.value, Param(key, kind), diags)
+    for key in ("optimizer", "loop"):
+        if key not in given:
+            values[key] = spec_from(ast.Name(ast.Ident("adam" if key == "optimizer" else "bptt", span=node.span),
+                                             span=node.span), key, diags)
+    if "loss" not in given:
+        diags.error("SNN602", f"train block for {node.network.name} has no loss", node.network.span,
+                    "e.g. `loss = cross_entropy(mean(out, time), label)`")
+    if network is None or diags.has_errors:
+        return None
+    return ir.Train(network.name, values.get("data"), values.get("loss"), values["optimizer"], values["loop"],
+                    values.get("epochs", DEFAULTS["epochs"]), values.get("batch", DEFAULTS["batch"]),
+                    values.get("seed", DEFAULTS["seed"]), span=node.span)

@@ -1,0 +1,76 @@
+"""Unit names and unit expressions → brainunit units (the resolver's only contact with unit spelling)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import brainunit as u
+
+from .. import ast
+from ..errors import Diagnostics, did_you_mean
+
+#: Units offered in did-you-mean hints (brainunit knows many more).
+COMMON_UNITS = (
+    "V", "mV", "uV", "s", "ms", "us", "ns", "second", "Hz", "kHz", "A", "mA", "uA", "nA", "pA", "ohm", "kohm",
+    "Mohm", "Gohm", "S", "mS", "uS", "nS", "pS", "F", "uF", "nF", "pF", "M", "mM", "uM", "nM", "mol", "m", "cm",
+    "mm", "um", "nm", "volt", "amp", "siemens", "farad", "hertz", "metre", "meter", "molar", "liter",
+)
+
+
+@lru_cache(maxsize=512)
+def lookup(text: str):
+    """The brainunit Unit spelled ``text`` (``mV``, ``nS/mm^2``), or ``None`` if it is not a unit."""
+    if not text or text.startswith("_"):
+        return None
+    try:
+        unit = u.Unit(text)
+    except Exception:  # brainunit raises ValueError, KeyError or its own errors for unknown spellings
+        return None
+    return unit if isinstance(unit, u.Unit) else None
+
+
+def shadows_unit(name: str) -> bool:
+    """True for names of two or more characters that are also units (``ms``, ``nS``); single letters such as
+    ``V``, ``g`` or ``A`` are ordinary variable names (write the unit inside a quantity: ``1 V``)."""
+    return len(name) >= 2 and lookup(name) is not None
+
+
+def unit_text(text: str, span, diags: Diagnostics):
+    """The unit spelled ``text`` at ``span``; reports SNN209 and returns ``None`` when it is unknown."""
+    unit = lookup(text)
+    if unit is None:
+        bad = next((part for part in _parts(text) if lookup(part) is None), text)
+        diags.error("SNN209", f"unknown unit `{bad}`", span, did_you_mean(bad, COMMON_UNITS)
+                    or "units are written like mV, ms, nS/mm^2 or 1/ms")
+    return unit
+
+
+def _parts(text: str) -> list[str]:
+    out = []
+    for piece in text.replace("*", "/").split("/"):
+        out.append(piece.split("^")[0])
+    return out
+
+
+def unit_from_ast(node: ast.Unit, diags: Diagnostics):
+    """A unit in type position (``mV``, ``1/ms``, ``nS/mm^2``) → brainunit Unit, or ``None`` after SNN209."""
+    if isinstance(node, ast.UnitOne):
+        return _one()
+    if isinstance(node, ast.UnitName):
+        return unit_text(node.ident.name, node.ident.span, diags)
+    if isinstance(node, ast.UnitPow):
+        base = unit_text(node.ident.name, node.ident.span, diags)
+        return None if base is None else base ** node.exponent
+    left, right = unit_from_ast(node.left, diags), unit_from_ast(node.right, diags)
+    if left is None or right is None:
+        return None
+    return left * right if node.op == "*" else left / right
+
+
+@lru_cache(maxsize=1)
+def _one():
+    return u.get_unit(1.0)
+
+
+def dimensionless_unit():
+    return _one()
