@@ -23,8 +23,8 @@ class Checked:
 
 def check_source(source: SourceFile) -> Checked:
     """Check one source. Raises :class:`SnnError` with every error (and warning) found."""
-    program, warnings = resolve_source(source)
-    found = list(warnings) + checks.run(program)
+    program, found = resolve_source(source)
+    found = list(found) + checks.run(program)
     if any(d.severity == ERROR for d in found):
         raise SnnError(sorted(found, key=lambda d: (d.file, d.line, d.column, d.code)))
     return Checked(program, tuple(found), source)

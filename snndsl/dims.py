@@ -71,33 +71,42 @@ def evaluate(expr: ir.Expr, env: Callable[[ir.Ref], Any]) -> Any:
                             "both sides of + and - must have the same dimension")
         if expr.op == "^":
             return _power(expr, a, b)
-        if expr.op == "/" and not isinstance(b, u.Quantity) and _is_zero(b) and isinstance(expr.right, ir.Const):
-            raise UnitError("SNN302", "division by zero", expr.span)
-        return _OPS[expr.op](a, b)
+        return _arith(expr.op, a, b)
     if isinstance(expr, ir.Func):
         return _function(expr, [evaluate(a, env) for a in expr.args])
     raise TypeError(f"cannot evaluate {type(expr).__name__}")
 
 
-def _is_zero(v: Any) -> bool:
+def _one_like(v: Any) -> Any:
+    return u.Quantity(1.0, unit=u.get_unit(v)) if isinstance(v, u.Quantity) else 1.0
+
+
+def _arith(op: str, a: Any, b: Any) -> Any:
+    """``a op b``; a division by zero or an overflow gives NaN in the right unit (units are what matter)."""
     try:
-        return float(v) == 0.0
-    except (TypeError, ValueError):
-        return False
+        return _OPS[op](a, b)
+    except (ZeroDivisionError, OverflowError):
+        return _OPS[op](_one_like(a), _one_like(b)) * math.nan
 
 
 def _power(expr: ir.BinOp, base: Any, exponent: Any) -> Any:
     if not dimensionless(exponent):
         raise UnitError("SNN308", f"an exponent must be dimensionless, not {show(exponent)}", expr.right.span)
     if dimensionless(base):
-        return u.math.power(base, exponent) if isinstance(base, u.Quantity) else base ** float(exponent)
+        try:
+            return float(u.maybe_decimal(base)) ** float(exponent)
+        except (ZeroDivisionError, OverflowError, TypeError, ValueError):
+            return math.nan
     if not isinstance(expr.right, (ir.Const, ir.Neg)):
         raise UnitError("SNN308", f"{show(base)} can only be raised to a constant number", expr.right.span,
                         "write the exponent as a number, e.g. `x^2`")
     value = float(exponent)
-    if not value.is_integer() and value * 2 != int(value * 2):
+    if not math.isfinite(value) or (not value.is_integer() and value * 2 != int(value * 2)):
         raise UnitError("SNN308", f"cannot raise {show(base)} to the power {value}", expr.right.span)
-    return base ** (int(value) if value.is_integer() else value)
+    try:
+        return base ** (int(value) if value.is_integer() else value)
+    except (ZeroDivisionError, OverflowError):
+        return _one_like(base) ** (int(value) if value.is_integer() else value) * math.nan
 
 
 def _function(expr: ir.Func, args: list[Any]) -> Any:

@@ -258,6 +258,7 @@ class Projection:
     port: str | None = None
     delay: Any = None
     delay_steps: int = 0
+    delay_span: Span | None = attrs.field(default=None, eq=False, repr=False)
     span: Span | None = _span
 
 
@@ -329,22 +330,53 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def _empty(v: Any) -> bool:
+    return v is None or (isinstance(v, (tuple, str)) and not v)
+
+
 def dump(obj: Any, indent: int = 0) -> str:
-    """Stable, readable text of an IR value (spans left out); used for golden IR files."""
+    """Stable, readable text of an IR value (spans left out, empty fields skipped); the golden IR format."""
     pad = "  " * indent
+    if isinstance(obj, (Const, Ref, BinOp, Neg, Func, Field)):
+        return pad + show_expr(obj)
     if attrs.has(type(obj)):
-        fields = [f for f in attrs.fields(type(obj)) if f.eq]
-        inner = []
-        for f in fields:
+        lines = [pad + type(obj).__name__]
+        for f in attrs.fields(type(obj)):
             v = getattr(obj, f.name)
-            if v in (None, (), "") and f.name != "value":
+            if not f.eq or _empty(v):
                 continue
-            inner.append(f"{pad}  {f.name}: {dump(v, indent + 1).lstrip()}")
-        return f"{pad}{type(obj).__name__}" + ("\n" + "\n".join(inner) if inner else "")
+            body = dump(v, indent + 2)
+            if "\n" in body or (attrs.has(type(v)) and not isinstance(v, (Const, Ref, BinOp, Neg, Func, Field))):
+                lines.append(f"{pad}  {f.name}:\n{body}")
+            else:
+                lines.append(f"{pad}  {f.name}: {body.strip()}")
+        return "\n".join(lines)
     if isinstance(obj, tuple):
-        if not obj:
-            return f"{pad}()"
         if len(obj) == 2 and isinstance(obj[0], str):
-            return f"{pad}{obj[0]} = {dump(obj[1], indent).lstrip()}"
-        return "\n" + "\n".join(f"{pad}- {dump(v, indent + 1).lstrip()}" for v in obj)
+            body = dump(obj[1], indent + 1)
+            return f"{pad}{obj[0]} = {body.strip()}" if "\n" not in body else f"{pad}{obj[0]} =\n{body}"
+        return "\n".join(f"{pad}- {dump(v, indent + 1).strip()}" if "\n" not in dump(v, indent + 1)
+                         else f"{pad}-\n{dump(v, indent + 1)}" for v in obj)
     return pad + show_value(obj)
+
+
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
+
+
+def show_expr(e: Any, parent: int = 0) -> str:
+    """An IR expression as .snn-like text, with the minimum of parentheses."""
+    if isinstance(e, Const):
+        return show_value(e.value)
+    if isinstance(e, Ref):
+        return e.name
+    if isinstance(e, Field):
+        return f"{e.pop}.{e.var}"
+    if isinstance(e, Neg):
+        return "-" + show_expr(e.operand, 3)
+    if isinstance(e, Func):
+        return f"{e.name}(" + ", ".join(show_expr(a) for a in e.args) + ")"
+    if isinstance(e, BinOp):
+        p = _PREC[e.op]
+        text = f"{show_expr(e.left, p)} {e.op} {show_expr(e.right, p + 1)}"
+        return f"({text})" if p < parent else text
+    return show_value(e)

@@ -6,6 +6,8 @@ line and column of both ends. Every AST and IR node carries one, and every diagn
 
 from __future__ import annotations
 
+import bisect
+import re
 from pathlib import Path
 
 import attrs
@@ -20,6 +22,11 @@ class SourceFile:
 
     path: str
     text: str
+    _starts: tuple[int, ...] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        object.__setattr__(self, "_starts", tuple(starts))
 
     @classmethod
     def read(cls, path: str | Path) -> "SourceFile":
@@ -29,15 +36,17 @@ class SourceFile:
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line`` without its newline (empty past the end)."""
-        lines = self.text.split("\n")
-        return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
+        if not 0 < line <= len(self._starts):
+            return ""
+        start = self._starts[line - 1]
+        end = self._starts[line] - 1 if line < len(self._starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based ``(line, column)`` of character ``offset``."""
         offset = max(0, min(offset, len(self.text)))
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
-        return line, column
+        line = bisect.bisect_right(self._starts, offset)
+        return line, offset - self._starts[line - 1] + 1
 
     def span(self, start: int, end: int) -> "Span":
         """The span of characters ``[start, end)``."""

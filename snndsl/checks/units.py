@@ -197,4 +197,4 @@ def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
                 elif u.get_unit(delivered).is_unitless:
                     hint = f"give the weights a unit, e.g. `w = kaiming_normal({show(port.unit)})`"
                 yield _err("SNN307", f"`{proj.name}` delivers {show(delivered)} to port `{port.name}` of "
-                           f"{post.name}, which takes {show(port.unit)}", proj.span, hint)
+                           f"{post.name}, which takes {show(port.unit)}", proj.conn.span, hint)

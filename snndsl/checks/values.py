@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import brainunit as u
 
 from .. import ir
-from ..dims import same_dim
+from ..dims import UnitError, evaluate, same_dim
 from ..errors import Diagnostic
 
 
@@ -21,7 +21,17 @@ def _ms(value: Any) -> float:
 
 
 def _default_value(param: ir.ParamDef) -> Any:
-    return param.default.value if isinstance(param.default, ir.Const) else None
+    """The default's value when it is a constant expression (``-5 ms``), else ``None``."""
+    if param.default is None:
+        return None
+    try:
+        return evaluate(param.default, _no_symbols)
+    except (UnitError, LookupError):
+        return None
+
+
+def _no_symbols(ref: ir.Ref) -> Any:
+    raise LookupError(ref.name)
 
 
 def _time_constant(name: str, value: Any, span, owner: str) -> Iterator[Diagnostic]:
@@ -66,7 +76,7 @@ def positive_and_ranged(program: ir.Program) -> Iterator[Diagnostic]:
 def _delay(proj: ir.Projection, dt: Any) -> Iterator[Diagnostic]:
     d = _ms(proj.delay)
     if d < 0:
-        yield Diagnostic("SNN507", f"delay must not be negative, not {ir.show_value(proj.delay)}", proj.span)
+        yield Diagnostic("SNN507", f"delay must not be negative, not {ir.show_value(proj.delay)}", proj.delay_span)
         return
     if dt is None:
         return
@@ -74,5 +84,5 @@ def _delay(proj: ir.Projection, dt: Any) -> Iterator[Diagnostic]:
     ratio = d / step
     if not math.isclose(ratio, round(ratio), rel_tol=1e-9, abs_tol=1e-9):
         lo, hi = math.floor(ratio) * step, math.ceil(ratio) * step
-        yield Diagnostic("SNN505", f"delay {d:g} ms is not a multiple of dt = {step:g} ms", proj.span,
+        yield Diagnostic("SNN505", f"delay {d:g} ms is not a multiple of dt = {step:g} ms", proj.delay_span,
                          f"the nearest valid delays are {lo:g} ms and {hi:g} ms")

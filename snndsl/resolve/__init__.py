@@ -109,7 +109,10 @@ class _Loader:
 
 
 def resolve_source(source: SourceFile) -> tuple[ir.Program, tuple]:
-    """Parse and resolve ``source`` with its imports. Raises :class:`SnnError` with every diagnostic found."""
+    """Parse and resolve ``source`` with its imports.
+
+    A syntax error in ``source`` raises :class:`SnnError`. Otherwise returns the program (parts that failed
+    to resolve are left out) and every diagnostic found, so checks can still run on the rest."""
     diags = Diagnostics()
     loader = _Loader(diags)
     module = loader.module(source)
@@ -135,9 +138,8 @@ def resolve_source(source: SourceFile) -> tuple[ir.Program, tuple]:
             train = resolve_train(item, networks, diags)
             if train is not None:
                 trains.append(train)
-    diags.raise_if_errors()
     program = ir.Program(tuple(models.values()), tuple(networks.values()), tuple(trains))
-    return program, diags.warnings
+    return program, tuple(diags.items)
 
 
 

@@ -202,8 +202,9 @@ class NetworkBuilder:
             ok = False
         if not ok or conn is None:
             return None
+        delay_span = options["delay"].span if "delay" in options else None
         return ir.Projection(label, st.pre.name, st.post.name, conn, synapse, output, port, delay, steps,
-                             span=st.span)
+                             delay_span, span=st.span)
 
     def synapse(self, node: ast.Expr) -> ir.SynapseUse | None:
         d = self.diags
