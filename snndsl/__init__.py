@@ -15,3 +15,6 @@ from .errors import SnnError as SnnError
 from .source import SourceFile as SourceFile
 
 __version__ = "0.1.0"
+from .compiled import CompiledModel as CompiledModel
+from .compiled import load as load
+from .compiled import loads as loads

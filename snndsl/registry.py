@@ -112,19 +112,19 @@ SURROGATES = Registry("surrogate", "SNN205", (
 # ---------------------------------------------------------------- initialisers (braintools.init)
 _IN = "braintools.init."
 INITIALISERS = Registry("initialiser", "SNN206", (
-    _e("kaiming_normal", _IN + "KaimingNormal", P("unit", "unit", default="1"), P("scale", default=None),
+    _e("kaiming_normal", _IN + "KaimingNormal", P("unit", "unit", default=None), P("scale", default=None),
        doc="He normal, fan-in, ReLU gain"),
-    _e("kaiming_uniform", _IN + "KaimingUniform", P("unit", "unit", default="1"), P("scale", default=None)),
-    _e("xavier_normal", _IN + "XavierNormal", P("unit", "unit", default="1"), P("scale", default=1.0)),
-    _e("xavier_uniform", _IN + "XavierUniform", P("unit", "unit", default="1"), P("scale", default=1.0)),
-    _e("lecun_normal", _IN + "LecunNormal", P("unit", "unit", default="1"), P("scale", default=1.0)),
-    _e("orthogonal", _IN + "Orthogonal", P("unit", "unit", default="1"), P("scale", default=1.0)),
+    _e("kaiming_uniform", _IN + "KaimingUniform", P("unit", "unit", default=None), P("scale", default=None)),
+    _e("xavier_normal", _IN + "XavierNormal", P("unit", "unit", default=None), P("scale", default=1.0)),
+    _e("xavier_uniform", _IN + "XavierUniform", P("unit", "unit", default=None), P("scale", default=1.0)),
+    _e("lecun_normal", _IN + "LecunNormal", P("unit", "unit", default=None), P("scale", default=1.0)),
+    _e("orthogonal", _IN + "Orthogonal", P("unit", "unit", default=None), P("scale", default=1.0)),
     _e("normal", _IN + "Normal", P("mean", "quantity", unit="any"), P("std", "quantity", unit="any")),
     _e("truncated_normal", _IN + "TruncatedNormal", P("mean", "quantity", unit="any"),
        P("std", "quantity", unit="any"), P("low", "quantity", None, "any"), P("high", "quantity", None, "any")),
     _e("uniform", _IN + "Uniform", P("low", "quantity", unit="any"), P("high", "quantity", unit="any")),
     _e("constant", _IN + "Constant", P("value", "quantity", unit="any")),
-    _e("zeros", _IN + "ZeroInit", P("unit", "unit", default="1")),
+    _e("zeros", _IN + "ZeroInit", P("unit", "unit", default=None)),
 ))
 
 # ---------------------------------------------------------------- integrators

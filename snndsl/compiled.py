@@ -1,0 +1,81 @@
+"""Compiled models: the emitted module, executed in memory (the same text ``snndsl compile`` writes)."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from . import ir
+from .api import Checked, check_source
+from .lower import emit_module
+from .source import SourceFile
+
+
+@attrs.frozen(eq=False)
+class CompiledModel:
+    """A checked, lowered model.
+
+    * ``code``: the emitted Python module's text; ``module``: that module, executed;
+    * ``program``: the checked IR (:class:`snndsl.ir.Program`); ``warnings``: diagnostics that did not stop it;
+    * :meth:`network_class` / :meth:`network`: the brainstate module class of a network and a fresh instance;
+    * :meth:`simulate`: run a network over inputs (see the emitted ``simulate``).
+    """
+
+    code: str
+    module: types.ModuleType
+    program: ir.Program
+    warnings: tuple = ()
+
+    def _net(self, name: str | None) -> ir.Network:
+        nets = self.program.networks
+        if not nets:
+            raise ValueError("the model defines no network")
+        if name is None:
+            return nets[0]
+        found = self.program.network(name)
+        if found is None:
+            raise KeyError(f"no network {name!r}; defined: {', '.join(n.name for n in nets)}")
+        return found
+
+    def network_class(self, name: str | None = None) -> type:
+        from .lower.emit import py_name
+        return getattr(self.module, py_name(self._net(name).name))
+
+    def network(self, name: str | None = None) -> Any:
+        """A new instance of the network (parameters initialised from the current random state)."""
+        return self.network_class(name)()
+
+    def ir(self, name: str | None = None) -> ir.Network:
+        return self._net(name)
+
+    def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
+                 record=()):
+        return self.module.simulate(net, inputs, steps=steps, batch_size=batch_size, record=record)
+
+
+def compile_source(source: SourceFile) -> tuple[str, Checked]:
+    """Check ``source`` and return the emitted module text (raises :class:`SnnError` when invalid)."""
+    checked = check_source(source)
+    return emit_module(checked.program, source.path), checked
+
+
+def _execute(code: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(f"snndsl_compiled_{abs(hash(name))}")
+    module.__file__ = name
+    exec(compile(code, name, "exec"), module.__dict__)
+    return module
+
+
+def loads(text: str, path: str = "<string>") -> CompiledModel:
+    """Compile model text (imports relative to the current directory) and execute it."""
+    code, checked = compile_source(SourceFile(path, text))
+    return CompiledModel(code, _execute(code, path), checked.program, checked.warnings)
+
+
+def load(path: str | Path) -> CompiledModel:
+    """Compile a ``.snn`` file and execute the emitted module."""
+    code, checked = compile_source(SourceFile.read(path))
+    return CompiledModel(code, _execute(code, str(path)), checked.program, checked.warnings)

@@ -1,0 +1,176 @@
+"""A small typed emitter: Python ``ast`` statements with a source comment each, rendered to module text.
+
+The emitted module is built as a structure, never from string templates: expressions and statements are
+``ast`` nodes; :class:`Line` pairs one with the ``.snn`` location it came from, :class:`Block` is a compound
+statement (``class``, ``def``, ``with``) around more of them. :func:`render` unparses each node and appends
+``# file.snn:LINE`` comments.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from typing import Any, Sequence
+
+import attrs
+
+from ..source import Span
+
+#: Names the emitted code uses itself; user identifiers equal to one of them (or to a Python keyword or
+#: builtin used here) get a trailing underscore.
+EMITTED = frozenset({"self", "u", "bs", "bt", "jax", "jnp", "np", "math", "super", "size", "trainable",
+                     "surrogate", "unit", "batch_size", "kwargs", "int", "float", "callable", "isinstance",
+                     "len", "range", "tuple", "dict", "list", "min", "max", "abs", "sum", "None", "True",
+                     "False", "object", "type", "print", "input", "output", "update", "init_state",
+                     "reset_state", "spike", "spk_fun"})
+
+
+def py_name(name: str) -> str:
+    """A user identifier as a safe Python name: keywords and emitted names get ``_`` appended."""
+    while keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in EMITTED:
+        name += "_"
+    return name
+
+
+def where(span: Span | None) -> str:
+    """``file.snn:LINE`` for a source comment."""
+    if span is None:
+        return ""
+    return f"{span.source.path}:{span.line}"
+
+
+@attrs.frozen
+class Line:
+    node: ast.stmt
+    comment: str = ""
+
+
+@attrs.frozen
+class Block:
+    """A compound statement: ``header`` is the ``ast`` node with an empty body, filled from ``body``."""
+
+    header: ast.stmt
+    body: tuple["Line | Block | Blank", ...]
+    comment: str = ""
+
+
+@attrs.frozen
+class Blank:
+    """An empty line between definitions."""
+
+
+Stmt = Line | Block | Blank
+
+
+def render(stmts: Sequence[Stmt], indent: int = 0) -> list[str]:
+    out: list[str] = []
+    pad = "    " * indent
+    for st in stmts:
+        if isinstance(st, Blank):
+            out.append("")
+        elif isinstance(st, Line):
+            text = ast.unparse(ast.fix_missing_locations(st.node))
+            lines = text.split("\n")
+            if st.comment:
+                lines[0] += f"  # {st.comment}"
+            out.extend(pad + ln for ln in lines)
+        else:
+            node = st.header
+            node.body = [ast.Pass()]
+            header = ast.unparse(ast.fix_missing_locations(node)).split("\n")
+            head = [h for h in header if h.strip() != "pass"]
+            if st.comment:
+                head[-1] += f"  # {st.comment}"
+            out.extend(pad + h for h in head)
+            body = render(st.body, indent + 1) if st.body else [pad + "    pass"]
+            out.extend(body)
+    return out
+
+
+# ---------------------------------------------------------------- expression builders
+
+
+def name(n: str) -> ast.expr:
+    return ast.Name(n, ast.Load())
+
+
+def store(n: str) -> ast.expr:
+    return ast.Name(n, ast.Store())
+
+
+def attr(base: str | ast.expr, *fields: str, ctx=None) -> ast.expr:
+    node = name(base) if isinstance(base, str) else base
+    for i, f in enumerate(fields):
+        last = i == len(fields) - 1
+        node = ast.Attribute(node, f, ctx if (last and ctx is not None) else ast.Load())
+    return node
+
+
+def const(v: Any) -> ast.expr:
+    if isinstance(v, float) and v < 0:
+        return ast.UnaryOp(ast.USub(), ast.Constant(-v))
+    return ast.Constant(v)
+
+
+def call(func: ast.expr | str, *args: ast.expr, **kwargs: ast.expr) -> ast.expr:
+    f = name(func) if isinstance(func, str) else func
+    return ast.Call(f, list(args), [ast.keyword(k, v) for k, v in kwargs.items()])
+
+
+_BIN = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "^": ast.Pow, "**": ast.Pow}
+
+
+def binop(op: str, left: ast.expr, right: ast.expr) -> ast.expr:
+    return ast.BinOp(left, _BIN[op](), right)
+
+
+def neg(x: ast.expr) -> ast.expr:
+    return ast.UnaryOp(ast.USub(), x)
+
+
+def assign(target: str | ast.expr, value: ast.expr, comment: str = "") -> Line:
+    t = store(target) if isinstance(target, str) else target
+    return Line(ast.Assign([t], value), comment)
+
+
+def set_attr(base: str, fields: Sequence[str], value: ast.expr, comment: str = "") -> Line:
+    return Line(ast.Assign([attr(base, *fields, ctx=ast.Store())], value), comment)
+
+
+def ret(value: ast.expr, comment: str = "") -> Line:
+    return Line(ast.Return(value), comment)
+
+
+def expr_stmt(value: ast.expr, comment: str = "") -> Line:
+    return Line(ast.Expr(value), comment)
+
+
+def docstring(text: str) -> Line:
+    return Line(ast.Expr(ast.Constant(text)))
+
+
+def arguments(args: Sequence[str] = (), defaults: Sequence[ast.expr] = (), kwonly: Sequence[str] = (),
+              kw_defaults: Sequence[ast.expr | None] = (), kwarg: str | None = None) -> ast.arguments:
+    return ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in args], vararg=None,
+                         kwonlyargs=[ast.arg(a) for a in kwonly], kw_defaults=list(kw_defaults),
+                         kwarg=ast.arg(kwarg) if kwarg else None, defaults=list(defaults))
+
+
+def def_(fname: str, args: ast.arguments, body: Sequence[Stmt], comment: str = "") -> Block:
+    return Block(ast.FunctionDef(fname, args, [], [], None, None, []), tuple(body), comment)
+
+
+def class_(cname: str, bases: Sequence[ast.expr], body: Sequence[Stmt], comment: str = "") -> Block:
+    return Block(ast.ClassDef(cname, list(bases), [], [], [], []), tuple(body), comment)
+
+
+def with_(ctx: ast.expr, body: Sequence[Stmt], comment: str = "") -> Block:
+    return Block(ast.With([ast.withitem(ctx, None)], [], None), tuple(body), comment)
+
+
+def if_(test: ast.expr, body: Sequence[Stmt], comment: str = "") -> Block:
+    return Block(ast.If(test, [], []), tuple(body), comment)
+
+
+def import_(module: str, alias: str | None = None) -> Line:
+    return Line(ast.Import([ast.alias(module, alias)]))

@@ -1,0 +1,293 @@
+"""Neuron and synapse models → brainstate module classes in the emitted module.
+
+One class per model, shared by every population using it; population values arrive as constructor
+arguments. One step of a spiking neuron follows brainpy.state (see docs/language.md, "One time step"):
+spike of the stored state → reset → ``on_spike`` updates → ODEs in declaration order → refractory hold →
+store → spike of the new state. A synapse integrates its ODEs, then adds the weighted input ``w``
+(``on_spike``), then returns its ``output``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import brainunit as u
+
+from .. import ir
+from ..checks.units import ModelEnv
+from ..dims import evaluate
+from . import emit as E
+from .exprs import lower, refs, substitute, unit_expr, value_expr
+
+
+def membrane(model: ir.Model) -> str | None:
+    """The state a conductance input and the spike condition act on (V in most models)."""
+    if model.spike is not None and isinstance(model.spike.left, ir.Ref) and model.spike.left.kind == "state":
+        return model.spike.left.name
+    if model.reset is not None:
+        return model.reset.var
+    return model.states[0].name if model.states else None
+
+
+class ModelLowering:
+    """Builds the class for one model. ``lets`` are inlined, so exponential Euler sees their dependence on
+    the integrated variable (a conductance ``g (E - V)`` in a ``let`` is part of dV/dt's Jacobian)."""
+
+    def __init__(self, model: ir.Model):
+        self.m = model
+        self.cls = E.py_name(model.name)
+        lets = {let.name: let.value for let in model.lets}
+        self.sub = lambda e: substitute(e, lets)
+        self.v = membrane(model)
+        self.refractory = model.refractory is not None and model.kind == "neuron" and self.v is not None
+        self.needs_t = self.refractory or any(
+            ("time", "t") in refs(self.sub(e)) for e in self._all_exprs())
+        self.env = ModelEnv(model)
+
+    def _all_exprs(self):
+        m = self.m
+        yield from (o.rhs for o in m.odes)
+        yield from (x.value for x in m.on_spike)
+        if m.spike:
+            yield from (m.spike.left, m.spike.right, m.spike.scale)
+        if m.reset:
+            yield m.reset.value
+        yield m.output
+        yield m.refractory
+
+    # ---------------------------------------------------------------- symbols
+    def local(self, ref: ir.Ref, var: str | None = None) -> ast.expr:
+        """A symbol inside ``update``: parameters and states are locals, ports are called with the membrane."""
+        if ref.kind == "input":
+            return E.call("_port", E.name(E.py_name(ref.name)), E.name(E.py_name(var or self.v)))
+        if ref.kind == "time":
+            return E.name("t")
+        if ref.kind == "dt":
+            return E.call(E.attr("bs", "environ", "get_dt"))
+        if ref.kind == "weight":
+            return E.name("w")
+        return E.name(E.py_name(ref.name))
+
+    def stored(self, ref: ir.Ref) -> ast.expr:
+        """A symbol read from the module (``output()``/``spike()`` of the stored state)."""
+        if ref.kind == "param":
+            return E.call("_read", E.attr("self", E.py_name(ref.name)))
+        if ref.kind == "state":
+            return E.attr("self", E.py_name(ref.name), "value")
+        if ref.kind == "dt":
+            return E.call(E.attr("bs", "environ", "get_dt"))
+        raise ValueError(f"{ref.name} cannot be read outside update")
+
+    def ex(self, expr: ir.Expr, var: str | None = None) -> ast.expr:
+        return lower(self.sub(expr), lambda r: self.local(r, var))
+
+    def spike_arg(self, reader) -> ast.expr:
+        sp = self.m.spike
+        left, right = lower(self.sub(sp.left), reader), lower(self.sub(sp.right), reader)
+        diff = E.binop("-", left, right) if sp.op in (">=", ">") else E.binop("-", right, left)
+        if sp.scale is not None:
+            scale = lower(self.sub(sp.scale), reader)
+        else:
+            scale = unit_expr(u.get_unit(evaluate(sp.left, self.env)))
+        return E.binop("/", diff, scale)
+
+    # ---------------------------------------------------------------- class
+    def build(self) -> E.Block:
+        m = self.m
+        body: list[E.Stmt] = [E.docstring(f"{m.kind} {m.name}, from {E.where(m.span)}."), E.Blank(),
+                              self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank(),
+                              self.output(), E.Blank(), self.update()]
+        return E.class_(self.cls, [E.attr("bs", "nn", "Module")], body, E.where(m.span))
+
+    def init(self) -> E.Block:
+        m = self.m
+        kwonly, defaults, lines = [], [], []
+        for p in m.params:
+            n = E.py_name(p.name)
+            kwonly.append(n)
+            if p.default is not None and not refs(p.default):
+                defaults.append(value_expr(evaluate(p.default, lambda r: None)))
+            else:
+                defaults.append(E.const(None))
+                if p.default is not None:
+                    lines.append(E.if_(ast.Compare(E.name(n), [ast.Is()], [E.const(None)]),
+                                       [E.assign(n, lower(p.default, lambda r: E.name(E.py_name(r.name))),
+                                                 E.where(p.span))]))
+        for s in m.states:
+            kwonly.append(E.py_name(s.name))
+            defaults.append(E.const(None))
+        if m.spike is not None:
+            kwonly.append("surrogate")
+            defaults.append(self.surrogate_expr(m.surrogate))
+        kwonly.append("trainable")
+        defaults.append(ast.Tuple([], ast.Load()))
+        if m.kind == "synapse":
+            kwonly.append("unit")
+            defaults.append(E.attr("u", "UNITLESS"))
+        lines.insert(0, Line_super())
+        lines.append(E.set_attr("self", ["size"], E.name("size")))
+        for p in m.params:
+            n = E.py_name(p.name)
+            lines.append(E.set_attr("self", [n], E.call("_param", E.name(n), E.name("size"),
+                                                        ast.Compare(E.const(p.name), [ast.In()], [E.name("trainable")])),
+                                    E.where(p.span)))
+        for s in m.states:
+            n = E.py_name(s.name)
+            lines.append(E.set_attr("self", [f"{n}_init"], E.name(n), E.where(s.span)))
+        if m.spike is not None:
+            lines.append(E.set_attr("self", ["spk_fun"], E.name("surrogate")))
+        if m.kind == "synapse":
+            lines.append(E.set_attr("self", ["unit"], E.name("unit")))
+        args = E.arguments(["self", "size"], kwonly=kwonly, kw_defaults=defaults)
+        return E.def_("__init__", args, lines)
+
+    def surrogate_expr(self, spec: ir.Spec | None) -> ast.expr:
+        from ..registry import SURROGATES
+        spec = spec or ir.Spec("surrogate", "relu_grad", (("alpha", 0.3), ("width", 1.0)))
+        target = SURROGATES.get(spec.name).target.split(".")
+        return E.call(E.attr(*("bt", *target[1:])), **{k: value_expr(v) for k, v in spec.args})
+
+    def initial(self, s: ir.StateDef) -> ast.expr:
+        """The initial value (or initialiser) of a state, from an override or the declaration."""
+        n = E.py_name(s.name)
+        if s.init is not None:
+            default = lower(s.init, self.stored)
+        elif s.unit is None:
+            default = E.call(E.attr("bt", "init", "ZeroInit"), unit=E.attr("self", "unit"))
+        else:
+            default = E.call(E.attr("bt", "init", "ZeroInit"), unit=unit_expr(s.unit))
+        override = E.attr("self", f"{n}_init")
+        return ast.IfExp(ast.Compare(override, [ast.IsNot()], [E.const(None)]), override, default)
+
+    def _state_lines(self, kind: str) -> list[E.Stmt]:
+        lines: list[E.Stmt] = []
+        for s in self.m.states:
+            n = E.py_name(s.name)
+            value = E.call("_state", self.initial(s), E.attr("self", "size"), E.name("batch_size"))
+            if kind == "init":
+                lines.append(E.set_attr("self", [n], E.call(E.attr("bs", "HiddenState"), value), E.where(s.span)))
+            else:
+                lines.append(E.set_attr("self", [n, "value"], value, E.where(s.span)))
+        if self.refractory:
+            shape = E.call("_state", E.binop("*", E.const(-1e7), E.attr("u", "ms")), E.attr("self", "size"),
+                           E.name("batch_size"))
+            if kind == "init":
+                lines.append(E.set_attr("self", ["last_spike_time"], E.call(E.attr("bs", "ShortTermState"), shape)))
+            else:
+                lines.append(E.set_attr("self", ["last_spike_time", "value"], shape))
+        return lines
+
+    def init_state(self) -> E.Block:
+        args = E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs")
+        return E.def_("init_state", args, self._state_lines("init"))
+
+    def reset_state(self) -> E.Block:
+        args = E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs")
+        return E.def_("reset_state", args, self._state_lines("reset"))
+
+    def output(self) -> E.Block:
+        """``output()``: what the population emits, from the stored state (recurrent reads, recording)."""
+        m = self.m
+        if m.spike is not None:
+            value = E.call(E.attr("self", "spk_fun"), self.spike_arg(self.stored))
+        elif m.kind == "synapse":
+            value = lower(self.sub(m.output), self.stored)
+        else:
+            value = E.attr("self", E.py_name(self.v), "value")
+        return E.def_("output", E.arguments(["self"]), [E.ret(value)])
+
+    def update(self) -> E.Block:
+        m = self.m
+        used = set().union(*(refs(self.sub(e)) for e in self._all_exprs()))
+        lines: list[E.Stmt] = []
+        for p in m.params:
+            if ("param", p.name) in used:
+                lines.append(E.assign(E.py_name(p.name), E.call("_read", E.attr("self", E.py_name(p.name)))))
+        for s in m.states:
+            lines.append(E.assign(E.py_name(s.name), E.attr("self", E.py_name(s.name), "value")))
+        if m.spike is not None:
+            lines.append(E.assign("spike", E.call(E.attr("self", "spk_fun"), self.spike_arg(self.local)),
+                                  E.where(m.spike.span)))
+        if m.reset is not None:
+            r, v = m.reset, E.py_name(m.reset.var)
+            amount = (E.binop("-", self.ex(m.spike.right), self.ex(r.value)) if r.mode == "soft" and m.spike
+                      else E.binop("-", E.call(E.attr("jax", "lax", "stop_gradient"), E.name(v)), self.ex(r.value)))
+            lines.append(E.assign(v, E.binop("-", E.name(v), E.binop("*", amount, E.name("spike"))),
+                                  f"reset {r.mode}, {E.where(r.span)}"))
+        if m.kind == "neuron":
+            lines.extend(self.updates())
+        if self.refractory:
+            lines.append(E.assign("held", E.name(E.py_name(self.v)), "refractory: the post-reset value"))
+        for ode in m.odes:
+            lines.extend(self.integrate(ode))
+        if m.kind == "synapse":
+            lines.extend(self.updates())
+        if self.refractory:
+            lines.extend(self.hold())
+        for s in m.states:
+            lines.append(E.set_attr("self", [E.py_name(s.name), "value"], E.name(E.py_name(s.name))))
+        if m.spike is not None:
+            lines.append(E.ret(E.call(E.attr("self", "spk_fun"), self.spike_arg(self.local))))
+        elif m.kind == "synapse":
+            lines.append(E.ret(self.ex(m.output), E.where(m.output.span)))
+        else:
+            lines.append(E.ret(E.name(E.py_name(self.v))))
+        args = ["self"]
+        defaults = []
+        if m.kind == "synapse":
+            args.append("w")
+            defaults.append(E.const(0.0))
+        for port in m.ports:
+            args.append(E.py_name(port.name))
+            defaults.append(E.binop("*", E.const(0.0), unit_expr(port.unit)))
+        if self.needs_t:
+            args.append("t")
+            defaults.append(E.binop("*", E.const(0.0), E.attr("u", "ms")))
+        return E.def_("update", E.arguments(args, defaults), lines)
+
+    def updates(self) -> list[E.Stmt]:
+        out = []
+        for upd in self.m.on_spike:
+            x = E.py_name(upd.var)
+            value = self.ex(upd.value)
+            if self.m.kind == "synapse":  # w is the weighted input: no spike gating
+                new = {"+=": E.binop("+", E.name(x), value), "-=": E.binop("-", E.name(x), value), "=": value}[upd.op]
+            elif upd.op == "=":
+                stopped = E.call(E.attr("jax", "lax", "stop_gradient"), E.name(x))
+                new = E.binop("-", E.name(x), E.binop("*", E.binop("-", stopped, value), E.name("spike")))
+            else:
+                new = E.binop("+" if upd.op == "+=" else "-", E.name(x), E.binop("*", value, E.name("spike")))
+            out.append(E.assign(x, new, f"on_spike, {E.where(upd.span)}"))
+        return out
+
+    def integrate(self, ode: ir.OdeDef) -> list[E.Stmt]:
+        x = E.py_name(ode.var)
+        fname = f"d{x}"
+        rhs = self.ex(ode.rhs, var=ode.var if ode.var == self.v else None)
+        fdef = E.def_(fname, E.arguments([x]), [E.ret(rhs)], E.where(ode.span))
+        method = self.m.method
+        if method in ("exp_euler", "exact"):
+            step = E.call(E.attr("bs", "nn", "exp_euler_step"), E.name(fname), E.name(x))
+        elif method == "euler":
+            step = E.binop("+", E.name(x), E.binop("*", E.call(E.attr("bs", "environ", "get_dt")),
+                                                   E.call(fname, E.name(x))))
+        else:
+            step = E.call("_rk4", E.name(fname), E.name(x))
+        return [fdef, E.assign(x, step, f"{method}, {E.where(ode.span)}")]
+
+    def hold(self) -> list[E.Stmt]:
+        m, v = self.m, E.py_name(self.v)
+        period = self.ex(m.refractory)
+        since = E.binop("-", E.name("t"), E.attr("self", "last_spike_time", "value"))
+        held = ast.Compare(since, [ast.Lt()], [period])
+        ops = {">=": ast.GtE, ">": ast.Gt, "<=": ast.LtE, "<": ast.Lt}
+        fired = ast.Compare(self.ex(m.spike.left), [ops[m.spike.op]()], [self.ex(m.spike.right)])
+        last = E.call(E.attr("u", "math", "where"), fired, E.name("t"), E.attr("self", "last_spike_time", "value"))
+        return [E.assign(v, E.call(E.attr("u", "math", "where"), held, E.name("held"), E.name(v)),
+                         f"refractory, {E.where(m.refractory.span)}"),
+                E.set_attr("self", ["last_spike_time", "value"], E.call(E.attr("jax", "lax", "stop_gradient"), last))]
+
+
+def Line_super() -> E.Line:
+    return E.expr_stmt(E.call(E.attr(E.call("super"), "__init__")))

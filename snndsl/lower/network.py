@@ -1,0 +1,278 @@
+"""A network → its brainstate module class: populations, projections, and the per-step update.
+
+Per step (design.md section 2): encoders produce this step's inputs; populations update in topological order
+of the zero-delay projection graph, each after the projections into it are evaluated (pre output → delay →
+weights → synapse → current or conductance into the port). A projection from a population not yet updated
+this step (a self-projection) reads its stored output, i.e. last step's spikes. Delay buffers are written
+after every population has updated.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import brainunit as u
+
+from .. import ir
+from ..checks.units import delivered_unit
+from ..registry import INITIALISERS
+from . import emit as E
+from .exprs import unit_expr, value_expr
+from .models import ModelLowering
+
+
+def init_expr(value: Any) -> ast.expr:
+    """An initialiser Spec → ``bt.init.X(...)``; a constant → itself (``bt.init.param`` accepts both)."""
+    if isinstance(value, ir.Spec):
+        target = INITIALISERS.get(value.name).target.split(".")
+        kwargs = {k: (unit_expr(v) if isinstance(v, u.Unit) else value_expr(v)) for k, v in value.args
+                  if v is not None}
+        return E.call(E.attr("bt", *target[1:]), **kwargs)
+    return value_expr(value)
+
+
+def weight_init(value: Any) -> ast.expr:
+    if isinstance(value, ir.Spec):
+        return init_expr(value)
+    return E.call(E.attr("bt", "init", "Constant"), value_expr(value))
+
+
+def topological(net: ir.Network) -> list[ir.Population]:
+    """Populations ordered so each comes after the zero-delay projections into it (declaration order among
+    equals). Checks guarantee the zero-delay graph (self-projections aside) is acyclic."""
+    pops = list(net.populations)
+    deps = {p.name: {pr.pre for pr in net.projections
+                     if pr.post == p.name and pr.delay_steps == 0 and pr.pre != p.name
+                     and isinstance(net.node(pr.pre), ir.Population)} for p in pops}
+    done: list[ir.Population] = []
+    while len(done) < len(pops):
+        ready = next(p for p in pops if p not in done and deps[p.name] <= {d.name for d in done})
+        done.append(ready)
+    return done
+
+
+class NetworkLowering:
+    def __init__(self, program: ir.Program, net: ir.Network):
+        self.program, self.net = program, net
+        self.models = {p.model: program.model(p.model) for p in net.populations}
+        self.lowered = {name: ModelLowering(m) for name, m in self.models.items()}
+        for pr in net.projections:
+            if pr.synapse is not None:
+                m = program.model(pr.synapse.model)
+                self.lowered.setdefault(m.name, ModelLowering(m))
+        self.needs_t = any(self.lowered[p.model].needs_t for p in net.populations)
+        self.attr = {}
+        taken = {E.py_name(n.name) for n in (*net.inputs, *net.populations)}
+        for pr in net.projections:
+            base = E.py_name(pr.name.replace("->", "_to_")) if "->" in pr.name else E.py_name(pr.name)
+            name = base
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            self.attr[pr.name] = name
+
+    def classes(self) -> list[E.Stmt]:
+        out: list[E.Stmt] = []
+        for lowering in self.lowered.values():
+            out += [lowering.build(), E.Blank(), E.Blank()]
+        return out
+
+    # ---------------------------------------------------------------- __init__
+    def pop_ctor(self, pop: ir.Population) -> ast.expr:
+        kwargs = {E.py_name(k): init_expr(v.value) for k, v in pop.values}
+        trainable = [k for k, v in pop.values if v.trainable]
+        if trainable:
+            kwargs["trainable"] = ast.Tuple([E.const(k) for k in trainable], ast.Load())
+        model = self.models[pop.model]
+        if pop.surrogate is not None and model.spiking and pop.surrogate != model.surrogate:
+            kwargs["surrogate"] = self.lowered[pop.model].surrogate_expr(pop.surrogate)
+        if model.kind == "synapse":
+            kwargs["unit"] = unit_expr(self.readout_unit(pop))
+        return E.call(self.lowered[pop.model].cls, E.const(pop.size), **kwargs)
+
+    def readout_unit(self, pop: ir.Population):
+        units = [u.get_unit(delivered_unit(self.program, self.net, pr)) for pr in self.net.projections
+                 if pr.post == pop.name]
+        return units[0] if units else u.UNITLESS
+
+    def comm(self, pr: ir.Projection) -> ast.expr:
+        pre, post = self.net.node(pr.pre), self.net.node(pr.post)
+        w = pr.conn.arg("w")
+        if pr.conn.name == "one_to_one":
+            return E.call("_OneToOne", E.const(post.size), weight_init(w))
+        b = pr.conn.arg("b")
+        kwargs = {"w_init": weight_init(w), "b_init": init_expr(b) if b is not None else E.const(None)}
+        if pr.conn.name == "fixed_prob":
+            kwargs["w_mask"] = E.call("_fixed_prob_mask", E.const(pre.size), E.const(post.size),
+                                      E.const(float(pr.conn.arg("p"))), E.const(pr.conn.arg("seed")))
+        return E.call(E.attr("bs", "nn", "Linear"), E.const(pre.size), E.const(post.size), **kwargs)
+
+    def init(self) -> E.Block:
+        net = self.net
+        lines: list[E.Stmt] = [E.expr_stmt(E.call(E.attr(E.call("super"), "__init__")))]
+        for pop in net.populations:
+            lines.append(E.set_attr("self", [E.py_name(pop.name)], self.pop_ctor(pop), E.where(pop.span)))
+        for pr in net.projections:
+            a = self.attr[pr.name]
+            lines.append(E.set_attr("self", [a], self.comm(pr), E.where(pr.span)))
+            if pr.synapse is not None:
+                syn = self.lowered[pr.synapse.model]
+                kwargs = {E.py_name(k): init_expr(v.value) for k, v in pr.synapse.values}
+                trainable = [k for k, v in pr.synapse.values if v.trainable]
+                if trainable:
+                    kwargs["trainable"] = ast.Tuple([E.const(k) for k in trainable], ast.Load())
+                kwargs["unit"] = unit_expr(u.get_unit(delivered_unit(self.program, net, pr)))
+                lines.append(E.set_attr("self", [f"{a}_syn"], E.call(syn.cls, E.const(net.node(pr.post).size),
+                                                                      **kwargs), E.where(pr.synapse.span)))
+            if pr.delay_steps > 0:
+                lines.append(E.set_attr("self", [f"{a}_delay"], E.call("_Delay", E.const(pr.delay_steps),
+                                                                       E.const(net.node(pr.pre).size))))
+        return E.def_("__init__", E.arguments(["self"]), lines)
+
+    def init_state(self) -> E.Block:
+        lines: list[E.Stmt] = []
+        for x in self.net.inputs:
+            if x.source is not None:
+                shape = ast.IfExp(ast.Compare(E.name("batch_size"), [ast.Is()], [E.const(None)]),
+                                  ast.Tuple([E.const(x.size)], ast.Load()),
+                                  ast.Tuple([E.name("batch_size"), E.const(x.size)], ast.Load()))
+                lines.append(E.set_attr("self", [f"{E.py_name(x.name)}_shape"], shape))
+        if self.needs_t:
+            lines.append(E.set_attr("self", ["i"], E.call(E.attr("bs", "ShortTermState"),
+                                                        E.call(E.attr("jnp", "zeros"), ast.Tuple([], ast.Load()),
+                                                               dtype=E.attr("jnp", "int32")))))
+        if not lines:
+            lines.append(Line_pass())
+        return E.def_("init_state", E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs"), lines)
+
+    def reset_state(self) -> E.Block:
+        lines: list[E.Stmt] = [E.expr_stmt(E.call(E.attr("self", "init_state"), E.name("batch_size")))] \
+            if self.net.inputs and any(x.source for x in self.net.inputs) else []
+        if self.needs_t:
+            lines.append(E.set_attr("self", ["i", "value"], E.call(E.attr("jnp", "zeros"),
+                                                                   ast.Tuple([], ast.Load()), dtype=E.attr("jnp", "int32"))))
+        if not lines:
+            lines.append(Line_pass())
+        return E.def_("reset_state", E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs"), lines)
+
+    # ---------------------------------------------------------------- update
+    def update(self) -> E.Block:
+        net = self.net
+        data_inputs = [x for x in net.inputs if x.source is None]
+        body: list[E.Stmt] = []
+        if self.needs_t:
+            body.append(E.assign("t", E.binop("*", E.attr("self", "i", "value"), E.attr("self", "dt"))))
+        for x in net.inputs:
+            n = E.py_name(x.name)
+            if x.source is not None:
+                body.append(E.assign(n, self.encoder(x), E.where(x.span)))
+            elif x.kind == "current" and x.unit is not None:
+                body.append(E.assign(n, E.binop("*", E.name(n), unit_expr(x.unit)), E.where(x.span)))
+        updated: set[str] = {x.name for x in net.inputs}
+        for pop in topological(net):
+            body.extend(self.pop_update(pop, updated))
+            updated.add(pop.name)
+        for pr in net.projections:
+            if pr.delay_steps > 0:
+                body.append(E.expr_stmt(E.call(E.attr("self", f"{self.attr[pr.name]}_delay", "write"),
+                                               self.raw_source(pr)), f"delay line, {E.where(pr.span)}"))
+        if self.needs_t:
+            body.append(E.set_attr("self", ["i", "value"], E.binop("+", E.attr("self", "i", "value"), E.const(1))))
+        outs = [E.name(E.py_name(o)) for o in net.outputs]
+        body.append(E.ret(outs[0] if len(outs) == 1 else ast.Tuple(outs, ast.Load())))
+        ctx = E.call(E.attr("bs", "environ", "context"), dt=E.attr("self", "dt"))
+        args = E.arguments(["self"] + [E.py_name(x.name) for x in data_inputs])
+        return E.def_("update", args, [E.with_(ctx, body)])
+
+    def encoder(self, x: ir.InputDef) -> ast.expr:
+        shape = E.attr("self", f"{E.py_name(x.name)}_shape")
+        if x.source.name == "poisson":
+            p = E.binop("*", value_expr(x.source.arg("rate")), E.attr("self", "dt"))
+            return ast.Compare(E.call(E.attr("bs", "random", "rand"), ast.Starred(shape, ast.Load())), [ast.Lt()], [p])
+        if x.source.name == "constant":
+            return E.binop("*", value_expr(x.source.arg("value")), E.call(E.attr("jnp", "ones"), shape))
+        raise NotImplementedError(f"encoder {x.source.name} is for data sources")
+
+    def raw_source(self, pr: ir.Projection) -> ast.expr:
+        pre = self.net.node(pr.pre)
+        n = E.name(E.py_name(pr.pre))
+        if isinstance(pre, ir.InputDef) and pre.kind == "current" and pre.unit is not None:
+            return E.binop("/", n, unit_expr(pre.unit))
+        return n
+
+    def source(self, pr: ir.Projection, updated: set[str]) -> ast.expr:
+        pre = self.net.node(pr.pre)
+        a = self.attr[pr.name]
+        if pr.delay_steps > 0:
+            value = E.call(E.attr("self", f"{a}_delay", "read"))
+            if isinstance(pre, ir.InputDef) and pre.kind == "current" and pre.unit is not None:
+                value = E.binop("*", value, unit_expr(pre.unit))
+            return value
+        if pr.pre in updated:
+            return E.name(E.py_name(pr.pre))
+        return E.call(E.attr("self", E.py_name(pr.pre), "output"))   # last step's output
+
+    def pop_update(self, pop: ir.Population, updated: set[str]) -> list[E.Stmt]:
+        model = self.models[pop.model]
+        lines: list[E.Stmt] = []
+        ports: dict[str, list[ast.expr]] = {}
+        conductances: dict[str, list[tuple[ast.expr, ast.expr]]] = {}
+        weighted: list[ast.expr] = []
+        for pr in self.net.projections:
+            if pr.post != pop.name:
+                continue
+            a = self.attr[pr.name]
+            value = E.call(E.attr("self", a), self.source(pr, updated))
+            if pr.synapse is not None:
+                value = E.call(E.attr("self", f"{a}_syn"), value)
+            var = f"{a}_out"
+            lines.append(E.assign(var, value, E.where(pr.span)))
+            if model.kind == "synapse":
+                weighted.append(E.name(var))
+                continue
+            port = pr.port or model.ports[0].name
+            if pr.output is not None and pr.output.name == "conductance":
+                conductances.setdefault(port, []).append((E.name(var), value_expr(pr.output.arg("E"))))
+            else:
+                ports.setdefault(port, []).append(E.name(var))
+        args = []
+        if model.kind == "synapse":
+            args.append(_sum(weighted) if weighted else E.const(0.0))
+        else:
+            for port in model.ports:
+                currents, conds = ports.get(port.name, []), conductances.get(port.name, [])
+                if not currents and not conds:
+                    args.append(E.binop("*", E.const(0.0), unit_expr(port.unit)))
+                    continue
+                if conds:
+                    fname = f"{E.py_name(pop.name)}_{E.py_name(port.name)}"
+                    v = "V"
+                    terms = currents + [E.binop("*", g, E.binop("-", e, E.name(v))) for g, e in conds]
+                    lines.append(E.def_(fname, E.arguments([v]), [E.ret(_sum(terms))],
+                                        f"conductance input to {pop.name}.{port.name}"))
+                    args.append(E.name(fname))
+                else:
+                    args.append(_sum(currents))
+        kwargs = {"t": E.name("t")} if self.lowered[pop.model].needs_t else {}
+        lines.append(E.assign(E.py_name(pop.name), E.call(E.attr("self", E.py_name(pop.name)), *args, **kwargs),
+                              E.where(pop.span)))
+        return lines
+
+    def build(self) -> E.Block:
+        net = self.net
+        body = [E.docstring(f"network {net.name}, from {E.where(net.span)}."),
+                E.assign("dt", value_expr(net.dt), E.where(net.span)), E.Blank(),
+                self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank(), self.update()]
+        return E.class_(E.py_name(net.name), [E.attr("bs", "nn", "Module")], body, E.where(net.span))
+
+
+def _sum(terms: list[ast.expr]) -> ast.expr:
+    out = terms[0]
+    for t in terms[1:]:
+        out = E.binop("+", out, t)
+    return out
+
+
+def Line_pass() -> E.Line:
+    return E.Line(ast.Pass())
