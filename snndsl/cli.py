@@ -46,6 +46,69 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def _report(err: SnnError) -> int:
+    for d in err.diagnostics:
+        print(d.render(), file=sys.stderr)
+    return 1
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from .compiled import compile_source
+    from .fileio import atomic_write_text
+    from .source import SourceFile
+
+    try:
+        code, checked = compile_source(SourceFile.read(args.file))
+    except (OSError, UnicodeDecodeError) as exc:
+        return _read_error(args.file, exc)
+    except SnnError as err:
+        return _report(err)
+    for d in checked.warnings:
+        print(d.render(), file=sys.stderr)
+    if args.output is None:
+        sys.stdout.write(code)
+    else:
+        try:
+            atomic_write_text(args.output, code)
+        except OSError as exc:
+            print(f"snndsl: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import simulate
+    from .compiled import load
+
+    try:
+        model = load(args.file)
+        result = simulate.run(model, args.steps, args.network, tuple(args.record), args.batch, args.rate,
+                              args.seed, args.data)
+    except (OSError, UnicodeDecodeError) as exc:
+        return _read_error(args.file, exc)
+    except SnnError as err:
+        return _report(err)
+    except (simulate.RunError, KeyError, ValueError) as exc:
+        print(f"snndsl: error: {exc}", file=sys.stderr)
+        return 2
+    for name, rate in result.rates_hz.items():
+        print(f"{name}: {rate:.2f} Hz")
+    if args.out is not None:
+        files = simulate.write(result, Path(args.out))
+        print("wrote " + ", ".join(str(f) for f in files), file=sys.stderr)
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snndsl", description="Describe, check, simulate and train spiking "
                                      "neural networks from .snn model files.")
@@ -56,6 +119,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="diagnostics as text on stderr (default) or JSON on stdout")
     check.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid files")
     check.set_defaults(run=cmd_check)
+
+    comp = sub.add_parser("compile", help="write the brainstate Python module a model compiles to")
+    comp.add_argument("file", metavar="FILE")
+    comp.add_argument("-o", "--output", metavar="OUT.py", help="write here (atomically) instead of stdout")
+    comp.set_defaults(run=cmd_compile)
+
+    run = sub.add_parser("run", help="simulate a network and record what it does")
+    run.add_argument("file", metavar="FILE")
+    run.add_argument("--steps", type=_positive, required=True, help="number of time steps")
+    run.add_argument("--network", help="which network (default: the first)")
+    run.add_argument("--record", nargs="*", default=[], metavar="POP.VAR",
+                     help="state variables to record, e.g. hidden.V")
+    run.add_argument("--batch", type=_positive, help="simulate this many independent trials at once")
+    run.add_argument("--data", metavar="DATA.npz", help="input data: x of shape [samples, time, channels]")
+    run.add_argument("--rate", type=float, default=10.0,
+                     help="without --data: Poisson rate (Hz) of generated input spikes (default 10)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--out", metavar="DIR", help="write record.npz, summary.json and plots here")
+    run.set_defaults(run=cmd_run)
     return parser
 
 

@@ -1,0 +1,113 @@
+"""Simulation runs for ``snndsl run``: inputs, recording, firing rates, files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from .compiled import CompiledModel
+from .fileio import atomic_savez, atomic_write_text
+
+
+class RunError(Exception):
+    """A run cannot start (bad record path, bad data file); the message is for the user."""
+
+
+@attrs.frozen
+class RunResult:
+    outputs: dict[str, np.ndarray]
+    records: dict[str, np.ndarray]
+    spikes: dict[str, np.ndarray]
+    rates_hz: dict[str, float]
+    dt_ms: float
+
+
+def default_inputs(model: CompiledModel, network: str | None, steps: int, batch: int | None, rate_hz: float,
+                   seed: int, data: str | None = None) -> list[np.ndarray]:
+    """One time-major array per data input: from ``data`` (an .npz with ``x`` [samples, time, channels]) or
+    generated (Poisson spikes at ``rate_hz`` for spike inputs, zero for current inputs)."""
+    net = model.ir(network)
+    data_inputs = [x for x in net.inputs if x.source is None]
+    if not data_inputs:
+        return []
+    shape_b = () if batch is None else (batch,)
+    if data is not None:
+        try:
+            with np.load(data) as f:
+                x = np.asarray(f["x"], dtype=np.float32)
+        except (OSError, KeyError, ValueError) as e:
+            raise RunError(f"cannot read input data from {data}: {e}") from None
+        if len(data_inputs) != 1 or x.ndim != 3 or x.shape[2] != data_inputs[0].size:
+            raise RunError(f"{data}: `x` must have shape [samples, time, {data_inputs[0].size}], got {x.shape}")
+        n = batch or 1
+        x = np.moveaxis(x[:n, :steps], 1, 0)
+        if x.shape[0] < steps:
+            raise RunError(f"{data} has only {x.shape[0]} time steps; asked for {steps}")
+        return [x if batch is not None else x[:, 0]]
+    rng = np.random.default_rng(seed)
+    dt_s = float(net.dt.to_decimal(__import__("brainunit").second))
+    out = []
+    for x in data_inputs:
+        if x.kind == "spikes":
+            out.append((rng.random((steps, *shape_b, x.size)) < rate_hz * dt_s).astype(np.float32))
+        else:
+            out.append(np.zeros((steps, *shape_b, x.size), np.float32))
+    return out
+
+
+def run(model: CompiledModel, steps: int, network: str | None = None, record: tuple[str, ...] = (),
+        batch: int | None = None, rate_hz: float = 10.0, seed: int = 0, data: str | None = None) -> RunResult:
+    import brainstate as bs
+    import brainunit as u
+
+    net_ir = model.ir(network)
+    spiking = [p.name for p in net_ir.populations if model.program.model(p.model).spiking]
+    for path in record:
+        pop, _, var = path.partition(".")
+        node = net_ir.node(pop)
+        if node is None or not hasattr(node, "model"):
+            raise RunError(f"cannot record `{path}`: no population `{pop}` in {net_ir.name} "
+                           f"(populations: {', '.join(p.name for p in net_ir.populations)})")
+        m = model.program.model(node.model)
+        if var and m.state(var) is None:
+            raise RunError(f"cannot record `{path}`: {m.name} has no state `{var}` "
+                           f"(states: {', '.join(s.name for s in m.states)})")
+    bs.random.seed(seed)
+    inputs = default_inputs(model, network, steps, batch, rate_hz, seed, data)
+    net = model.network(network)
+    paths = tuple(dict.fromkeys(list(record) + spiking))
+    outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=paths)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+
+    def plain(v: Any) -> np.ndarray:
+        return np.asarray(u.get_mantissa(v))
+
+    outputs = {name: plain(v) for name, v in zip(net_ir.outputs, outs)}
+    records = {p: plain(recs[p]) for p in record}
+    spikes = {p: plain(recs[p]) for p in spiking}
+    dt_ms = float(net_ir.dt.to_decimal(u.ms))
+    rates = {p: float(s.mean() / (dt_ms / 1000.0)) for p, s in spikes.items()}
+    return RunResult(outputs, records, spikes, rates, dt_ms)
+
+
+def write(result: RunResult, out: Path) -> list[Path]:
+    """DIR/record.npz, DIR/summary.json, DIR/raster.png and (with records) DIR/traces.png."""
+    from . import plots
+
+    out.mkdir(parents=True, exist_ok=True)
+    arrays = {f"output.{k}": v for k, v in result.outputs.items()}
+    arrays |= {f"record.{k}": v for k, v in result.records.items()}
+    arrays |= {f"spikes.{k}": v for k, v in result.spikes.items()}
+    files = [atomic_savez(out / "record.npz", **arrays)]
+    summary = {"dt_ms": result.dt_ms, "firing_rate_hz": result.rates_hz,
+               "steps": int(next(iter(arrays.values())).shape[0]) if arrays else 0}
+    files.append(atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n"))
+    if result.spikes:
+        files.append(plots.raster(result.spikes, result.dt_ms, out / "raster.png"))
+    if result.records:
+        files.append(plots.traces(result.records, result.dt_ms, out / "traces.png"))
+    return files
