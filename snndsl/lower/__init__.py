@@ -37,8 +37,12 @@ def emit_module(program: ir.Program, source_name: str) -> str:
                 emitted.add(name)
                 classes += [E.Blank(), E.Blank(), ml.build()]
         nets += [E.Blank(), E.Blank(), lowering.build()]
-    names = [E.py_name(n.name) for n in program.networks]
-    all_ = E.assign("__all__", ast.List([E.const(n) for n in names + ["simulate"]], ast.Load()))
+    names = [E.py_name(n.name) for n in program.networks] + ["simulate"]
+    if program.trains:
+        from .train import build
+        nets += [E.Blank(), E.Blank()] + build(program, program.trains[0])
+        names += ["loss_fn", "make_trainer"]
+    all_ = E.assign("__all__", ast.List([E.const(n) for n in names], ast.Load()))
     text = "\n".join(E.render(head)) + "\n\n\n" + prelude() + "\n" + "\n".join(E.render(classes + nets)) \
         + "\n\n\n" + "\n".join(E.render([all_])) + "\n"
     compile(text, source_name, "exec")  # a lowering bug fails here, not in the user's hands

@@ -89,6 +89,19 @@ class _Delay(bs.nn.Module):
         self.index.value = (self.index.value + 1) % self.steps
 
 
+def _accuracy(prediction, y):
+    """Fraction of samples whose largest prediction is the label (NaN for regression)."""
+    if prediction is None:
+        return jnp.nan
+    return jnp.mean(jnp.argmax(u.get_mantissa(prediction), axis=-1) == y)
+
+
+def _finite(grads):
+    """Whether each gradient is finite, keyed like the parameters (to name the culprit)."""
+    return {k: jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(g)]))
+            for k, g in grads.items()}
+
+
 def _lookup(net, path):
     """``net``'s value at ``pop.var`` (a state), or ``pop`` (its output), for recording."""
     pop, _, var = path.partition(".")

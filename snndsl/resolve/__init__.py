@@ -135,6 +135,10 @@ def resolve_source(source: SourceFile) -> tuple[ir.Program, tuple]:
     trains = []
     for item in module.items:
         if isinstance(item, ast.TrainDef):
+            if trains or any(d.code == "SNN601" for d in diags.items if d.span and d.span.source is source):
+                diags.error("SNN202", "a file has at most one train block", item.span,
+                            "put other training setups in files of their own that import this one's models")
+                continue
             train = resolve_train(item, networks, diags)
             if train is not None:
                 trains.append(train)

@@ -1,0 +1,146 @@
+"""Data sources of train blocks: arrays ``x`` [samples, time, channels] and ``y`` (labels or targets).
+
+Every source is deterministic given the train block's seed. A source returns a :class:`Dataset` with a
+training and an optional test split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+import numpy as np
+
+from . import ir
+
+
+class DataError(Exception):
+    """Data cannot be loaded or does not fit the network; the message is for the user."""
+
+
+@attrs.frozen(eq=False)
+class Dataset:
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+    @property
+    def classification(self) -> bool:
+        return np.issubdtype(self.y.dtype, np.integer)
+
+
+def _dt_seconds(net: ir.Network) -> float:
+    import brainunit as u
+
+    return float(net.dt.to_decimal(u.second))
+
+
+def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
+    """The seed tutorial's task: independent Poisson spike patterns at ``rate``, with random class labels."""
+    import brainunit as u
+
+    rng = np.random.default_rng(seed)
+    n_in = _input_size(net)
+    steps, samples, classes = spec.arg("steps"), spec.arg("samples"), spec.arg("classes")
+    p = float(spec.arg("rate").to_decimal(u.Hz)) * _dt_seconds(net)
+    x = (rng.random((samples, steps, n_in)) < p).astype(np.float32)
+    y = rng.integers(0, classes, size=samples).astype(np.int32)
+    return Dataset(x, y)
+
+
+def encode(values: np.ndarray, steps: int, encoding: ir.Spec | None, dt_s: float, rng) -> np.ndarray:
+    """Values in [0, 1], shape [samples, channels] → spikes [samples, steps, channels].
+
+    ``rate(max_rate)``: Poisson spikes with probability value × max_rate × dt per step (the default, 100 Hz);
+    ``latency(tau)``: one spike per channel at step round((1 - value) × (steps - 1)), none for value 0."""
+    import brainunit as u
+
+    name = encoding.name if encoding is not None else "rate"
+    if name == "rate":
+        rate = float(encoding.arg("max_rate").to_decimal(u.Hz)) if encoding is not None else 100.0
+        p = np.clip(values * rate * dt_s, 0.0, 1.0)
+        return (rng.random((values.shape[0], steps, values.shape[1])) < p[:, None, :]).astype(np.float32)
+    if name == "latency":
+        out = np.zeros((values.shape[0], steps, values.shape[1]), np.float32)
+        t = np.round((1.0 - values) * (steps - 1)).astype(int)
+        s, c = np.nonzero(values > 0)
+        out[s, t[s, c], c] = 1.0
+        return out
+    raise DataError(f"encoder `{name}` cannot encode a data set; use rate(...) or latency(...)")
+
+
+def digits(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
+    """scikit-learn's bundled 8x8 digits (1,797 images, no download), pixels scaled to [0, 1] and encoded to
+    spikes; a stratified ``test_fraction`` is held out."""
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+    except ImportError:  # pragma: no cover - scikit-learn is a declared dependency of the data extra
+        raise DataError("the digits data set needs scikit-learn: pip install 'snndsl[data]'") from None
+    bunch = load_digits()
+    values = (bunch.data / 16.0).astype(np.float32)
+    if _input_size(net) != values.shape[1]:
+        raise DataError(f"digits have 64 channels, but the network's input has {_input_size(net)}")
+    rng = np.random.default_rng(seed)
+    x = encode(values, spec.arg("steps"), spec.arg("encoding"), _dt_seconds(net), rng)
+    y = bunch.target.astype(np.int32)
+    frac = float(spec.arg("test_fraction"))
+    if not 0.0 < frac < 1.0:
+        return Dataset(x, y)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=frac, stratify=y, random_state=seed)
+    return Dataset(x_tr, y_tr, x_te, y_te)
+
+
+def _load_npz(path: str | Path, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(path) as f:
+            x, y = np.asarray(f["x"], np.float32), np.asarray(f["y"])
+    except (OSError, ValueError) as e:
+        raise DataError(f"cannot read {path}: {e}") from None
+    except KeyError as e:
+        raise DataError(f"{path} has no array {e}; it needs `x` [samples, time, channels] and `y`") from None
+    if x.ndim != 3 or x.shape[2] != n_in:
+        raise DataError(f"{path}: `x` must have shape [samples, time, {n_in}], got {list(x.shape)}")
+    if y.shape[0] != x.shape[0]:
+        raise DataError(f"{path}: `x` has {x.shape[0]} samples but `y` has {y.shape[0]}")
+    if np.issubdtype(y.dtype, np.integer):
+        y = y.astype(np.int32)
+    else:
+        y = y.astype(np.float32)
+    return x, y
+
+
+def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path | None = None) -> Dataset:
+    """An ``.npz`` file with ``x`` [samples, time, channels] and ``y``; ``test_path`` another for testing.
+    Relative paths are relative to the model file."""
+    base = base or Path.cwd()
+    x, y = _load_npz(base / spec.arg("path"), _input_size(net))
+    if spec.arg("test_path"):
+        xt, yt = _load_npz(base / spec.arg("test_path"), _input_size(net))
+        return Dataset(x, y, xt, yt)
+    return Dataset(x, y)
+
+
+def from_file(path: str | Path, net: ir.Network) -> Dataset:
+    """``snndsl train --data D.npz``."""
+    x, y = _load_npz(path, _input_size(net))
+    return Dataset(x, y)
+
+
+def _input_size(net: ir.Network) -> int:
+    data_inputs = [x for x in net.inputs if x.source is None]
+    if len(data_inputs) != 1:
+        raise DataError(f"training needs exactly one data input in {net.name}, found {len(data_inputs)}")
+    return data_inputs[0].size
+
+
+SOURCES: dict[str, Callable[..., Dataset]] = {"poisson_patterns": poisson_patterns, "digits": digits, "npz": npz}
+
+
+def load(spec: ir.Spec | None, net: ir.Network, seed: int, base: Path | None = None) -> Dataset:
+    if spec is None:
+        raise DataError("the train block has no `data`; give one, or pass --data D.npz")
+    fn: Any = SOURCES[spec.name]
+    return fn(spec, net, seed, base) if spec.name == "npz" else fn(spec, net, seed)

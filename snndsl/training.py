@@ -1,0 +1,137 @@
+"""``snndsl train``: epochs of shuffled mini-batches through the emitted jitted step, with metrics, atomic
+checkpoints every epoch, resume, and a clean stop on a non-finite loss or gradient."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import attrs
+import numpy as np
+
+from . import checkpoint, plots
+from .compiled import CompiledModel
+from .data import Dataset
+from .fileio import atomic_write_text
+
+
+class NonFinite(Exception):
+    """Training produced a non-finite loss or gradient; the last good checkpoint is kept."""
+
+
+@attrs.frozen
+class TrainResult:
+    history: list[dict]
+    params: dict[str, np.ndarray]
+    out: Path | None
+
+
+def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
+    order = rng.permutation(n)
+    return [order[i:i + batch] for i in range(0, n - batch + 1, batch)]
+
+
+def _time_major(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(x, 1, 0))
+
+
+def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int) -> tuple[float, float]:
+    """Mean loss and accuracy over every sample (batches of ``batch``; a smaller last one)."""
+    losses, accs, counts = [], [], []
+    for i in range(0, len(x), batch):
+        xb, yb = x[i:i + batch], y[i:i + batch]
+        loss, acc = eval_step(_time_major(xb), yb)
+        losses.append(float(loss))
+        accs.append(float(acc))
+        counts.append(len(xb))
+    w = np.array(counts) / sum(counts)
+    return float(np.dot(losses, w)), float(np.dot(accs, w))
+
+
+def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None, seed: int,
+          out: Path | None = None, resume: bool = False, progress: bool = True,
+          log: Callable[[str], None] = print) -> TrainResult:
+    import brainstate as bs
+
+    n = len(data.x)
+    batch = min(batch or n, n)
+    bs.random.seed(seed)
+    net = model.network()
+    optimizer, train_step, eval_step = model.module.make_trainer(net, batch)
+    history: list[dict] = []
+    start = 0
+    ckpt = out / "params" if out is not None else None
+    if resume and ckpt is not None and ckpt.exists():
+        meta = checkpoint.load(ckpt, net, optimizer)
+        start, history = meta["epoch"], meta["history"]
+        log(f"resuming from epoch {start} ({ckpt})")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in history))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=epochs, initial=start, unit="epoch", dynamic_ncols=True)
+    try:
+        for epoch in range(start, epochs):
+            t0 = time.perf_counter()
+            rng = np.random.default_rng([seed, epoch])
+            losses, accs = [], []
+            for idx in _batches(n, batch, rng):
+                loss, acc, finite = train_step(_time_major(data.x[idx]), data.y[idx])
+                loss = float(loss)
+                bad = [".".join(map(str, k)) for k, ok in finite.items() if not bool(ok)]
+                if not math.isfinite(loss) or bad:
+                    what = f"gradient of `{bad[0]}`" if bad else "loss"
+                    raise NonFinite(f"epoch {epoch + 1}: the {what} is not finite; training stopped"
+                                    + (f", the last good checkpoint is {ckpt}" if ckpt else ""))
+                losses.append(loss)
+                accs.append(float(acc))
+            record = {"epoch": epoch + 1, "loss": float(np.mean(losses))}
+            if data.classification:
+                record["accuracy"] = float(np.mean(accs))
+            if data.x_test is not None:
+                tl, ta = evaluate(eval_step, data.x_test, data.y_test, batch)
+                record["test_loss"] = tl
+                if data.classification:
+                    record["test_accuracy"] = ta
+            record["seconds"] = round(time.perf_counter() - t0, 4)
+            history.append(record)
+            if out is not None:
+                with open(out / "metrics.jsonl", "a", encoding="utf-8") as f:
+                    f.write(json.dumps(record) + "\n")
+                checkpoint.save(ckpt, net, optimizer, {"epoch": epoch + 1, "history": history, "seed": seed})
+            if bar is not None:
+                shown = {k: f"{v:.4f}" for k, v in record.items() if k in ("loss", "accuracy", "test_accuracy")}
+                bar.set_postfix(shown)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    if out is not None and history:
+        plots.curves({"train": [h["loss"] for h in history]}
+                     | ({"test": [h["test_loss"] for h in history]} if "test_loss" in history[0] else {}),
+                     out / "loss.png", "loss", "loss")
+        if "accuracy" in history[0]:
+            plots.curves({"train": [h["accuracy"] for h in history]}
+                         | ({"test": [h["test_accuracy"] for h in history]} if "test_accuracy" in history[0]
+                            else {}), out / "accuracy.png", "accuracy", "accuracy")
+    params = {".".join(map(str, k)): np.asarray(__import__("brainunit").get_mantissa(v))
+              for k, v in _flat_params(net).items()}
+    return TrainResult(history, params, out)
+
+
+def _flat_params(net) -> dict:
+    import brainstate as bs
+    import jax
+
+    out = {}
+    for k, s in net.states(bs.ParamState).items():
+        leaves = jax.tree_util.tree_flatten_with_path(s.value)[0]
+        for path, leaf in leaves:
+            suffix = "".join(str(p) for p in path)
+            out[k + ((suffix,) if suffix else ())] = leaf
+    return out
