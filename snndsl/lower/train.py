@@ -134,7 +134,8 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
     step_body.append(E.ret(ast.Dict([E.const(k) for k, _ in items], [v for _, v in items])))
     loop = train.loop
     if loop.name == "checkpointed":
-        run = E.call(E.attr("bs", "transform", "checkpointed_for_loop"), E.name("step"), E.name("x"),
+        run = E.call(E.attr("bs", "transform", "checkpointed_for_loop"), E.name("step"),
+                     E.call(E.attr("jnp", "asarray"), E.name("x")),
                      base=E.const(loop.arg("base")))
     else:
         run = E.call(E.attr("bs", "transform", "for_loop"), E.name("step"), E.name("x"))

@@ -1,0 +1,132 @@
+"""The emitted train step: BPTT = checkpointed gradients, traced once, resume equals uninterrupted, and a
+non-finite loss stops training without losing the last good checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import brainstate as bs
+import brainunit as u
+import jax
+import numpy as np
+import pytest
+
+import snndsl
+from snndsl import data, training
+from snndsl.cli import main
+
+TINY = """\
+import LIF, Expon from "std"
+network Tiny {
+    dt = 1 ms
+    input x: spikes[12]
+    pop hidden = LIF(6, tau = 10 ms, surrogate = relu_grad(alpha = 0.3, width = 1.0))
+    readout out = Expon(2, tau = 5 ms)
+    connect x -> hidden: dense(w = kaiming_normal(mA), b = zeros(mA)), synapse = Expon(tau = 5 ms)
+    connect hidden -> out: dense(w = kaiming_normal)
+    output out
+}
+train Tiny {
+    data = poisson_patterns(steps = 20, samples = 16, rate = 50 Hz, classes = 2)
+    loss = cross_entropy(mean(out, time), label)
+    optimizer = adam(lr = 1e-2)
+    loop = LOOP
+    epochs = 4
+    batch = 8
+    seed = 3
+}
+"""
+
+
+def compiled(loop="bptt"):
+    return snndsl.loads(TINY.replace("LOOP", loop), "tiny.snn")
+
+
+@pytest.fixture(scope="module")
+def bptt():
+    return compiled()
+
+
+@pytest.fixture(scope="module")
+def ckpt():
+    return compiled("checkpointed(base = 4)")
+
+
+def _grads(model):
+    bs.random.seed(0)
+    net = model.network()
+    bs.nn.init_all_states(net, batch_size=4)
+    x = (np.random.default_rng(0).random((20, 4, 12)) < 0.2).astype(np.float32)
+    y = np.array([0, 1, 0, 1])
+    params = net.states(bs.ParamState)
+
+    def objective():
+        bs.nn.reset_all_states(net, batch_size=4)
+        return model.module.loss_fn(net, x, y)
+
+    grads, loss, _ = bs.transform.grad(objective, params, return_value=True, has_aux=True)()
+    return jax.tree_util.tree_map(lambda g: np.asarray(u.get_mantissa(g)), grads), float(loss)
+
+
+def test_bptt_and_checkpointed_gradients_agree(bptt, ckpt):
+    (g1, l1), (g2, l2) = _grads(bptt), _grads(ckpt)
+    assert l1 == pytest.approx(l2, rel=1e-6)
+    for a, b in zip(jax.tree_util.tree_leaves(g1), jax.tree_util.tree_leaves(g2)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+    assert any(np.abs(a).sum() > 0 for a in jax.tree_util.tree_leaves(g1))
+
+
+def test_checkpointed_policy_is_emitted(ckpt):
+    assert "checkpointed_for_loop(step, jnp.asarray(x), base=4)" in ckpt.code
+
+
+def test_the_step_is_traced_once(bptt, monkeypatch):
+    calls = []
+    original = bptt.module.loss_fn
+    monkeypatch.setattr(bptt.module, "loss_fn", lambda *a: (calls.append(1), original(*a))[1])
+    spec = bptt.program.trains[0]
+    ds = data.load(spec.data, bptt.ir(), 0)
+    training.train(bptt, ds, epochs=3, batch=8, seed=0, progress=False, log=lambda m: None)
+    assert len(calls) == 1
+
+
+def _run(model, tmp_path, epochs, resume=False):
+    spec = model.program.trains[0]
+    ds = data.load(spec.data, model.ir(), spec.seed)
+    return training.train(model, ds, epochs=epochs, batch=8, seed=spec.seed, out=tmp_path, resume=resume,
+                          progress=False, log=lambda m: None)
+
+
+def test_resume_equals_uninterrupted(bptt, tmp_path):
+    whole = _run(bptt, tmp_path / "whole", 4)
+    _run(bptt, tmp_path / "split", 2)
+    resumed = _run(bptt, tmp_path / "split", 4, resume=True)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
+    for k, v in whole.params.items():
+        np.testing.assert_array_equal(v, resumed.params[k])
+    lines = (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(ln)["epoch"] for ln in lines] == [1, 2, 3, 4]
+    for key in ("epoch", "loss", "accuracy", "seconds"):
+        assert key in json.loads(lines[0])
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    model = compiled()
+    spec = model.program.trains[0]
+    ds = data.load(spec.data, model.ir(), 0)
+    training.train(model, ds, epochs=1, batch=8, seed=0, out=tmp_path, progress=False, log=lambda m: None)
+    good = (tmp_path / "params").read_bytes()
+    bad = data.Dataset(ds.x * np.nan, ds.y)
+    with pytest.raises(training.NonFinite, match=r"epoch 2: the (loss|gradient of `.*`) is not finite"):
+        training.train(model, bad, epochs=2, batch=8, seed=0, out=tmp_path, resume=True, progress=False,
+                       log=lambda m: None)
+    assert (tmp_path / "params").read_bytes() == good
+
+
+def test_cli_train_writes_metrics_checkpoint_and_plots(tmp_path, capsys):
+    path = tmp_path / "tiny.snn"
+    path.write_text(TINY.replace("LOOP", "bptt"))
+    out = tmp_path / "run"
+    assert main(["train", str(path), "--epochs", "2", "--out", str(out), "--no-progress"]) == 0
+    assert {p.name for p in out.iterdir()} >= {"metrics.jsonl", "params", "loss.png", "accuracy.png"}
+    assert "trained Tiny for 2 epochs" in capsys.readouterr().out
