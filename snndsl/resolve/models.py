@@ -14,16 +14,18 @@ from .exprs import Scope, fold, resolve_expr
 from .units import dimensionless_unit, shadows_unit, unit_from_ast
 
 #: Names the emitted code and the language reserve for themselves.
-RESERVED = frozenset({"t", "dt", "w", "time", "label", "target", "true", "false", "self"})
+RESERVED = frozenset({"t", "dt", "time", "label", "target", "true", "false", "self"})
 
 
-def check_identifier(ident: ast.Ident, diags: Diagnostics, what: str = "name") -> bool:
-    """Report identifiers that cannot be declared: dunder names (SNN221), reserved words (SNN221) and names
-    that shadow a unit (SNN210). Python keywords are fine: the lowering mangles them."""
+def check_identifier(ident: ast.Ident, diags: Diagnostics, what: str = "name", reserved=RESERVED) -> bool:
+    """Report identifiers that cannot be declared: dunder names (SNN221), reserved words (SNN221; ``w`` too in
+    synapses, where it is the weighted input) and names that shadow a unit (SNN210). Python keywords are fine:
+    the lowering mangles them."""
     name = ident.name
-    if name.startswith("__") or name in RESERVED:
+    if name.startswith("__") or name in reserved:
+        listed = ", ".join(sorted(reserved - {"true", "false", "self"}))
         diags.error("SNN221", f"`{name}` is reserved and cannot name a {what}", ident.span,
-                    "names starting with two underscores and t, dt, w, time, label, target are reserved")
+                    f"names starting with two underscores are reserved, and so are {listed}")
         return False
     if shadows_unit(name):
         diags.error("SNN210", f"`{name}` is a unit and cannot name a {what}", ident.span,
@@ -47,7 +49,8 @@ class _ModelBuilder:
         self.param_values: dict[str, Any] = {}
 
     def declare(self, ident: ast.Ident, kind: str) -> bool:
-        if not check_identifier(ident, self.diags, kind):
+        reserved = RESERVED | {"w"} if self.kind == "synapse" else RESERVED
+        if not check_identifier(ident, self.diags, kind, reserved):
             return False
         if ident.name in self.first:
             prev = self.first[ident.name].span
