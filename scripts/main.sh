@@ -7,5 +7,6 @@ cd "$root"
 
 bash scripts/setup.sh
 
-# For now the main job checks the seed model; it will become the training run later.
-exec .venv/bin/snndsl check models/seed.snn
+# The main job: train the seed tutorial's network (models/seed.snn) as its train block says.
+# Results (metrics.jsonl, params checkpoint, loss/accuracy plots) go to runs/seed/.
+exec .venv/bin/snndsl train models/seed.snn --out runs/seed "$@"
