@@ -63,6 +63,7 @@ CODES: dict[str, str] = {
     "SNN306": "reset or update has the wrong unit",
     "SNN307": "projection delivers the wrong unit",
     "SNN308": "exponent must be a dimensionless number",
+    "SNN309": "method exact needs a linear equation",
     # 4xx: network graph
     "SNN401": "bad projection endpoint",
     "SNN402": "size mismatch",

@@ -141,8 +141,8 @@ CONNECTIVITY = Registry("connectivity", "SNN212", (
        doc="every pre to every post, one weight each"),
     _e("all_to_all", "brainstate.nn.Linear", P("w", "init"), P("b", "init", default=None)),
     _e("one_to_one", "snndsl.lower.one_to_one", P("w", "init")),
-    _e("fixed_prob", "snndsl.lower.fixed_prob", P("p"), P("w", "init"), P("seed", "int", default=0),
-       doc="each pre-post pair connected with probability p"),
+    _e("fixed_prob", "snndsl.lower.fixed_prob", P("p"), P("w", "init"), P("seed", "int", default=None),
+       doc="each pre-post pair connected with probability p (seed: default the projection's index)"),
 ))
 OUTPUTS = Registry("synaptic output", "SNN222", (
     _e("current", "snndsl.lower.current_output", doc="the synapse output is a current"),

@@ -14,6 +14,7 @@ import brainunit as u
 from .. import ir
 from ..dims import W_UNIT, UnitError, evaluate, same_dim, show
 from ..errors import Diagnostic
+from ..irtools import is_linear_in, substitute
 from ..resolve.args import initialiser_dim
 
 MS = u.ms
@@ -76,7 +77,11 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
     for let in model.lets:
         v = ev(let.value)
         env.values["let", let.name] = v if v is not None else one(u.get_unit(1.0))
+    lets = {let.name: let.value for let in model.lets}
     for ode in model.odes:
+        if model.method == "exact" and not is_linear_in(substitute(ode.rhs, lets), ode.var):
+            out.append(_err("SNN309", f"d{ode.var}/dt is not linear in {ode.var}, so it has no exact propagator",
+                            ode.rhs.span, "use `method exp_euler` (the default) or `method rk4`"))
         rhs, state = ev(ode.rhs), env.state_value(ode.var)
         if rhs is not None and not same_dim(rhs, state / one(MS)):
             hint = ("divide by a time constant" if same_dim(rhs, state)

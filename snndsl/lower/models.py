@@ -18,7 +18,8 @@ from .. import ir
 from ..checks.units import ModelEnv
 from ..dims import evaluate
 from . import emit as E
-from .exprs import lower, refs, substitute, unit_expr, value_expr
+from ..irtools import refs, substitute
+from .exprs import lower, unit_expr, value_expr
 
 
 def membrane(model: ir.Model) -> str | None:

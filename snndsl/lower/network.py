@@ -22,6 +22,11 @@ from .exprs import unit_expr, value_expr
 from .models import ModelLowering
 
 
+#: fixed_prob projections with more possible pairs than this are stored sparsely (smaller ones as a masked
+#: dense matrix, which is faster at that size).
+SPARSE_ABOVE = 250_000
+
+
 def init_expr(value: Any) -> ast.expr:
     """An initialiser Spec → ``bt.init.X(...)``; a constant → itself (``bt.init.param`` accepts both)."""
     if isinstance(value, ir.Spec):
@@ -102,10 +107,15 @@ class NetworkLowering:
         if pr.conn.name == "one_to_one":
             return E.call("_OneToOne", E.const(post.size), weight_init(w))
         b = pr.conn.arg("b")
+        seed = pr.conn.arg("seed")
+        seed = self.net.projections.index(pr) if seed is None else seed
+        if pr.conn.name == "fixed_prob" and pre.size * post.size > SPARSE_ABOVE:
+            return E.call("_SparseProb", E.const(pre.size), E.const(post.size), E.const(float(pr.conn.arg("p"))),
+                          weight_init(w), E.const(seed))
         kwargs = {"w_init": weight_init(w), "b_init": init_expr(b) if b is not None else E.const(None)}
         if pr.conn.name == "fixed_prob":
             kwargs["w_mask"] = E.call("_fixed_prob_mask", E.const(pre.size), E.const(post.size),
-                                      E.const(float(pr.conn.arg("p"))), E.const(pr.conn.arg("seed")))
+                                      E.const(float(pr.conn.arg("p"))), E.const(seed))
         return E.call(E.attr("bs", "nn", "Linear"), E.const(pre.size), E.const(post.size), **kwargs)
 
     def init(self) -> E.Block:
