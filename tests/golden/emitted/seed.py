@@ -47,6 +47,25 @@ def _fixed_prob_mask(n_pre, n_post, p, seed):
     return jax.random.uniform(jax.random.PRNGKey(seed), (n_pre, n_post)) < p
 
 
+class _SparseProb(bs.nn.Module):
+    """Fixed-probability connectivity stored sparsely: ``(pre, post)`` index pairs and one trainable weight
+    per synapse, ``y[post] += w * x[pre]`` by a scatter-add (memory and work O(synapses), not O(pre x post))."""
+
+    def __init__(self, n_pre, n_post, p, w_init, seed):
+        super().__init__()
+        mask = _fixed_prob_mask(n_pre, n_post, p, seed)
+        pre, post = jnp.nonzero(mask)
+        self.pre, self.post, self.n_post = pre, post, n_post
+        self.weight = bs.ParamState(bt.init.param(w_init, (pre.shape[0],)))
+
+    def update(self, x):
+        w = self.weight.value
+        unit = u.get_unit(w) * u.get_unit(x)
+        contrib = u.get_mantissa(x)[..., self.pre] * u.get_mantissa(w)
+        y = jnp.zeros(contrib.shape[:-1] + (self.n_post,), contrib.dtype).at[..., self.post].add(contrib)
+        return u.maybe_decimal(u.Quantity(y, unit=unit))
+
+
 class _OneToOne(bs.nn.Module):
     """``y_i = w_i x_i``: one trainable weight per neuron."""
 
