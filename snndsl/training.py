@@ -38,12 +38,14 @@ def _time_major(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(x, 1, 0))
 
 
-def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int) -> tuple[float, float]:
+def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int, place=None) -> tuple[float, float]:
     """Mean loss and accuracy over every sample (batches of ``batch``; a smaller last one)."""
     losses, accs, counts = [], [], []
     for i in range(0, len(x), batch):
-        xb, yb = x[i:i + batch], y[i:i + batch]
-        loss, acc = eval_step(_time_major(xb), yb)
+        xb, yb = _time_major(x[i:i + batch]), y[i:i + batch]
+        if place is not None:
+            xb, yb = place(xb, yb)
+        loss, acc = eval_step(xb, yb)
         losses.append(float(loss))
         accs.append(float(acc))
         counts.append(len(xb))
@@ -53,8 +55,12 @@ def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int) -> tuple[float
 
 def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None, seed: int,
           out: Path | None = None, resume: bool = False, progress: bool = True,
-          log: Callable[[str], None] = print) -> TrainResult:
+          log: Callable[[str], None] = print, devices: int | str | None = None) -> TrainResult:
+    """Train ``model``'s network on ``data``. ``devices`` (N or "all") shards each batch over that many
+    devices (see :mod:`snndsl.parallel`); results equal a single-device run up to float rounding."""
     import brainstate as bs
+
+    from .parallel import DataParallel, resolve_devices
 
     n = len(data.x)
     batch = min(batch or n, n)
@@ -68,6 +74,16 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
         meta = checkpoint.load(ckpt, net, optimizer)
         start, history = meta["epoch"], meta["history"]
         log(f"resuming from epoch {start} ({ckpt})")
+    shard = place = None
+    devs = resolve_devices(devices)
+    if devs is not None:
+        dp = DataParallel(devs)
+        dp.check_batch(batch)
+        dp.replicate(net, optimizer, bs.random.DEFAULT)
+        shard = dp.shard
+
+        def place(x, y):
+            return dp.shard(x, y) if len(y) % dp.n == 0 else dp.replicate_arrays(x, y)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in history))
@@ -81,7 +97,10 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
             rng = np.random.default_rng([seed, epoch])
             losses, accs = [], []
             for idx in _batches(n, batch, rng):
-                loss, acc, finite = train_step(_time_major(data.x[idx]), data.y[idx])
+                xb, yb = _time_major(data.x[idx]), data.y[idx]
+                if shard is not None:
+                    xb, yb = shard(xb, yb)
+                loss, acc, finite = train_step(xb, yb)
                 loss = float(loss)
                 bad = [".".join(map(str, k)) for k, ok in finite.items() if not bool(ok)]
                 if not math.isfinite(loss) or bad:
@@ -94,7 +113,7 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
             if data.classification:
                 record["accuracy"] = float(np.mean(accs))
             if data.x_test is not None:
-                tl, ta = evaluate(eval_step, data.x_test, data.y_test, batch)
+                tl, ta = evaluate(eval_step, data.x_test, data.y_test, batch, place)
                 record["test_loss"] = tl
                 if data.classification:
                     record["test_accuracy"] = ta
@@ -125,13 +144,14 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
 
 
 def _flat_params(net) -> dict:
+    """Every trainable array by a dotted name: ``x_to_hidden.weight.bias``."""
     import brainstate as bs
     import jax
 
     out = {}
     for k, s in net.states(bs.ParamState).items():
-        leaves = jax.tree_util.tree_flatten_with_path(s.value)[0]
-        for path, leaf in leaves:
-            suffix = "".join(str(p) for p in path)
-            out[k + ((suffix,) if suffix else ())] = leaf
+        for path, leaf in jax.tree_util.tree_flatten_with_path(s.value)[0]:
+            names = [str(getattr(p, "key", getattr(p, "name", getattr(p, "idx", "")))) for p in path
+                     if not type(p).__name__.startswith("Flattened")]
+            out[tuple(k) + tuple(names)] = leaf
     return out
