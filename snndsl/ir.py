@@ -287,7 +287,13 @@ class Train:
     epochs: int
     batch: int | None
     seed: int
+    devices: int | str | None = None
+    setting_spans: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)
     span: Span | None = _span
+
+    def where(self, key: str) -> Span | None:
+        """The span of setting ``key`` (the whole block when it was not written)."""
+        return next((s for k, s in self.setting_spans if k == key), self.span)
 
 
 @attrs.frozen

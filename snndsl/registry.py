@@ -223,7 +223,7 @@ FUNCTIONS: dict[str, tuple[tuple[int, int], str]] = {
 #: Train-block settings and the kind of value each takes.
 SETTINGS: dict[str, str] = {
     "data": "call:data", "loss": "loss", "optimizer": "call:optimizer", "loop": "call:loop",
-    "epochs": "int", "batch": "int", "seed": "int",
+    "epochs": "int", "batch": "int", "seed": "int", "devices": "devices",
 }
 
 REGISTRIES: dict[str, Registry] = {

@@ -11,7 +11,7 @@ from .args import bind, convert, spec_from
 from .exprs import Scope, resolve_expr
 
 SPECIALS = ("time", "label", "target")
-DEFAULTS: dict[str, Any] = {"epochs": 10, "batch": None, "seed": 0}
+DEFAULTS: dict[str, Any] = {"epochs": 10, "batch": None, "seed": 0, "devices": None}
 
 
 def _loss_call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
@@ -58,6 +58,11 @@ def resolve_train(node: ast.TrainDef, networks: dict[str, ir.Network], diags: Di
         kind = SETTINGS[key]
         if kind == "loss":
             values[key] = resolve_expr(st.value, loss_scope(network), diags)
+        elif kind == "devices":
+            if isinstance(st.value, ast.Name) and st.value.ident.name == "all":
+                values[key] = "all"
+            else:
+                values[key] = convert(st.value, Param(key, "int"), diags)
         elif kind.startswith("call:"):
             values[key] = spec_from(st.value, kind[5:], diags)
         else:
@@ -73,4 +78,5 @@ def resolve_train(node: ast.TrainDef, networks: dict[str, ir.Network], diags: Di
         return None
     return ir.Train(network.name, values.get("data"), values.get("loss"), values["optimizer"], values["loop"],
                     values.get("epochs", DEFAULTS["epochs"]), values.get("batch", DEFAULTS["batch"]),
-                    values.get("seed", DEFAULTS["seed"]), span=node.span)
+                    values.get("seed", DEFAULTS["seed"]), values.get("devices", DEFAULTS["devices"]),
+                    tuple((k, st.span) for k, st in given.items()), span=node.span)
