@@ -48,7 +48,7 @@ def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int, place=None) ->
         loss, acc = eval_step(xb, yb)
         losses.append(float(loss))
         accs.append(float(acc))
-        counts.append(len(xb))
+        counts.append(len(yb))
     w = np.array(counts) / sum(counts)
     return float(np.dot(losses, w)), float(np.dot(accs, w))
 

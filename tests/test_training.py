@@ -130,3 +130,11 @@ def test_cli_train_writes_metrics_checkpoint_and_plots(tmp_path, capsys):
     assert main(["train", str(path), "--epochs", "2", "--out", str(out), "--no-progress"]) == 0
     assert {p.name for p in out.iterdir()} >= {"metrics.jsonl", "params", "loss.png", "accuracy.png"}
     assert "trained Tiny for 2 epochs" in capsys.readouterr().out
+
+
+def test_evaluate_weights_batches_by_their_sample_counts():
+    def eval_step(x, y):   # accuracy 1 on the first batch of 4, 0 on the last batch of 1
+        return 0.0, float(len(y) == 4)
+    x = np.zeros((5, 7, 3), np.float32)
+    loss, acc = training.evaluate(eval_step, x, np.zeros(5, np.int32), 4)
+    assert acc == pytest.approx(4 / 5)
