@@ -165,7 +165,7 @@ class LetDecl(Node):
 
 @attrs.frozen
 class Ode(Node):
-    """``dX/dt = rhs``; ``var`` is X with the span of the whole ``dX/dt`` token."""
+    """``dX/dt = rhs``; ``var`` is X, with the span of X inside the ``dX/dt`` token."""
 
     var: Ident
     rhs: Expr

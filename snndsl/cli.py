@@ -191,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--resume", action="store_true", help="continue from DIR/params if it exists")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
     tr.set_defaults(run=cmd_train)
+    from .fmt import add_commands as add_fmt_commands
+    add_fmt_commands(sub)
     return parser
 
 

@@ -271,6 +271,9 @@ class Network:
     projections: tuple[Projection, ...] = ()
     outputs: tuple[str, ...] = ()
     output_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+    #: (pre, post) of connect statements that failed to resolve (already reported): graph checks count
+    #: them as edges so they cause no follow-on "unused" or "not driven" reports.
+    unresolved: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False, repr=False)
     span: Span | None = _span
 
     def node(self, name: str) -> InputDef | Population | None:

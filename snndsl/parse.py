@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import lark
 from lark import Transformer_NonRecursive, v_args
@@ -65,6 +67,62 @@ def parse(source: SourceFile) -> ast.Module:
 
 def parse_text(text: str, path: str = "<string>") -> ast.Module:
     return parse(SourceFile(path, text))
+
+
+class Comment(NamedTuple):
+    """A ``#`` comment as written: 1-based ``line``/``column`` of the ``#``, its ``text`` (from ``#`` to the end
+    of the line, trailing whitespace removed), and ``own_line``: nothing but whitespace precedes it on its line."""
+
+    line: int
+    column: int
+    text: str
+    own_line: bool
+
+
+# The comments of the parse in progress, per thread; the lexer callback of _comment_parser() appends to it.
+_comment_sink = threading.local()
+
+
+def _collect_comment(tok: lark.Token) -> lark.Token:
+    sink = getattr(_comment_sink, "tokens", None)
+    if sink is not None:
+        sink.append(tok)
+    return tok
+
+
+@lru_cache(maxsize=1)
+def _comment_parser() -> lark.Lark:
+    """The same parser as :func:`parser`, with a lexer callback that records the (still ignored) comments."""
+    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
+                     maybe_placeholders=True, lexer_callbacks={"COMMENT": _collect_comment})
+
+
+def parse_with_comments(source: SourceFile) -> tuple[ast.Module, list[Comment]]:
+    """:func:`parse`, and the file's comments in source order (for the formatter, which must keep them).
+
+    Raises :class:`SnnError` exactly as :func:`parse` does.
+    """
+    _comment_sink.tokens = tokens = []
+    try:
+        try:
+            tree = _comment_parser().parse(source.text)
+        except lark.exceptions.UnexpectedInput as exc:
+            raise SnnError([_syntax_diagnostic(source, exc)]) from None
+    finally:
+        _comment_sink.tokens = None
+    _check_depth(source, tree)
+    try:
+        module = _ToAst(source).transform(tree)
+    except lark.exceptions.VisitError as exc:
+        if isinstance(exc.orig_exc, SnnError):
+            raise exc.orig_exc from None
+        raise
+    comments = []
+    for tok in tokens:
+        line_start = source.text.rfind("\n", 0, tok.start_pos) + 1
+        own_line = not source.text[line_start:tok.start_pos].strip()
+        comments.append(Comment(tok.line, tok.column, str(tok).rstrip(), own_line))
+    return module, comments
 
 
 def _expected(tokens) -> str | None:

@@ -71,7 +71,8 @@ def zero_delay_cycles(program: ir.Program) -> Iterator[Diagnostic]:
     """A cycle of two or more populations must contain a delayed projection (a self-projection ``A -> A``
     reads last step's spikes and needs none)."""
     for net in program.networks:
-        zero = [p for p in net.projections if p.delay_steps == 0 and p.pre != p.post]
+        zero = [p for p in net.projections if p.delay_steps == 0 and p.pre != p.post
+                and isinstance(net.node(p.post), ir.Population) and isinstance(net.node(p.pre), ir.Population)]
         edges: dict[str, list[str]] = {}
         for p in zero:
             edges.setdefault(p.pre, []).append(p.post)
@@ -86,8 +87,8 @@ def zero_delay_cycles(program: ir.Program) -> Iterator[Diagnostic]:
 
 def outputs_and_usage(program: ir.Program) -> Iterator[Diagnostic]:
     for net in program.networks:
-        targets = {p.post for p in net.projections}
-        sources = {p.pre for p in net.projections}
+        targets = {p.post for p in net.projections} | {post for _, post in net.unresolved}
+        sources = {p.pre for p in net.projections} | {pre for pre, _ in net.unresolved}
         for name, span in zip(net.outputs, net.output_spans):
             node = net.node(name)
             if isinstance(node, ir.Population) and name not in targets:

@@ -71,7 +71,8 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
     for s in model.states:
         if s.init is not None:
             v = ev(s.init)
-            if v is not None and not same_dim(v, env.state_value(s.name)):
+            zero = not isinstance(v, u.Quantity) and v is not None and float(v) == 0.0
+            if v is not None and not zero and not same_dim(v, env.state_value(s.name)):
                 out.append(_err("SNN305", f"initial value of `{s.name}` is in {show(v)}, but `{s.name}` is in "
                                 f"{show(env.state_value(s.name))}", s.init.span))
     for let in model.lets:
@@ -195,7 +196,10 @@ def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
                 delivered = delivered * proj.output.arg("E")
             if delivered is not None and not same_dim(delivered, one(port.unit)):
                 hint = None
-                if same_dim(delivered, one(u.nS)) or same_dim(delivered, one(u.mS)):
+                conductance = proj.output is not None and proj.output.name == "conductance"
+                if conductance:
+                    hint = "with `output = conductance(...)` the synapse must deliver a conductance (e.g. nS)"
+                elif same_dim(delivered, one(u.nS)) or same_dim(delivered, one(u.mS)):
                     hint = "a conductance needs `output = conductance(E = 0 mV)` on the projection"
                 elif same_dim(delivered * one(u.mV), one(port.unit)):
                     hint = "a conductance needs `output = conductance(E = 0 mV)` on the projection"

@@ -75,10 +75,12 @@ def _name(ident: ast.Ident, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
         return ir.Ref(kind, name, span=ident.span)
     if scope.with_time and name in ("t", "dt"):
         return ir.Ref("time" if name == "t" else "dt", name, span=ident.span)
-    unit = lookup(name)
+    unit = lookup(name) if len(name) >= 2 else None
     if unit is not None:
         return ir.Const(u.Quantity(1.0, unit=unit), span=ident.span)
     hint = did_you_mean(name, list(scope.symbols) + (["t", "dt"] if scope.with_time else []))
+    if hint is None and lookup(name) is not None:
+        hint = f"to mean the unit, write it with a number: `1 {name}` (single letters are never bare units)"
     diags.error("SNN201", f"undefined name `{name}`", ident.span, hint)
     return None
 

@@ -11,7 +11,7 @@ from ..errors import Diagnostics, did_you_mean
 from ..registry import INTEGRATORS
 from .args import lookup_entry, spec_from
 from .exprs import Scope, fold, resolve_expr
-from .units import dimensionless_unit, shadows_unit, unit_from_ast
+from .units import COMMON_UNITS, dimensionless_unit, lookup, shadows_unit, unit_from_ast
 
 #: Names the emitted code and the language reserve for themselves.
 RESERVED = frozenset({"t", "dt", "time", "label", "target", "true", "false", "self"})
@@ -28,9 +28,12 @@ def check_identifier(ident: ast.Ident, diags: Diagnostics, what: str = "name", r
                     f"names starting with two underscores are reserved, and so are {listed}")
         return False
     if shadows_unit(name):
-        diags.error("SNN210", f"`{name}` is a unit and cannot name a {what}", ident.span,
-                    f"choose another name, e.g. `{name}_`")
-        return False
+        if name in COMMON_UNITS:
+            diags.error("SNN210", f"`{name}` is a unit and cannot name a {what}", ident.span,
+                        f"choose another name, e.g. `{name}_`")
+        else:
+            diags.warning("SNN210", f"`{name}` is also a unit ({lookup(name)}); here it names a {what}",
+                          ident.span, f"inside this model `{name}` means the {what}; write `1 {name}` for the unit")
     return True
 
 
@@ -83,8 +86,6 @@ class _ModelBuilder:
                 if unit is not None:
                     ports.append(ir.PortDef(st.name.name, unit, span=st.span))
         scope = Scope(self.symbols, with_time=True, where=f"in {self.kind} {self.node.name.name}")
-        if self.kind == "synapse":
-            scope = scope.child(w="weight")
         for st in body:
             if isinstance(st, ast.LetDecl) and self.declare(st.name, "let"):
                 value = resolve_expr(st.value, scope, d)
@@ -167,10 +168,12 @@ class _ModelBuilder:
                 scale = ir.BinOp("-", right, reset.value, span=sp.right.span)
             if left is not None and right is not None:
                 spike = ir.SpikeDef(left, sp.op, right, scale, span=sp.span)
+        # a synapse's weighted input `w` exists only at the event: in on_spike and in a stateless output
+        event = scope.child(w="weight") if self.kind == "synapse" else scope
         updates = []
         for st in body:
             if isinstance(st, ast.OnSpike):
-                value = resolve_expr(st.value, scope, d)
+                value = resolve_expr(st.value, event, d)
                 if self.state_target(st.var, state_names) and value is not None:
                     updates.append(ir.UpdateDef(st.var.name, st.op, value, span=st.span))
         refractory = None
@@ -185,10 +188,19 @@ class _ModelBuilder:
                 method = ms.name.name
         output = None
         if (out := self.single(ast.OutputStmt, "output statement")) is not None:
-            output = resolve_expr(out.value, scope, d)
+            output = resolve_expr(out.value, event if not states else scope, d)
         elif self.kind == "synapse":
             d.error("SNN220", f"synapse {name} has no output", self.node.name.span,
                     "add the value it delivers, e.g. `output g`")
+        if self.kind == "neuron":
+            if not states:
+                d.error("SNN220", f"neuron {name} has no state", self.node.name.span,
+                        "declare its membrane, e.g. `state V: mV = 0 mV`")
+            if spike is None and (sp is None):
+                for st in body:
+                    if isinstance(st, (ast.ResetStmt, ast.OnSpike, ast.RefractoryStmt, ast.SurrogateStmt)):
+                        d.error("SNN220", f"{name} has no `spike when` condition, so nothing triggers this",
+                                st.span, "add e.g. `spike when V >= V_th`, or remove the statement")
         return ir.Model(self.kind, name, tuple(params), tuple(states), tuple(ports), tuple(lets), tuple(odes),
                         spike, reset, tuple(updates), refractory, surrogate, method, output, span=self.node.span)
 

@@ -7,6 +7,7 @@ from typing import Any
 import brainunit as u
 
 from .. import ast, ir
+from ..dims import same_dim
 from ..errors import Diagnostics, did_you_mean, one_of
 from ..registry import CONNECTIVITY, INPUT_KINDS, Param
 from .args import convert, lookup_entry, spec_from
@@ -27,7 +28,8 @@ def _size(node: ast.Expr, diags: Diagnostics) -> int | None:
     except Exception:
         f = None
     if f is None or not f.is_integer() or f < 1 or isinstance(value, u.Quantity) and not u.get_unit(value).is_unitless:
-        diags.error("SNN504", f"a size must be a positive whole number, not {ir.show_value(value)}", node.span)
+        shown = f"{f:g}" if f is not None else ir.show_value(value)
+        diags.error("SNN504", f"a size must be a positive whole number, not {shown}", node.span)
         return None
     return int(f)
 
@@ -69,6 +71,8 @@ class NetworkBuilder:
     def __init__(self, node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics):
         self.node, self.models, self.diags = node, models, diags
         self.nodes: dict[str, ast.Ident] = {}
+        self.inputs: set[str] = set()
+        self.unresolved: list[tuple[str, str]] = []
 
     def declare(self, ident: ast.Ident, what: str) -> bool:
         if not check_identifier(ident, self.diags, what):
@@ -108,14 +112,18 @@ class NetworkBuilder:
                     if ident.name not in self.nodes:
                         d.error("SNN201", f"output `{ident.name}` is not defined", ident.span,
                                 did_you_mean(ident.name, self.nodes))
+                    elif ident.name in self.inputs:
+                        d.error("SNN219", f"`{ident.name}` is a network input; outputs are populations",
+                                ident.span)
                     else:
                         outputs.append(ident.name)
                         spans.append(ident.span)
         return ir.Network(self.node.name.name, dt, tuple(inputs), tuple(pops), tuple(projections), tuple(outputs),
-                          tuple(spans), span=self.node.span)
+                          tuple(spans), tuple(self.unresolved), span=self.node.span)
 
     def input(self, st: ast.NetInput) -> ir.InputDef | None:
         d = self.diags
+        self.inputs.add(st.name.name)
         ok = self.declare(st.name, "input")
         kind = lookup_entry(INPUT_KINDS, st.kind, d)
         size = _size(st.size, d)
@@ -123,7 +131,23 @@ class NetworkBuilder:
         if kind is not None and kind.name == "current" and st.unit is None:
             d.error("SNN220", f"current input `{st.name.name}` needs a unit", st.span,
                     f"e.g. `input {st.name.name}: current[{st.size.span.text}] nA`")
+        if kind is not None and kind.name == "spikes" and st.unit is not None:
+            d.error("SNN219", "spike inputs carry no unit", st.unit.span,
+                    "spikes are 0/1; the projection's weights give them a unit")
         source = spec_from(st.source, "encoder", d) if st.source is not None else None
+        if source is not None and kind is not None:
+            allowed = {"spikes": "poisson", "current": "constant"}[kind.name]
+            if source.name != allowed:
+                d.error("SNN217", f"a {kind.name} input is generated with {allowed}(...), not {source.name}(...)",
+                        st.source.span, "rate(...) and latency(...) encode data sets: use them in a train "
+                        "block's data source, e.g. `digits(steps = 25, encoding = rate(max_rate = 100 Hz))`"
+                        if source.name in ("rate", "latency") else None)
+                source = None
+            elif source.name == "constant" and unit is not None and not same_dim(source.arg("value"),
+                                                                               u.Quantity(1.0, unit=unit)):
+                d.error("SNN305", f"constant({ir.show_value(source.arg('value'))}) does not fit input "
+                        f"`{st.name.name}` in {ir.show_unit(unit)}", st.source.span)
+                source = None
         if not ok or kind is None or size is None:
             return None
         return ir.InputDef(st.name.name, kind.name, size, unit, source, span=st.span)
@@ -201,6 +225,7 @@ class NetworkBuilder:
         if st.label is not None and not check_identifier(st.label, d, "projection"):
             ok = False
         if not ok or conn is None:
+            self.unresolved.append((st.pre.name, st.post.name))
             return None
         delay_span = options["delay"].span if "delay" in options else None
         return ir.Projection(label, st.pre.name, st.post.name, conn, synapse, output, port, delay, steps,

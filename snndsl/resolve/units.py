@@ -13,7 +13,7 @@ from ..errors import Diagnostics, did_you_mean
 COMMON_UNITS = (
     "V", "mV", "uV", "s", "ms", "us", "ns", "second", "Hz", "kHz", "A", "mA", "uA", "nA", "pA", "ohm", "kohm",
     "Mohm", "Gohm", "S", "mS", "uS", "nS", "pS", "F", "uF", "nF", "pF", "M", "mM", "uM", "nM", "mol", "m", "cm",
-    "mm", "um", "nm", "volt", "amp", "siemens", "farad", "hertz", "metre", "meter", "molar", "liter",
+    "mm", "um", "nm", "volt", "siemens", "farad", "hertz",
 )
 
 
@@ -40,8 +40,11 @@ def unit_text(text: str, span, diags: Diagnostics):
     unit = lookup(text)
     if unit is None:
         bad = next((part for part in _parts(text) if lookup(part) is None), text)
-        diags.error("SNN209", f"unknown unit `{bad}`", span, did_you_mean(bad, COMMON_UNITS)
-                    or "units are written like mV, ms, nS/mm^2 or 1/ms")
+        hint = did_you_mean(bad, COMMON_UNITS)
+        if hint is None and bad != text:
+            hint = (f"if `{bad}` is a variable, put spaces around the operator: a unit glued to a number "
+                    "has no spaces inside, so `2 mV / tau` divides but `2 mV/tau` is one unit")
+        diags.error("SNN209", f"unknown unit `{bad}`", span, hint or "units are written like mV, ms, nS/mm^2 or 1/ms")
     return unit
 
 
