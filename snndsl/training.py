@@ -74,6 +74,8 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
         meta = checkpoint.load(ckpt, net, optimizer)
         start, history = meta["epoch"], meta["history"]
         log(f"resuming from epoch {start} ({ckpt})")
+        for _ in range(start):      # replay the learning-rate schedule to where it was
+            _step_schedule(optimizer)
     shard = place = None
     devs = resolve_devices(devices)
     if devs is not None:
@@ -117,6 +119,7 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
                 record["test_loss"] = tl
                 if data.classification:
                     record["test_accuracy"] = ta
+            _step_schedule(optimizer)
             record["seconds"] = round(time.perf_counter() - t0, 4)
             history.append(record)
             if out is not None:
@@ -141,6 +144,13 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
     params = {".".join(map(str, k)): np.asarray(__import__("brainunit").get_mantissa(v))
               for k, v in _flat_params(net).items()}
     return TrainResult(history, params, out)
+
+
+def _step_schedule(optimizer) -> None:
+    """Advance the learning-rate schedule by one epoch (a constant rate is a schedule that never changes)."""
+    step = getattr(getattr(optimizer, "lr", None), "step", None)
+    if callable(step):
+        step()
 
 
 def _flat_params(net) -> dict:

@@ -138,3 +138,21 @@ def test_evaluate_weights_batches_by_their_sample_counts():
     x = np.zeros((5, 7, 3), np.float32)
     loss, acc = training.evaluate(eval_step, x, np.zeros(5, np.int32), 4)
     assert acc == pytest.approx(4 / 5)
+
+
+def test_learning_rate_schedule_advances_each_epoch(tmp_path):
+    text = TINY.replace("LOOP", "bptt").replace("adam(lr = 1e-2)", "sgd(lr = step(0.1, step_size = 1, gamma = 0.5))")
+    model = snndsl.loads(text, "tiny.snn")
+    spec = model.program.trains[0]
+    ds = data.load(spec.data, model.ir(), 0)
+    seen = []
+    original = model.module.make_trainer
+
+    def spy(net, batch_size, optimizer=None):
+        opt, step, ev = original(net, batch_size, optimizer)
+        seen.append(opt)
+        return opt, step, ev
+
+    model.module.make_trainer = spy
+    training.train(model, ds, epochs=3, batch=8, seed=0, progress=False, log=lambda m: None)
+    assert float(seen[0].current_lr) == pytest.approx(0.1 * 0.5 ** 3)

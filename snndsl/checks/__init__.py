@@ -19,10 +19,12 @@ RULES: tuple[Check, ...] = (
     units.population_values,    # SNN305 parameter and state overrides
     units.projection_delivery,  # SNN307 what a projection delivers matches the target port
     values.positive_and_ranged,  # SNN501-507 time constants, dt, probabilities, delays
+    values.initialisers,        # SNN305/507 initialiser arguments
     graph.endpoints_and_sizes,  # SNN401-402
     graph.zero_delay_cycles,    # SNN403
     graph.outputs_and_usage,    # SNN404-406
     training.settings,          # SNN603
+    training.loss_and_data,     # SNN201/207/217/219/603 in train blocks
 )
 
 

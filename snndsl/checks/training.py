@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from .. import ir
-from ..errors import Diagnostic
+from ..errors import Diagnostic, did_you_mean
 
 
 def settings(program: ir.Program) -> Iterator[Diagnostic]:
@@ -29,3 +29,79 @@ def settings(program: ir.Program) -> Iterator[Diagnostic]:
                 if v is not None and v < 1:
                     yield Diagnostic("SNN603", f"`{key}` of {train.data.name} must be at least 1, not {v}",
                                      train.data.span)
+
+
+LOSS_FUNCTIONS = ("cross_entropy", "mse", "spike_count_cross_entropy")
+REDUCTIONS = ("mean", "max", "sum", "last")
+
+
+def _walk(e):
+    yield e
+    for child in getattr(e, "args", ()) or ():
+        yield from _walk(child)
+    for name in ("left", "right", "operand"):
+        if hasattr(e, name):
+            yield from _walk(getattr(e, name))
+
+
+def _spiking_pop(program: ir.Program, net: ir.Network, e) -> bool:
+    if not (isinstance(e, ir.Ref) and e.kind == "pop"):
+        return False
+    node = net.node(e.name)
+    return isinstance(node, ir.Population) and program.model(node.model) is not None \
+        and program.model(node.model).spiking
+
+
+def loss_and_data(program: ir.Program) -> Iterator[Diagnostic]:
+    """The loss uses populations as the loss functions expect; data fits the network."""
+    for train in program.trains:
+        net = program.network(train.network)
+        if net is None:
+            continue
+        if train.seed < 0:
+            yield Diagnostic("SNN603", f"seed must not be negative, not {train.seed}", train.where("seed"))
+        if train.loss is not None:
+            yield from _loss(program, net, train)
+        if train.data is not None:
+            data_inputs = [x for x in net.inputs if x.source is None]
+            if len(data_inputs) != 1:
+                yield Diagnostic("SNN603", f"a data source feeds one input, but {net.name} has "
+                                 f"{len(data_inputs)} inputs without an encoder", train.data.span,
+                                 "give the other inputs an encoder, e.g. `= poisson(rate = 5 Hz)`")
+            enc = train.data.arg("encoding")
+            if isinstance(enc, ir.Spec) and enc.name not in ("rate", "latency"):
+                yield Diagnostic("SNN217", f"a data set is encoded with rate(...) or latency(...), not "
+                                 f"{enc.name}(...)", enc.span, "e.g. `encoding = rate(max_rate = 100 Hz)`")
+
+
+def _loss(program: ir.Program, net: ir.Network, train: ir.Train) -> Iterator[Diagnostic]:
+    nodes = list(_walk(train.loss))
+    if not any(isinstance(e, ir.Func) and e.name in LOSS_FUNCTIONS for e in nodes):
+        yield Diagnostic("SNN207", "the loss calls no loss function", train.loss.span,
+                         "e.g. `loss = cross_entropy(mean(out, time), label)`; loss functions: "
+                         + ", ".join(LOSS_FUNCTIONS))
+    for e in nodes:
+        if isinstance(e, ir.Field):
+            node = net.node(e.pop)
+            model = program.model(node.model) if isinstance(node, ir.Population) else None
+            if model is None or model.state(e.var) is None:
+                states = [s.name for s in model.states] if model else []
+                yield Diagnostic("SNN201", f"`{e.pop}` has no state `{e.var}`", e.span,
+                                 did_you_mean(e.var, states) or (f"states: {', '.join(states)}" if states else None))
+        elif isinstance(e, ir.Func) and e.name in REDUCTIONS:
+            axis = e.args[1]
+            if not (isinstance(axis, ir.Ref) and axis.name == "time"):
+                yield Diagnostic("SNN207", f"{e.name}() reduces over `time` only", axis.span,
+                                 f"write `{e.name}(x, time)`")
+        elif isinstance(e, ir.Func) and e.name in ("cross_entropy", "mse"):
+            pred = e.args[0]
+            if e.name == "cross_entropy" and not any(isinstance(x, ir.Func) and x.name in REDUCTIONS
+                                                     for x in _walk(pred)):
+                yield Diagnostic("SNN207", "cross_entropy needs one prediction per sample: reduce the output "
+                                 "over time first", pred.span, "e.g. `cross_entropy(mean(out, time), label)`")
+        elif isinstance(e, ir.Func) and e.name in ("spike_count_cross_entropy", "rate_reg"):
+            if not _spiking_pop(program, net, e.args[0]):
+                yield Diagnostic("SNN219", f"{e.name}() takes a spiking population", e.args[0].span,
+                                 "spiking populations: " + ", ".join(
+                                     p.name for p in net.populations
+                                     if program.model(p.model) and program.model(p.model).spiking))

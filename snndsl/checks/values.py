@@ -86,3 +86,44 @@ def _delay(proj: ir.Projection, dt: Any) -> Iterator[Diagnostic]:
         lo, hi = math.floor(ratio) * step, math.ceil(ratio) * step
         yield Diagnostic("SNN505", f"delay {d:g} ms is not a multiple of dt = {step:g} ms", proj.delay_span,
                          f"the nearest valid delays are {lo:g} ms and {hi:g} ms")
+
+
+def _specs(program: ir.Program):
+    """Every initialiser Spec of every network, with the span to report at."""
+    for net in program.networks:
+        for pop in net.populations:
+            for _, v in pop.values:
+                if isinstance(v.value, ir.Spec):
+                    yield v.value
+        for proj in net.projections:
+            for key in ("w", "b"):
+                if isinstance(proj.conn.arg(key), ir.Spec):
+                    yield proj.conn.arg(key)
+            if proj.synapse is not None:
+                for _, v in proj.synapse.values:
+                    if isinstance(v.value, ir.Spec):
+                        yield v.value
+
+
+def initialisers(program: ir.Program) -> Iterator[Diagnostic]:
+    """Arguments of one initialiser share a dimension; spreads are positive; ranges are not empty."""
+    for spec in _specs(program):
+        pairs = {"normal": ("mean", "std"), "truncated_normal": ("mean", "std"), "uniform": ("low", "high")}
+        if spec.name not in pairs:
+            continue
+        a, b = pairs[spec.name]
+        va, vb = spec.arg(a), spec.arg(b)
+        others = [spec.arg(k) for k in ("low", "high") if spec.name == "truncated_normal" and spec.arg(k) is not None]
+        if not all(same_dim(va, x) for x in (vb, *others)):
+            yield Diagnostic("SNN305", f"{spec.name}() mixes units: {ir.show_value(va)} and {ir.show_value(vb)}",
+                             spec.span, "give every argument the same unit")
+            continue
+        if spec.name == "uniform" and not _magnitude(vb - va) > 0:
+            yield Diagnostic("SNN507", f"uniform() needs low < high, got {ir.show_value(va)} and "
+                             f"{ir.show_value(vb)}", spec.span)
+        if spec.name != "uniform" and _magnitude(vb) <= 0:
+            yield Diagnostic("SNN507", f"{spec.name}() needs a positive std, not {ir.show_value(vb)}", spec.span)
+
+
+def _magnitude(v: Any) -> float:
+    return float(u.get_mantissa(v)) if isinstance(v, u.Quantity) else float(v)
