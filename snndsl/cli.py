@@ -107,6 +107,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from . import checkpoint, data, training
     from .compiled import load
+    from .parallel import ParallelError, initialize_distributed
+
+    initialize_distributed()
 
     try:
         model = load(args.file)
@@ -126,8 +129,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                    else data.load(spec.data, net, seed, Path(args.file).resolve().parent))
         result = training.train(model, dataset, epochs=args.epochs or spec.epochs, batch=args.batch or spec.batch,
                                 seed=seed, out=out, resume=args.resume, progress=not args.no_progress,
-                                log=lambda m: print(m, file=sys.stderr))
-    except (data.DataError, checkpoint.CheckpointError) as exc:
+                                log=lambda m: print(m, file=sys.stderr),
+                                devices=args.devices if args.devices is not None else spec.devices)
+    except (data.DataError, checkpoint.CheckpointError, ParallelError) as exc:
         print(f"snndsl: error: {exc}", file=sys.stderr)
         return 2
     except training.NonFinite as exc:
@@ -144,6 +148,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _devices(text: str) -> int | str:
+    return "all" if text == "all" else _positive(text)
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -154,6 +162,8 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snndsl", description="Describe, check, simulate and train spiking "
                                      "neural networks from .snn model files.")
+    parser.add_argument("--platform", choices=("cpu", "gpu"), help="run JAX on this platform (default: "
+                        "JAX's choice; `gpu` needs the cuda extra: pip install 'snndsl[cuda]')")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="check model files and report every problem")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -190,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", metavar="DIR", help="results folder (default runs/<model name>)")
     tr.add_argument("--resume", action="store_true", help="continue from DIR/params if it exists")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tr.add_argument("--devices", type=_devices, metavar="N|all",
+                    help="shard each batch over N devices (or all JAX sees); default: the train block's")
     tr.set_defaults(run=cmd_train)
     from .fmt import add_commands as add_fmt_commands
     add_fmt_commands(sub)
@@ -198,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.platform:
+        import jax
+
+        jax.config.update("jax_platforms", "cuda" if args.platform == "gpu" else "cpu")
     try:
         return args.run(args)
     except KeyboardInterrupt:
