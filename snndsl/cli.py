@@ -42,7 +42,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if not any(d.severity == "error" for d in diagnostics) and not args.quiet:
                 print(f"{path}: ok")
     if args.format == "json":
-        print(json.dumps(report if len(report) != 1 else report[0], indent=2))
+        print(json.dumps(report if len(args.files) != 1 else (report[0] if report else []), indent=2))
     return status
 
 
@@ -219,3 +219,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("snndsl: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # e.g. `snndsl check --format json ... | head`
+        sys.stderr.close()
+        return 0

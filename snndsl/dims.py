@@ -46,7 +46,10 @@ def dimensionless(value: Any) -> bool:
 def show(value_or_unit: Any) -> str:
     """The unit of a value (or a unit) for messages: ``mV/ms``; the weight stand-in shows as ``[w]``."""
     unit = value_or_unit if isinstance(value_or_unit, u.Unit) else unit_of(value_or_unit)
-    return ir.show_unit(unit).replace("cd", "[w]")
+    text = ir.show_unit(unit)
+    if text == "1":
+        return "a plain number"
+    return text.replace("cd", "[w]")
 
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {

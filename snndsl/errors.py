@@ -196,7 +196,9 @@ def _order(d: Diagnostic) -> tuple:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, or ``None`` when nothing is close."""
-    match = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    pool = sorted(set(candidates))
+    same_letters = [c for c in pool if c.lower() == name.lower() and c != name]
+    match = same_letters or difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     return f"did you mean `{match[0]}`?" if match else None
 
 

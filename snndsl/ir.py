@@ -184,6 +184,8 @@ class Model:
     surrogate: Spec | None = None
     method: str = "exp_euler"
     output: Expr | None = None
+    #: resolution reported errors inside it: its equations are not unit-checked (no follow-on errors)
+    broken: bool = attrs.field(default=False, eq=False, repr=False)
     span: Span | None = _span
 
     def param(self, name: str) -> ParamDef | None:
@@ -274,6 +276,7 @@ class Network:
     #: (pre, post) of connect statements that failed to resolve (already reported): graph checks count
     #: them as edges so they cause no follow-on "unused" or "not driven" reports.
     unresolved: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False, repr=False)
+    dt_span: Span | None = attrs.field(default=None, eq=False, repr=False)
     span: Span | None = _span
 
     def node(self, name: str) -> InputDef | Population | None:

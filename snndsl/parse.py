@@ -128,12 +128,16 @@ def parse_with_comments(source: SourceFile) -> tuple[ast.Module, list[Comment]]:
 def _expected(tokens) -> str | None:
     """``expected `:`, `=`, `}``` from Lark terminal names; keywords are dropped when the list is long."""
     names = sorted({_LITERALS.get(t, t.lower() if t.isupper() else t) for t in tokens})
+    statement = False
     if len(names) > 8:
+        statement = any(n.replace("_", "").isalpha() for n in names)
         names = [n for n in names if not n.replace("_", "").isalpha() and n != "dX/dt"]
     if not names or len(names) > 8:
         return None
+    if statement:
+        names = ["a statement"] + [n for n in names if n != "`}`" and n != "}"] + (["`}`"] if "}" in names else [])
     names = [n if n.startswith(("a ", "an ", "`", "end", "dX")) else f"`{n}`" for n in names]
-    return "expected " + ", ".join(names)
+    return "expected " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1])
 
 
 def _syntax_diagnostic(source: SourceFile, exc: lark.exceptions.UnexpectedInput) -> Diagnostic:

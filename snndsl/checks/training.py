@@ -20,6 +20,9 @@ def settings(program: ir.Program) -> Iterator[Diagnostic]:
             elif train.batch is not None and train.batch % train.devices:
                 yield Diagnostic("SNN603", f"batch {train.batch} does not divide evenly over {train.devices} "
                                  "devices", train.where("devices"), f"use a batch that is a multiple of {train.devices}")
+        lr = train.optimizer.arg("lr")
+        if isinstance(lr, float) and lr <= 0:
+            yield Diagnostic("SNN603", f"the learning rate must be positive, not {lr:g}", train.optimizer.span)
         if train.loop.name == "checkpointed" and train.loop.arg("base") < 2:
             yield Diagnostic("SNN603", f"checkpointed(base = {train.loop.arg('base')}) needs a base of at least 2",
                              train.loop.span, "16 is a good default")

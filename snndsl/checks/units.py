@@ -28,6 +28,10 @@ class ModelEnv:
     """Stand-in values for a model's symbols, with ``w`` in ``w_unit``."""
 
     def __init__(self, model: ir.Model, w_unit=W_UNIT):
+        if w_unit is W_UNIT:   # alone: w has the unit of a state it is added to, if that state declares one
+            declared = {s.name: s.unit for s in model.states if s.unit is not None}
+            w_unit = next((declared[x.var] for x in model.on_spike if x.var in declared and
+                           isinstance(x.value, ir.Ref) and x.value.kind == "weight"), W_UNIT)
         self.model, self.w_unit = model, w_unit
         self.values: dict[tuple[str, str], Any] = {}
         for p in model.params:
@@ -89,20 +93,25 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
                     else "check the units of each term against the state's")
             out.append(_err("SNN301", f"d{ode.var}/dt is in {show(rhs)}, but {ode.var} changes in "
                             f"{show(state / one(MS))}", ode.rhs.span, hint))
+    reset_ok, reset_value = True, None
+    if model.reset is not None:
+        reset_value = ev(model.reset.value)
+        reset_ok = reset_value is not None and same_dim(reset_value, env.state_value(model.reset.var))
     if model.spike is not None:
         sp = model.spike
         left, right = ev(sp.left), ev(sp.right)
         if left is not None and right is not None and not same_dim(left, right):
             out.append(_err("SNN303", f"spike condition compares {show(left)} with {show(right)}", sp.span,
                             "both sides of the comparison must have the same dimension"))
-        elif left is not None and sp.scale is not None:
+        elif left is not None and sp.scale is not None and reset_ok:
             scale = ev(sp.scale)
             if scale is not None and not same_dim(scale, left):
                 out.append(_err("SNN303", f"spike scale is in {show(scale)}, but the condition is in {show(left)}",
                                 sp.scale.span, "the surrogate's argument (left - right) / scale must be "
                                 "dimensionless"))
     for upd in ([model.reset] if model.reset else []) + list(model.on_spike):
-        v, state = ev(upd.value), env.state_value(upd.var)
+        v = reset_value if upd is model.reset else ev(upd.value)
+        state = env.state_value(upd.var)
         if v is not None and not same_dim(v, state):
             what = "reset" if isinstance(upd, ir.ResetDef) else "on_spike"
             out.append(_err("SNN306", f"{what} gives `{upd.var}` a value in {show(v)}, but `{upd.var}` is in "
@@ -117,7 +126,8 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
 
 def model_equations(program: ir.Program) -> Iterator[Diagnostic]:
     for model in program.models:
-        yield from check_model(model)[0]
+        if not model.broken:
+            yield from check_model(model)[0]
 
 
 def _value_dim(value: ir.Value) -> Any:
@@ -139,7 +149,7 @@ def population_values(program: ir.Program) -> Iterator[Diagnostic]:
     for net in program.networks:
         for pop in net.populations:
             model = program.model(pop.model)
-            if model is not None:
+            if model is not None and not model.broken:
                 yield from check_values(model, pop.values)
 
 
@@ -160,8 +170,13 @@ def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
             if not isinstance(post, ir.Population):
                 continue
             model = program.model(post.model)
-            if model is None:
+            pre = net.node(proj.pre)
+            syn = program.model(proj.synapse.model) if proj.synapse is not None else None
+            if model is None or model.broken or (syn is not None and syn.broken) or (
+                    isinstance(pre, ir.InputDef) and pre.kind == "current" and pre.unit is None):
                 continue
+            if syn is not None and check_model(syn)[0]:
+                continue   # the synapse model's own errors are reported where it is defined
             delivered = delivered_unit(program, net, proj)
             b = proj.conn.arg("b")
             if b is not None:
@@ -169,8 +184,7 @@ def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
                 if not same_dim(b_val, delivered):
                     yield _err("SNN305", f"bias is in {show(b_val)}, but the weights deliver {show(delivered)}",
                                proj.conn.span, "give the bias the weights' unit, e.g. `b = zeros(mA)`")
-            if proj.synapse is not None:
-                syn = program.model(proj.synapse.model)
+            if syn is not None:
                 yield from check_values(syn, proj.synapse.values, u.get_unit(delivered))
                 problems, delivered = check_model(syn, u.get_unit(delivered))
                 if problems:

@@ -55,7 +55,7 @@ def positive_and_ranged(program: ir.Program) -> Iterator[Diagnostic]:
     for net in program.networks:
         dt = net.dt
         if dt is not None and _ms(dt) <= 0:
-            yield Diagnostic("SNN502", f"dt must be positive, not {ir.show_value(dt)}", net.span,
+            yield Diagnostic("SNN502", f"dt must be positive, not {ir.show_value(dt)}", net.dt_span or net.span,
                              "e.g. `dt = 0.1 ms`")
             dt = None
         for pop in net.populations:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -28,6 +29,18 @@ def stdlib_files() -> list[SourceFile]:
             for f in sorted(root.iterdir(), key=lambda f: f.name) if f.name.endswith(".snn")]
 
 
+def _key(source: SourceFile) -> str:
+    """One name per file however an import spells its path (``a/../b.snn``, symlinks)."""
+    return source.path if source.path.startswith("<") else os.path.realpath(source.path)
+
+
+def _short(key: str) -> str:
+    try:
+        return os.path.relpath(key)
+    except ValueError:
+        return key
+
+
 class _Loader:
     """Parses files once each and gathers model definitions across imports (cycles are SNN002)."""
 
@@ -35,9 +48,12 @@ class _Loader:
         self.diags = diags
         self.modules: dict[str, ast.Module] = {}
         self.active: list[str] = []
+        self.done: dict[str, dict] = {}
+        #: whether an import failed: then unknown model names are not reported again at each use
+        self.failed = False
 
     def module(self, source: SourceFile) -> ast.Module | None:
-        key = source.path
+        key = _key(source)
         if key not in self.modules:
             try:
                 self.modules[key] = parse(source)
@@ -50,25 +66,32 @@ class _Loader:
         if stmt.path == STD:
             return stdlib_files()
         base = Path(importer.path).parent if not importer.path.startswith("<") else Path.cwd()
-        path = (base / stmt.path)
+        path = Path(os.path.normpath(base / stmt.path))
         try:
             return [SourceFile(str(path), path.read_text(encoding="utf-8"))]
         except (OSError, UnicodeDecodeError) as e:
             why = "is not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "was not found"
+            self.failed = True
             self.diags.error("SNN001" if not isinstance(e, UnicodeDecodeError) else "SNN003",
                              f'import "{stmt.path}" {why} (looked for {path})', stmt.span,
-                             'the standard library is `import "std"`; other paths are relative to this file')
+                             'the standard library is `import "std"`; other paths are relative to this file'
+                             if not isinstance(e, UnicodeDecodeError) else "save the file as UTF-8")
             return None
 
     def models(self, source: SourceFile, span: Span | None = None) -> dict[str, ast.NeuronDef | ast.SynapseDef]:
         """Every model definition visible in ``source``: its own and those its imports bring in."""
-        if source.path in self.active:
-            self.diags.error("SNN002", f"import cycle: {' -> '.join(self.active + [source.path])}", span)
+        key = _key(source)
+        if key in self.active:
+            chain = self.active[self.active.index(key):] + [key]
+            self.diags.error("SNN002", "import cycle: " + " -> ".join(_short(k) for k in chain), span,
+                             "two files cannot import each other; move the shared models to a third file")
             return {}
+        if key in self.done:
+            return self.done[key]
         module = self.module(source)
         if module is None:
             return {}
-        self.active.append(source.path)
+        self.active.append(key)
         found: dict[str, ast.NeuronDef | ast.SynapseDef] = {}
         for item in module.items:
             if isinstance(item, ast.ImportStmt):
@@ -78,6 +101,7 @@ class _Loader:
             if isinstance(item, (ast.NeuronDef, ast.SynapseDef)):
                 self.add(found, item.name.name, item, item.name.span)
         self.active.pop()
+        self.done[key] = found
         return found
 
     def imported(self, stmt: ast.ImportStmt, importer: SourceFile) -> dict:
@@ -95,6 +119,7 @@ class _Loader:
             if ident.name in available:
                 chosen[ident.name] = available[ident.name]
             else:
+                self.failed = True
                 self.diags.error("SNN201", f'"{stmt.path}" defines no model `{ident.name}`', ident.span,
                                  did_you_mean(ident.name, available))
         return chosen
@@ -129,7 +154,7 @@ def resolve_source(source: SourceFile) -> tuple[ir.Program, tuple]:
             if item.name.name in networks or item.name.name in models:
                 diags.error("SNN202", f"`{item.name.name}` is already defined", item.name.span)
                 continue
-            net = resolve_network(item, models, diags)
+            net = resolve_network(item, models, diags, quiet_unknown_models=loader.failed)
             if net is not None:
                 networks[net.name] = net
     trains = []

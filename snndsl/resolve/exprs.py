@@ -90,9 +90,12 @@ def _call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
     if name in scope.calls:
         return scope.calls[name](node, scope, diags)
     if name not in FUNCTIONS:
-        known = list(FUNCTIONS) + list(scope.calls)
+        if scope.calls:   # a train block: losses and reductions first
+            diags.error("SNN207", f"unknown loss or reduction `{name}`", node.func.span,
+                        did_you_mean(name, list(scope.calls) + list(FUNCTIONS)) or one_of(scope.calls))
+            return None
         diags.error("SNN218", f"unknown function `{name}`", node.func.span,
-                    did_you_mean(name, known) or one_of(known))
+                    did_you_mean(name, FUNCTIONS) or one_of(FUNCTIONS))
         return None
     (lo, hi), _ = FUNCTIONS[name]
     for a in node.args:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import brainunit as u
 
 from .. import ast, ir
@@ -50,10 +51,12 @@ class _ModelBuilder:
         self.symbols: dict[str, str] = {}
         self.first: dict[str, ast.Ident] = {}
         self.param_values: dict[str, Any] = {}
+        self.broken = False
 
     def declare(self, ident: ast.Ident, kind: str) -> bool:
         reserved = RESERVED | {"w"} if self.kind == "synapse" else RESERVED
         if not check_identifier(ident, self.diags, kind, reserved):
+            self.broken = True
             return False
         if ident.name in self.first:
             prev = self.first[ident.name].span
@@ -216,5 +219,9 @@ def resolve_model(node: ast.NeuronDef | ast.SynapseDef, diags: Diagnostics) -> i
     kind = "neuron" if isinstance(node, ast.NeuronDef) else "synapse"
     if not check_identifier(node.name, diags, kind):
         return None
-    return _ModelBuilder(node, kind, diags).build()
+    before = diags.has_errors, len(diags.items)
+    model = _ModelBuilder(node, kind, diags).build()
+    if any(d.severity == "error" for d in diags.items[before[1]:]):
+        model = attrs.evolve(model, broken=True)
+    return model
 

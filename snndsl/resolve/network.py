@@ -73,9 +73,12 @@ class NetworkBuilder:
         self.nodes: dict[str, ast.Ident] = {}
         self.inputs: set[str] = set()
         self.unresolved: list[tuple[str, str]] = []
+        self.quiet = False
+        self.dt_span = node.span
 
     def declare(self, ident: ast.Ident, what: str) -> bool:
         if not check_identifier(ident, self.diags, what):
+            self.nodes.setdefault(ident.name, ident)   # known, so its uses report nothing more
             return False
         if ident.name in self.nodes:
             self.diags.error("SNN202", f"`{ident.name}` is already defined in network {self.node.name.name}",
@@ -92,6 +95,7 @@ class NetworkBuilder:
             d.error("SNN202", "dt is set twice", extra.span)
         if dts:
             dt = convert(dts[0].value, Param("dt", "quantity", unit="ms"), d)
+            self.dt_span = dts[0].span
         else:
             d.error("SNN220", f"network {self.node.name.name} does not set its time step", self.node.name.span,
                     "add `dt = 1 ms` (or 0.1 ms) to the network")
@@ -115,11 +119,13 @@ class NetworkBuilder:
                     elif ident.name in self.inputs:
                         d.error("SNN219", f"`{ident.name}` is a network input; outputs are populations",
                                 ident.span)
+                    elif ident.name in outputs:
+                        d.error("SNN202", f"`{ident.name}` is already an output", ident.span)
                     else:
                         outputs.append(ident.name)
                         spans.append(ident.span)
         return ir.Network(self.node.name.name, dt, tuple(inputs), tuple(pops), tuple(projections), tuple(outputs),
-                          tuple(spans), tuple(self.unresolved), span=self.node.span)
+                          tuple(spans), tuple(self.unresolved), self.dt_span, span=self.node.span)
 
     def input(self, st: ast.NetInput) -> ir.InputDef | None:
         d = self.diags
@@ -158,8 +164,9 @@ class NetworkBuilder:
         ok = self.declare(st.name, "population")
         model = self.models.get(call.func.name)
         if model is None:
-            d.error("SNN211", f"unknown model `{call.func.name}`", call.func.span,
-                    did_you_mean(call.func.name, self.models) or "define it, or import it: `import \"std\"`")
+            if not self.quiet:
+                d.error("SNN211", f"unknown model `{call.func.name}`", call.func.span,
+                        did_you_mean(call.func.name, self.models) or "define it, or import it: `import \"std\"`")
             return None
         if not readout and model.kind != "neuron":
             d.error("SNN219", f"{model.name} is a synapse; a `pop` needs a neuron model", call.func.span,
@@ -240,8 +247,9 @@ class NetworkBuilder:
             return None
         model = self.models.get(node.func.name)
         if model is None:
-            d.error("SNN211", f"unknown model `{node.func.name}`", node.func.span,
-                    did_you_mean(node.func.name, self.models) or "define it, or import it: `import \"std\"`")
+            if not self.quiet:
+                d.error("SNN211", f"unknown model `{node.func.name}`", node.func.span,
+                        did_you_mean(node.func.name, self.models) or "define it, or import it: `import \"std\"`")
             return None
         if model.kind != "synapse":
             d.error("SNN219", f"{model.name} is a neuron model, not a synapse", node.func.span)
@@ -250,7 +258,11 @@ class NetworkBuilder:
         return ir.SynapseUse(model.name, tuple(values.items()), span=node.span)
 
 
-def resolve_network(node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics) -> ir.Network | None:
+def resolve_network(node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics,
+                    quiet_unknown_models: bool = False) -> ir.Network | None:
+    """``quiet_unknown_models``: an import failed, so unknown model names were already explained."""
     if not check_identifier(node.name, diags, "network"):
         return None
-    return NetworkBuilder(node, models, diags).build()
+    builder = NetworkBuilder(node, models, diags)
+    builder.quiet = quiet_unknown_models
+    return builder.build()

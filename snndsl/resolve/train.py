@@ -57,7 +57,8 @@ def resolve_train(node: ast.TrainDef, networks: dict[str, ir.Network], diags: Di
     for key, st in given.items():
         kind = SETTINGS[key]
         if kind == "loss":
-            values[key] = resolve_expr(st.value, loss_scope(network), diags)
+            if network is not None:   # without the network its names cannot be judged
+                values[key] = resolve_expr(st.value, loss_scope(network), diags)
         elif kind == "devices":
             if isinstance(st.value, ast.Name) and st.value.ident.name == "all":
                 values[key] = "all"
