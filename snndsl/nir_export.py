@@ -321,7 +321,7 @@ def to_nir(model, net=None, network: str | None = None):
     """The NIR graph of one network of a :class:`~snndsl.compiled.CompiledModel`.
 
     ``net`` is an instance of the network (default: a new one); its parameter values (trained, or as
-    initialised) are what is exported. Raises :class:`SnnError` (SNN701) naming every construct NIR cannot
+    initialised) are what is exported, and its states are re-initialised to read initial values. Raises :class:`SnnError` (SNN701) naming every construct NIR cannot
     express, each at its population or projection."""
     import brainstate as bs
     import nir

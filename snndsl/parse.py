@@ -257,7 +257,10 @@ class _ToAst(Transformer_NonRecursive):
         return ast.RefractoryStmt(ch[0], span=self._span(meta))
 
     def surrogate_stmt(self, meta, ch):
-        return ast.SurrogateStmt(ch[0], span=self._span(meta))
+        call = ch[0]
+        if isinstance(call, lark.Token):   # `surrogate arctan` means `surrogate arctan()`
+            call = ast.Call(self._ident(call), (), span=self._span(meta))
+        return ast.SurrogateStmt(call, span=self._span(meta))
 
     def method_stmt(self, meta, ch):
         return ast.MethodStmt(self._ident(ch[0]), span=self._span(meta))

@@ -22,10 +22,14 @@ def _ms(value: Any) -> float:
 
 def _default_value(param: ir.ParamDef) -> Any:
     """The default's value when it is a constant expression (``-5 ms``), else ``None``."""
-    if param.default is None:
+    return _constant(param.default)
+
+
+def _constant(expr: ir.Expr | None) -> Any:
+    if expr is None:
         return None
     try:
-        return evaluate(param.default, _no_symbols)
+        return evaluate(expr, _no_symbols)
     except (UnitError, LookupError):
         return None
 
@@ -49,9 +53,10 @@ def positive_and_ranged(program: ir.Program) -> Iterator[Diagnostic]:
     for model in program.models:
         for p in model.params:
             yield from _time_constant(p.name, _default_value(p), p.span, model.name)
-        if isinstance(model.refractory, ir.Const) and _is_time(model.refractory.value) \
-                and _ms(model.refractory.value) < 0:
-            yield Diagnostic("SNN507", "refractory period must not be negative", model.refractory.span)
+        period = _constant(model.refractory)
+        if _is_time(period) and _ms(period) < 0:
+            yield Diagnostic("SNN507", f"refractory period must not be negative, not {ir.show_value(period)}",
+                             model.refractory.span)
     for net in program.networks:
         dt = net.dt
         if dt is not None and _ms(dt) <= 0:

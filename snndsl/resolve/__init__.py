@@ -49,6 +49,7 @@ class _Loader:
         self.modules: dict[str, ast.Module] = {}
         self.active: list[str] = []
         self.done: dict[str, dict] = {}
+        self.via: list[Span] = []   # via[i]: the import in active[i] being followed
         #: whether an import failed: then unknown model names are not reported again at each use
         self.failed = False
 
@@ -82,8 +83,10 @@ class _Loader:
         """Every model definition visible in ``source``: its own and those its imports bring in."""
         key = _key(source)
         if key in self.active:
-            chain = self.active[self.active.index(key):] + [key]
-            self.diags.error("SNN002", "import cycle: " + " -> ".join(_short(k) for k in chain), span,
+            start = self.active.index(key)
+            chain = self.active[start:] + [key]
+            where = self.via[start] if start < len(self.via) else span   # the import that starts the cycle
+            self.diags.error("SNN002", "import cycle: " + " -> ".join(_short(k) for k in chain), where,
                              "two files cannot import each other; move the shared models to a third file")
             return {}
         if key in self.done:
@@ -109,9 +112,11 @@ class _Loader:
         if sources is None:
             return {}
         available: dict = {}
+        self.via.append(stmt.span)
         for src in sources:
             for name, node in self.models(src, stmt.span).items():
                 self.add(available, name, node, stmt.span)
+        self.via.pop()
         if not stmt.names:
             return available
         chosen = {}

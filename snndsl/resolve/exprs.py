@@ -22,15 +22,18 @@ class Scope:
     """
 
     def __init__(self, symbols: dict[str, str] | None = None, *, with_time: bool = False,
-                 calls: dict[str, Any] | None = None, fields: bool = False, where: str = "here"):
+                 calls: dict[str, Any] | None = None, fields: bool = False, where: str = "here",
+                 absent: dict[str, tuple[str, str, str]] | None = None):
         self.symbols = dict(symbols or {})
+        self.absent = absent or {}   # names that exist elsewhere: name -> (code, message, hint)
         self.with_time = with_time
         self.calls = calls or {}
         self.fields = fields
         self.where = where
 
     def child(self, **more: str) -> "Scope":
-        s = Scope(self.symbols, with_time=self.with_time, calls=self.calls, fields=self.fields, where=self.where)
+        s = Scope(self.symbols, with_time=self.with_time, calls=self.calls, fields=self.fields, where=self.where,
+                  absent=self.absent)
         s.symbols.update(more)
         return s
 
@@ -73,6 +76,10 @@ def _name(ident: ast.Ident, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
     kind = scope.symbols.get(name)
     if kind is not None:
         return ir.Ref(kind, name, span=ident.span)
+    if name in scope.absent:
+        code, message, hint = scope.absent[name]
+        diags.error(code, message, ident.span, hint)
+        return None
     if scope.with_time and name in ("t", "dt"):
         return ir.Ref("time" if name == "t" else "dt", name, span=ident.span)
     unit = lookup(name) if len(name) >= 2 else None

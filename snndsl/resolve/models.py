@@ -56,8 +56,7 @@ class _ModelBuilder:
     def declare(self, ident: ast.Ident, kind: str) -> bool:
         reserved = RESERVED | {"w"} if self.kind == "synapse" else RESERVED
         if not check_identifier(ident, self.diags, kind, reserved):
-            self.broken = True
-            return False
+            self.broken = True     # reported; declared anyway so its uses raise nothing more
         if ident.name in self.first:
             prev = self.first[ident.name].span
             self.diags.error("SNN202", f"`{ident.name}` is already defined in {self.node.name.name}", ident.span,
@@ -88,7 +87,10 @@ class _ModelBuilder:
                 unit = _unit(st.unit, d)
                 if unit is not None:
                     ports.append(ir.PortDef(st.name.name, unit, span=st.span))
-        scope = Scope(self.symbols, with_time=True, where=f"in {self.kind} {self.node.name.name}")
+        absent = {"w": ("SNN219", "`w`, the weighted input, exists only at an event: in on_spike (or the "
+                              "output of a synapse without state)", "add it to a state: `on_spike g += w`")}
+        scope = Scope(self.symbols, with_time=True, where=f"in {self.kind} {self.node.name.name}",
+                      absent=absent if self.kind == "synapse" else None)
         for st in body:
             if isinstance(st, ast.LetDecl) and self.declare(st.name, "let"):
                 value = resolve_expr(st.value, scope, d)
@@ -111,7 +113,7 @@ class _ModelBuilder:
                 self.param_values[st.name.name] = value
         elif unit is not None:
             self.param_values[st.name.name] = u.Quantity(1.0, unit=unit)
-        if unit is None and st.default is None:
+        if st.unit is None and st.default is None:
             self.diags.error("SNN220", f"parameter `{st.name.name}` needs a unit or a default value", st.name.span,
                              f"e.g. `param {st.name.name}: ms = 10 ms`")
         if st.name.name not in self.param_values and unit is not None:

@@ -216,6 +216,8 @@ class NetworkBuilder:
                 options[arg.name.name] = arg
         synapse = self.synapse(options["synapse"].value) if "synapse" in options else None
         output = spec_from(options["output"].value, "output", d) if "output" in options else None
+        if "output" in options and output is None:
+            ok = False
         port = None
         if "port" in options:
             node = options["port"].value
