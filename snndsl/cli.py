@@ -204,7 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="shard each batch over N devices (or all JAX sees); default: the train block's")
     tr.set_defaults(run=cmd_train)
     from .fmt import add_commands as add_fmt_commands
+    from .nir_export import add_commands as add_nir_commands
+
     add_fmt_commands(sub)
+    add_nir_commands(sub)
     return parser
 
 
