@@ -62,3 +62,12 @@ def is_linear_in(expr: ir.Expr, var: str) -> bool:
         return None
     d = degree(expr)
     return d is not None and d <= 1
+
+
+def membrane(model: ir.Model) -> str | None:
+    """The state a conductance input and the spike condition act on (V in most models)."""
+    if model.spike is not None and isinstance(model.spike.left, ir.Ref) and model.spike.left.kind == "state":
+        return model.spike.left.name
+    if model.reset is not None:
+        return model.reset.var
+    return model.states[0].name if model.states else None

@@ -20,6 +20,7 @@ RULES: tuple[Check, ...] = (
     units.projection_delivery,  # SNN307 what a projection delivers matches the target port
     values.positive_and_ranged,  # SNN501-507 time constants, dt, probabilities, delays
     values.initialisers,        # SNN305/507 initialiser arguments
+    values.spike_scales,        # SNN507 surrogate scale of each population
     graph.endpoints_and_sizes,  # SNN401-402
     graph.zero_delay_cycles,    # SNN403
     graph.outputs_and_usage,    # SNN404-406

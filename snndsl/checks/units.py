@@ -14,7 +14,7 @@ import brainunit as u
 from .. import ir
 from ..dims import W_UNIT, UnitError, evaluate, same_dim, show
 from ..errors import Diagnostic
-from ..irtools import is_linear_in, substitute
+from ..irtools import is_linear_in, membrane, substitute
 from ..resolve.args import initialiser_dim
 
 MS = u.ms
@@ -153,14 +153,30 @@ def population_values(program: ir.Program) -> Iterator[Diagnostic]:
                 yield from check_values(model, pop.values)
 
 
-def delivered_unit(program: ir.Program, net: ir.Network, proj: ir.Projection) -> Any:
+def delivered_unit(program: ir.Program, net: ir.Network, proj: ir.Projection,
+                   seen: frozenset = frozenset()) -> Any:
     """The value one projection delivers per presynaptic event, before any synapse: weight × source unit."""
     w = proj.conn.arg("w")
     w_val = initialiser_dim(w) if isinstance(w, ir.Spec) else (w if w is not None else 1.0)
-    pre = net.node(proj.pre)
-    if isinstance(pre, ir.InputDef) and pre.kind == "current" and pre.unit is not None:
-        return w_val * one(pre.unit)
-    return w_val
+    return w_val * source_value(program, net, proj.pre, seen)
+
+
+def source_value(program: ir.Program, net: ir.Network, name: str, seen: frozenset = frozenset()) -> Any:
+    """A stand-in for what node ``name`` sends each step: spikes are plain numbers, a current input is in its
+    unit, a non-spiking neuron sends its membrane, a synapse readout sends its output."""
+    node = net.node(name)
+    if isinstance(node, ir.InputDef):
+        return one(node.unit) if node.kind == "current" and node.unit is not None else 1.0
+    model = program.model(node.model) if isinstance(node, ir.Population) else None
+    if model is None or model.spiking or name in seen:
+        return 1.0
+    if model.kind == "neuron":
+        state = model.state(membrane(model) or "")
+        return one(state.unit) if state is not None and state.unit is not None else 1.0
+    into = [p for p in net.projections if p.post == name]
+    w_unit = u.get_unit(delivered_unit(program, net, into[0], seen | {name})) if into else W_UNIT
+    _, out = check_model(model, w_unit)
+    return out if out is not None else 1.0
 
 
 def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:

@@ -132,3 +132,35 @@ def initialisers(program: ir.Program) -> Iterator[Diagnostic]:
 
 def _magnitude(v: Any) -> float:
     return float(u.get_mantissa(v)) if isinstance(v, u.Quantity) else float(v)
+
+
+def spike_scales(program: ir.Program) -> Iterator[Diagnostic]:
+    """The surrogate's scale (V_th - V_reset by default) must be positive for each population: a negative one
+    would flip the spike itself, not only its gradient."""
+    for net in program.networks:
+        for pop in net.populations:
+            model = program.model(pop.model)
+            if model is None or model.broken or model.spike is None or model.spike.scale is None:
+                continue
+            values = {}
+            for p in model.params:
+                given = pop.value(p.name)
+                v = given.value if given is not None else _default_value(p)
+                if isinstance(v, ir.Spec):      # heterogeneous: judge by its typical value
+                    v = v.arg("mean") if v.arg("mean") is not None else v.arg("low")
+                values[p.name] = v
+            try:
+                scale = evaluate(model.spike.scale, lambda r: _lookup_value(values, r))
+            except (UnitError, LookupError, TypeError):
+                continue
+            if _magnitude(scale) <= 0:
+                yield Diagnostic("SNN507", f"the spike scale of {pop.name} ({model.name}) is "
+                                 f"{ir.show_value(scale)}; it must be positive", pop.span,
+                                 "the reset value must lie below the threshold (the surrogate's argument is "
+                                 "(V - V_th) / (V_th - V_reset)); or give `, scale = ...` in the model")
+
+
+def _lookup_value(values: dict, ref: ir.Ref) -> Any:
+    if ref.kind != "param" or values.get(ref.name) is None:
+        raise LookupError(ref.name)
+    return values[ref.name]

@@ -18,17 +18,8 @@ from .. import ir
 from ..checks.units import ModelEnv
 from ..dims import evaluate
 from . import emit as E
-from ..irtools import refs, substitute
+from ..irtools import membrane, refs, substitute
 from .exprs import lower, unit_expr, value_expr
-
-
-def membrane(model: ir.Model) -> str | None:
-    """The state a conductance input and the spike condition act on (V in most models)."""
-    if model.spike is not None and isinstance(model.spike.left, ir.Ref) and model.spike.left.kind == "state":
-        return model.spike.left.name
-    if model.reset is not None:
-        return model.reset.var
-    return model.states[0].name if model.states else None
 
 
 class ModelLowering:

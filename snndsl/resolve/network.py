@@ -168,6 +168,10 @@ class NetworkBuilder:
                 d.error("SNN211", f"unknown model `{call.func.name}`", call.func.span,
                         did_you_mean(call.func.name, self.models) or "define it, or import it: `import \"std\"`")
             return None
+        if readout and model.kind == "synapse" and not model.states:
+            d.error("SNN219", f"{model.name} has no state, so it cannot be a readout", call.func.span,
+                    "a readout integrates its input: use e.g. Expon or LI")
+            return None
         if not readout and model.kind != "neuron":
             d.error("SNN219", f"{model.name} is a synapse; a `pop` needs a neuron model", call.func.span,
                     f"use it as a non-spiking `readout {st.name.name} = {model.name}(...)`")
