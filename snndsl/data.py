@@ -25,10 +25,17 @@ class Dataset:
     y: np.ndarray
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    #: for encoded data sets: ``epoch -> x`` draws a fresh spike encoding of the training samples each epoch
+    #: (deterministic in the seed and epoch, so a resumed run sees the same draws)
+    resample: Callable[[int], np.ndarray] | None = None
 
     @property
     def classification(self) -> bool:
         return np.issubdtype(self.y.dtype, np.integer)
+
+    def epoch_x(self, epoch: int) -> np.ndarray:
+        """The training inputs of ``epoch`` (0-based)."""
+        return self.x if self.resample is None or epoch == 0 else self.resample(epoch)
 
 
 def _dt_seconds(net: ir.Network) -> float:
@@ -83,14 +90,18 @@ def digits(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
     values = (bunch.data / 16.0).astype(np.float32)
     if _input_size(net) != values.shape[1]:
         raise DataError(f"digits have 64 channels, but the network's input has {_input_size(net)}")
-    rng = np.random.default_rng(seed)
-    x = encode(values, spec.arg("steps"), spec.arg("encoding"), _dt_seconds(net), rng)
+    steps, encoding, dt_s = spec.arg("steps"), spec.arg("encoding"), _dt_seconds(net)
     y = bunch.target.astype(np.int32)
     frac = float(spec.arg("test_fraction"))
+
+    def encoder(v: np.ndarray, *key: int) -> np.ndarray:
+        return encode(v, steps, encoding, dt_s, np.random.default_rng([seed, *key]))
+
     if not 0.0 < frac < 1.0:
-        return Dataset(x, y)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=frac, stratify=y, random_state=seed)
-    return Dataset(x_tr, y_tr, x_te, y_te)
+        return Dataset(encoder(values, 0), y, resample=lambda epoch: encoder(values, epoch))
+    v_tr, v_te, y_tr, y_te = train_test_split(values, y, test_size=frac, stratify=y, random_state=seed)
+    return Dataset(encoder(v_tr, 0), y_tr, encoder(v_te, 1_000_000), y_te,
+                   resample=lambda epoch: encoder(v_tr, epoch))
 
 
 def _load_npz(path: str | Path, n_in: int) -> tuple[np.ndarray, np.ndarray]:

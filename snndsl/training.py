@@ -98,8 +98,9 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
             t0 = time.perf_counter()
             rng = np.random.default_rng([seed, epoch])
             losses, accs = [], []
+            x_epoch = data.epoch_x(epoch)
             for idx in _batches(n, batch, rng):
-                xb, yb = _time_major(data.x[idx]), data.y[idx]
+                xb, yb = _time_major(x_epoch[idx]), data.y[idx]
                 if shard is not None:
                     xb, yb = shard(xb, yb)
                 loss, acc, finite = train_step(xb, yb)
