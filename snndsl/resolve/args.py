@@ -49,7 +49,8 @@ def bind(call: ast.Call, entry: Entry, diags: Diagnostics, expr_scope: Scope | N
     params = entry.params
     for i, arg in enumerate(call.args[skip_positional:]):
         if arg.trainable:
-            diags.error("SNN219", "`trainable` applies to population parameters only", arg.span)
+            diags.error("SNN219", "`trainable` marks parameters of a model instance (in `pop`, `readout` or "
+                        "`synapse = ...`), not arguments of built-in functions", arg.span)
             continue
         if arg.name is None:
             if any(a.name is not None for a in call.args[:i + skip_positional]):

@@ -55,7 +55,8 @@ class _ModelBuilder:
 
     def declare(self, ident: ast.Ident, kind: str) -> bool:
         reserved = RESERVED | {"w"} if self.kind == "synapse" else RESERVED
-        if not check_identifier(ident, self.diags, kind, reserved):
+        what = {"param": "parameter", "let": "definition", "input": "input port"}.get(kind, kind)
+        if not check_identifier(ident, self.diags, what, reserved):
             self.broken = True     # reported; declared anyway so its uses raise nothing more
         if ident.name in self.first:
             prev = self.first[ident.name].span
@@ -115,7 +116,8 @@ class _ModelBuilder:
             self.param_values[st.name.name] = u.Quantity(1.0, unit=unit)
         if st.unit is None and st.default is None:
             self.diags.error("SNN220", f"parameter `{st.name.name}` needs a unit or a default value", st.name.span,
-                             f"e.g. `param {st.name.name}: ms = 10 ms`")
+                             f"e.g. `param {st.name.name}: ms = 10 ms`, or `param {st.name.name} = 1.0` for a "
+                             "plain number")
         if st.name.name not in self.param_values and unit is not None:
             self.param_values[st.name.name] = u.Quantity(1.0, unit=unit)
         return ir.ParamDef(st.name.name, unit if unit is not None else dimensionless_unit(), default, span=st.span)
