@@ -95,3 +95,28 @@ def test_python_dash_m_entry_point(write):
     path = write(VALID)
     done = subprocess.run([sys.executable, "-m", "snndsl", "check", path], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_run_writes_records_plots_and_rates(write, tmp_path, capsys):
+    import numpy as np
+
+    path = write(VALID)
+    out = tmp_path / "sim"
+    assert main(["run", path, "--steps", "40", "--batch", "2", "--record", "h.V", "--rate", "200",
+                 "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"record.npz", "summary.json", "raster.png", "traces.png"}
+    with np.load(out / "record.npz") as f:
+        assert f["record.h.V"].shape == (40, 2, 2)
+        assert f["spikes.h"].shape == (40, 2, 2)
+    assert capsys.readouterr().out.startswith("h: ")
+
+
+def test_run_with_an_unknown_record_path_is_a_usage_error(write, capsys):
+    assert main(["run", write(VALID), "--steps", "5", "--record", "h.W"]) == 2
+    assert "N has no state `W`" in capsys.readouterr().err
+
+
+def test_compile_to_stdout_is_the_module(write, capsys):
+    assert main(["compile", write(VALID)]) == 0
+    code = capsys.readouterr().out
+    assert "class Net(bs.nn.Module):" in code and "def simulate(" in code
