@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from snndsl import SnnError, check_text
+from snndsl.fmt import format_text
+from snndsl.lower import emit_module
 from snndsl.parse import parse_text
 
 from .conftest import FIXTURES, ROOT
@@ -29,8 +31,16 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 
 
 def front_end(text: str) -> None:
+    """check, then (when valid) lower to the module text; and fmt, which must round-trip or refuse."""
     try:
-        check_text(text, "fuzz.snn")
+        checked = check_text(text, "fuzz.snn")
+    except SnnError:
+        pass
+    else:
+        code = emit_module(checked.program, "fuzz.snn")
+        compile(code, "fuzz.py", "exec")
+    try:
+        format_text(text, "fuzz.snn")   # verifies parse(fmt(x)) == parse(x) itself
     except SnnError:
         pass
 
