@@ -25,7 +25,7 @@ CORPUS = [p.read_text() for p in sorted((ROOT / "models").glob("*.snn"))
 TOKENS = ["{", "}", "(", ")", "=", ",", ":", "->", "^", "*", "/", "+", "-", ">=", "neuron", "synapse",
           "network", "train", "param", "state", "input", "pop", "readout", "connect", "output", "spike when",
           "reset soft", "on_spike", "dV/dt", "1 ms", "0 mV", "1e999", "nan", "__import__", "V", "tau", "mV",
-          "ms", "w", "import \"std\"", "\n", "#", "\"", "1/ms", "x^2", "exp(", "trainable", "dense(w = 1 mA)"]
+          "ms", "w", "self", "t", "import \"std\"", "\n", "#", "\"", "1/ms", "x^2", "exp(", "trainable", "dense(w = 1 mA)"]
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
                 derandomize=True)
 

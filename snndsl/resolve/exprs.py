@@ -31,9 +31,9 @@ class Scope:
         self.fields = fields
         self.where = where
 
-    def child(self, **more: str) -> "Scope":
-        s = Scope(self.symbols, with_time=self.with_time, calls=self.calls, fields=self.fields, where=self.where,
-                  absent=self.absent)
+    def child(scope, **more: str) -> "Scope":   # noqa: N805 - `self` may be a user's symbol in **more
+        s = Scope(scope.symbols, with_time=scope.with_time, calls=scope.calls, fields=scope.fields,
+                  where=scope.where, absent=scope.absent)
         s.symbols.update(more)
         return s
 
