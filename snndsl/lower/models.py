@@ -88,8 +88,10 @@ class ModelLowering:
     def build(self) -> E.Block:
         m = self.m
         body: list[E.Stmt] = [E.docstring(f"{m.kind} {m.name}, from {E.where(m.span)}."), E.Blank(),
-                              self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank(),
-                              self.output(), E.Blank(), self.update()]
+                              self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank()]
+        if m.kind == "neuron" or m.states:   # a stateless synapse (Delta) has nothing to read between steps
+            body += [self.output(), E.Blank()]
+        body.append(self.update())
         return E.class_(self.cls, [E.attr("bs", "nn", "Module")], body, E.where(m.span))
 
     def init(self) -> E.Block:
@@ -245,9 +247,9 @@ class ModelLowering:
             value = self.ex(upd.value)
             if self.m.kind == "synapse":  # w is the weighted input: no spike gating
                 new = {"+=": E.binop("+", E.name(x), value), "-=": E.binop("-", E.name(x), value), "=": value}[upd.op]
-            elif upd.op == "=":
-                stopped = E.call(E.attr("jax", "lax", "stop_gradient"), E.name(x))
-                new = E.binop("-", E.name(x), E.binop("*", E.binop("-", stopped, value), E.name("spike")))
+            elif upd.op == "=":   # a selection, as brainpy's `where(spike > 0, c, V)`: no gradient through it
+                fired = ast.Compare(E.name("spike"), [ast.Gt()], [E.const(0.0)])
+                new = E.call(E.attr("u", "math", "where"), fired, value, E.name(x))
             else:
                 new = E.binop("+" if upd.op == "+=" else "-", E.name(x), E.binop("*", value, E.name("spike")))
             out.append(E.assign(x, new, f"on_spike, {E.where(upd.span)}"))
