@@ -53,7 +53,14 @@ class CompiledModel:
 
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
                  record=()):
-        return self.module.simulate(net, inputs, steps=steps, batch_size=batch_size, record=record)
+        """Run ``net`` from a fresh state; ``record`` names ``pop.var`` or ``pop`` as written in the model
+        (the emitted code renames identifiers that clash with Python, e.g. ``u`` → ``u_``)."""
+        from .lower.emit import py_name
+
+        emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in record}
+        outs, recs = self.module.simulate(net, inputs, steps=steps, batch_size=batch_size,
+                                          record=tuple(emitted.values()))
+        return outs, {p: recs[e] for p, e in emitted.items()}
 
 
 def compile_source(source: SourceFile) -> tuple[str, Checked]:

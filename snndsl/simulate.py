@@ -11,7 +11,6 @@ import numpy as np
 
 from .compiled import CompiledModel
 from .fileio import atomic_savez, atomic_write_text
-from .lower.emit import py_name
 
 
 class RunError(Exception):
@@ -81,10 +80,7 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     inputs = default_inputs(model, network, steps, batch, rate_hz, seed, data)
     net = model.network(network)
     paths = tuple(dict.fromkeys(list(record) + spiking))
-    emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in paths}   # keywords are mangled
-    outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch,
-                                record=tuple(emitted.values()))
-    recs = {p: recs[emitted[p]] for p in paths}
+    outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=paths)
     outs = outs if isinstance(outs, tuple) else (outs,)
 
     def plain(v: Any) -> np.ndarray:
