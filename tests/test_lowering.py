@@ -97,9 +97,34 @@ def test_sparse_and_masked_dense_fixed_prob_agree(monkeypatch):
     for threshold in (10**9, 0):
         monkeypatch.setattr(lower_network, "SPARSE_ABOVE", threshold)
         model = snndsl.loads(SPARSE, "sparse.snn")
-        assert ("_SparseProb(60" in model.code) == (threshold == 0)
+        assert ("_EventProb(60" in model.code) == (threshold == 0)     # spiking sources: event-driven
         bs.random.seed(0)
         out, _ = model.simulate(model.network(), (x,))
         outs.append(np.asarray(out))
     assert outs[0].sum() > 0
     np.testing.assert_array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("events", [True, False])
+@pytest.mark.parametrize("shape,rate", [((300,), 0.02), ((300,), 0.6), ((4, 300), 0.03), ((2, 3, 300), 0.01)])
+def test_sparse_delivery_equals_the_dense_product_and_its_gradient(shape, rate, events):
+    """Event-driven (few active sources take the event path, many (rate 0.6) the pass over every synapse) or
+    not, sparse delivery equals x @ W and its custom gradient the dense one, for values that are not 0/1 and
+    batched inputs."""
+    import jax
+    import jax.numpy as jnp
+
+    module = snndsl.loads(SPARSE, "sparse.snn").module
+    pre, post = (a.astype(jnp.int32) for a in jnp.nonzero(module._fixed_prob_mask(300, 200, 0.05, 0)))
+    op = module._sparse_op(pre, post, 300, 200, events)
+    w = jax.random.normal(jax.random.PRNGKey(1), pre.shape)
+    x = (jax.random.uniform(jax.random.PRNGKey(2), shape) < rate) * jax.random.normal(jax.random.PRNGKey(3), shape)
+
+    def dense(x, w):
+        return x @ jnp.zeros((300, 200)).at[pre, post].set(w)
+
+    np.testing.assert_allclose(jax.jit(op)(x, w), dense(x, w), rtol=1e-5, atol=1e-5)
+    g = jax.grad(lambda x, w: jnp.sin(op(x, w)).sum(), argnums=(0, 1))(x, w)
+    gd = jax.grad(lambda x, w: jnp.sin(dense(x, w)).sum(), argnums=(0, 1))(x, w)
+    for a, b in zip(g, gd):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

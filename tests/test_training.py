@@ -52,11 +52,11 @@ def ckpt():
     return compiled("checkpointed(base = 4)")
 
 
-def _grads(model):
+def _grads(model, steps=20):
     bs.random.seed(0)
     net = model.network()
     bs.nn.init_all_states(net, batch_size=4)
-    x = (np.random.default_rng(0).random((20, 4, 12)) < 0.2).astype(np.float32)
+    x = (np.random.default_rng(0).random((steps, 4, 12)) < 0.2).astype(np.float32)
     y = np.array([0, 1, 0, 1])
     params = net.states(bs.ParamState)
 
@@ -68,8 +68,9 @@ def _grads(model):
     return jax.tree_util.tree_map(lambda g: np.asarray(u.get_mantissa(g)), grads), float(loss)
 
 
-def test_bptt_and_checkpointed_gradients_agree(bptt, ckpt):
-    (g1, l1), (g2, l2) = _grads(bptt), _grads(ckpt)
+@pytest.mark.parametrize("steps", [20, 23])      # 5 segments of 4; 5 of 4 and a last one of 3
+def test_bptt_and_checkpointed_gradients_agree(bptt, ckpt, steps):
+    (g1, l1), (g2, l2) = _grads(bptt, steps), _grads(ckpt, steps)
     assert l1 == pytest.approx(l2, rel=1e-6)
     for a, b in zip(jax.tree_util.tree_leaves(g1), jax.tree_util.tree_leaves(g2)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
@@ -77,7 +78,7 @@ def test_bptt_and_checkpointed_gradients_agree(bptt, ckpt):
 
 
 def test_checkpointed_policy_is_emitted(ckpt):
-    assert "checkpointed_for_loop(step, jnp.asarray(x), base=4)" in ckpt.code
+    assert "_loop(step, acc, x, segment=4, project=net.project)" in ckpt.code
 
 
 def test_the_step_is_traced_once(bptt, monkeypatch):
@@ -156,3 +157,42 @@ def test_learning_rate_schedule_advances_each_epoch(tmp_path):
     model.module.make_trainer = spy
     training.train(model, ds, epochs=3, batch=8, seed=0, progress=False, log=lambda m: None)
     assert float(seen[0].current_lr) == pytest.approx(0.1 * 0.5 ** 3)
+
+
+def _ce(p, y):
+    p = np.asarray(p, np.float64)
+    logp = p - np.log(np.exp(p).sum(-1, keepdims=True))
+    return -np.mean(logp[np.arange(len(y)), y])
+
+
+LOSSES = {   # loss -> the same loss computed with numpy from the recorded sequences
+    "cross_entropy(max(out, time), label)": lambda r, y: _ce(r["out"].max(0), y),
+    "cross_entropy(last(out, time), label)": lambda r, y: _ce(r["out"][-1], y),
+    "cross_entropy(sum(out, time) * 0.1, label)": lambda r, y: _ce(r["out"].sum(0) * 0.1, y),
+    "spike_count_cross_entropy(hidden, label) + rate_reg(hidden, 10 Hz)":
+        lambda r, y: _ce(r["hidden"].sum(0), y) + np.mean((r["hidden"].mean(0) / 1e-3 - 10.0) ** 2),
+    "cross_entropy(mean(out, time), label) + 0.01 * mse(mean(hidden.V, time) / (1 mV), 0.5)":
+        lambda r, y: _ce(r["out"].mean(0), y) + 0.01 * np.mean((r["hidden.V"].mean(0) - 0.5) ** 2),
+    "mse(out, 0.5)": lambda r, y: np.mean((r["out"] - 0.5) ** 2),
+    "cross_entropy(mean(out - mean(out, time), time) + max(out, time), label)":
+        lambda r, y: _ce((r["out"] - r["out"].mean(0)).mean(0) + r["out"].max(0), y),
+}
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_losses_reduced_inside_the_loop_equal_reductions_of_the_recorded_run(loss):
+    """Reductions over time are running values in the loop's carry (sequences used unreduced are collected):
+    the loss equals the same expression on `simulate`'s recorded sequences."""
+    text = TINY.replace("LOOP", "bptt").replace("loss = cross_entropy(mean(out, time), label)", f"loss = {loss}")
+    model = snndsl.loads(text, "tiny.snn")
+    bs.random.seed(0)
+    net = model.network()
+    bs.nn.init_all_states(net, batch_size=4)
+    x = (np.random.default_rng(0).random((20, 4, 12)) < 0.3).astype(np.float32)
+    y = np.array([0, 1, 0, 1])
+    value, _ = model.module.loss_fn(net, x, y)
+    _, rec = model.simulate(net, (x,), batch_size=4, record=("out", "hidden", "hidden.V"))
+    rec = {k: np.asarray(u.get_mantissa(v)) for k, v in rec.items()}
+    assert float(value) == pytest.approx(LOSSES[loss](rec, y), rel=1e-5, abs=1e-6)
+    collected = loss.startswith(("mse(out", "cross_entropy(mean(out - mean"))   # unreduced, or a nested reduction
+    assert ("seq['out']" in model.code) == collected

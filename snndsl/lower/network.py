@@ -23,7 +23,8 @@ from .models import ModelLowering
 
 
 #: fixed_prob projections with more possible pairs than this are stored sparsely (smaller ones as a masked
-#: dense matrix, which is faster at that size).
+#: dense matrix, which is faster at that size): event-driven (``_EventProb``) from a spiking source, a
+#: scatter over every synapse (``_SparseProb``) otherwise.
 SPARSE_ABOVE = 250_000
 
 
@@ -101,6 +102,19 @@ class NetworkLowering:
                  if pr.post == pop.name]
         return units[0] if units else u.UNITLESS
 
+    def hoisted(self) -> list[ir.Projection]:
+        """Projections whose weighted input depends on a data input alone (no encoder, no delay): ``project``
+        computes them for any leading axes, so a loop can compute a whole segment of steps in one product."""
+        return [pr for pr in self.net.projections if pr.delay_steps == 0
+                and isinstance(self.net.node(pr.pre), ir.InputDef) and self.net.node(pr.pre).source is None]
+
+    def spiking(self, node) -> bool:
+        """Whether ``node`` emits spikes (a spike input, or a population of a spiking model): its projections
+        can be delivered event-driven."""
+        if isinstance(node, ir.InputDef):
+            return node.kind == "spikes"
+        return bool(self.models[node.model].spiking)
+
     def comm(self, pr: ir.Projection) -> ast.expr:
         pre, post = self.net.node(pr.pre), self.net.node(pr.post)
         w = pr.conn.arg("w")
@@ -110,8 +124,8 @@ class NetworkLowering:
         seed = pr.conn.arg("seed")
         seed = self.net.projections.index(pr) if seed is None else seed
         if pr.conn.name == "fixed_prob" and pre.size * post.size > SPARSE_ABOVE:
-            return E.call("_SparseProb", E.const(pre.size), E.const(post.size), E.const(float(pr.conn.arg("p"))),
-                          weight_init(w), E.const(seed))
+            return E.call("_EventProb" if self.spiking(pre) else "_SparseProb", E.const(pre.size),
+                          E.const(post.size), E.const(float(pr.conn.arg("p"))), weight_init(w), E.const(seed))
         kwargs = {"w_init": weight_init(w), "b_init": init_expr(b) if b is not None else E.const(None)}
         if pr.conn.name == "fixed_prob":
             kwargs["w_mask"] = E.call("_fixed_prob_mask", E.const(pre.size), E.const(post.size),
@@ -167,18 +181,40 @@ class NetworkLowering:
         return E.def_("reset_state", E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs"), lines)
 
     # ---------------------------------------------------------------- update
+    def scale_inputs(self) -> list[E.Stmt]:
+        """Data inputs declared as currents get their unit."""
+        return [E.assign(E.py_name(x.name), E.binop("*", E.name(E.py_name(x.name)), unit_expr(x.unit)),
+                         E.where(x.span))
+                for x in self.net.inputs if x.source is None and x.kind == "current" and x.unit is not None]
+
+    def project(self) -> E.Block:
+        data_inputs = [E.py_name(x.name) for x in self.net.inputs if x.source is None]
+        items = {self.attr[pr.name]: E.call(E.attr("self", self.attr[pr.name]), self.raw_input(pr))
+                 for pr in self.hoisted()}
+        body = [*self.scale_inputs(),
+                E.ret(ast.Dict([E.const(k) for k in items], list(items.values())))]
+        return E.def_("project", E.arguments(["self"] + data_inputs), [
+            E.docstring("The weighted inputs that depend on the data inputs alone, for any leading axes (one step "
+                        "[B, N], or many [T, B, N] at once)."),
+            E.with_(E.call(E.attr("bs", "environ", "context"), dt=E.attr("self", "dt")), body)])
+
+    def raw_input(self, pr: ir.Projection) -> ast.expr:
+        return E.name(E.py_name(pr.pre))
+
     def update(self) -> E.Block:
         net = self.net
         data_inputs = [x for x in net.inputs if x.source is None]
         body: list[E.Stmt] = []
+        if self.hoisted():
+            names = [E.name(E.py_name(x.name)) for x in data_inputs]
+            body.append(E.if_(ast.Compare(E.name("projected"), [ast.Is()], [E.const(None)]),
+                              [E.assign("projected", E.call(E.attr("self", "project"), *names))]))
         if self.needs_t:
             body.append(E.assign("t", E.binop("*", E.attr("self", "i", "value"), E.attr("self", "dt"))))
         for x in net.inputs:
-            n = E.py_name(x.name)
             if x.source is not None:
-                body.append(E.assign(n, self.encoder(x), E.where(x.span)))
-            elif x.kind == "current" and x.unit is not None:
-                body.append(E.assign(n, E.binop("*", E.name(n), unit_expr(x.unit)), E.where(x.span)))
+                body.append(E.assign(E.py_name(x.name), self.encoder(x), E.where(x.span)))
+        body.extend(self.scale_inputs())
         updated: set[str] = {x.name for x in net.inputs}
         for pop in topological(net):
             body.extend(self.pop_update(pop, updated))
@@ -192,7 +228,8 @@ class NetworkLowering:
         outs = [E.name(E.py_name(o)) for o in net.outputs]
         body.append(E.ret(outs[0] if len(outs) == 1 else ast.Tuple(outs, ast.Load())))
         ctx = E.call(E.attr("bs", "environ", "context"), dt=E.attr("self", "dt"))
-        args = E.arguments(["self"] + [E.py_name(x.name) for x in data_inputs])
+        names = ["self"] + [E.py_name(x.name) for x in data_inputs]
+        args = E.arguments(names + ["projected"], [E.const(None)]) if self.hoisted() else E.arguments(names)
         return E.def_("update", args, [E.with_(ctx, body)])
 
     def encoder(self, x: ir.InputDef) -> ast.expr:
@@ -233,7 +270,10 @@ class NetworkLowering:
             if pr.post != pop.name:
                 continue
             a = self.attr[pr.name]
-            value = E.call(E.attr("self", a), self.source(pr, updated))
+            if pr in self.hoisted():
+                value = ast.Subscript(E.name("projected"), E.const(a), ast.Load())
+            else:
+                value = E.call(E.attr("self", a), self.source(pr, updated))
             if pr.synapse is not None:
                 value = E.call(E.attr("self", f"{a}_syn"), value)
             var = f"{a}_out"
@@ -273,7 +313,8 @@ class NetworkLowering:
         net = self.net
         body = [E.docstring(f"network {net.name}, from {E.where(net.span)}."),
                 E.assign("dt", value_expr(net.dt), E.where(net.span)), E.Blank(),
-                self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank(), self.update()]
+                self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank(),
+                *([self.project(), E.Blank()] if self.hoisted() else []), self.update()]
         return E.class_(E.py_name(net.name), [E.attr("bs", "nn", "Module")], body, E.where(net.span))
 
 

@@ -17,72 +17,123 @@ from .. import ir
 from ..registry import OPTIMIZERS, SCHEDULES
 from . import emit as E
 from .exprs import value_expr
+from .network import NetworkLowering
 
 #: Reductions over the time axis (axis 0 of a recorded sequence).
 REDUCE = {"mean": "mean", "max": "max", "sum": "sum"}
+#: How each reduction over time is carried through the loop: the running value it keeps.
+RUNNING = {"mean": "sum", "sum": "sum", "max": "max", "last": "last"}
+
+
+def _has_reduction(e: ir.Expr) -> bool:
+    if isinstance(e, ir.Func):
+        return e.name in (*RUNNING, "spike_count_cross_entropy", "rate_reg") or any(map(_has_reduction, e.args))
+    return any(_has_reduction(getattr(e, f)) for f in ("left", "right", "operand") if hasattr(e, f))
 
 
 class LossLowering:
-    """The loss expression → statements computing ``loss`` and the ``prediction`` accuracy is judged on."""
+    """The loss expression → statements computing ``loss`` and the ``prediction`` accuracy is judged on.
+
+    Reductions over time are computed inside the time loop: each becomes a running value in the loop's carry
+    (a sum for ``mean``/``sum``, a maximum, the last value), so no step's output is kept for the loss and a
+    checkpointed loop stores only the carry at segment boundaries. Only a sequence used without a reduction
+    (e.g. ``mse(out, target)`` over every step) is collected, as the loop's stacked output ``seq``.
+    """
 
     def __init__(self, net: ir.Network, program: ir.Program):
         self.net, self.program = net, program
-        self.sequences: dict[str, ast.expr] = {}   # key in the recorded dict -> how to read it each step
+        self.sequences: dict[str, ast.expr] = {}   # collected: key -> how to read it each step
+        self.reads: dict[str, str] = {}            # key -> local name of this step's value inside `step`
+        self.read_exprs: dict[str, ast.expr | None] = {}
+        self.running: list[tuple[str, ast.expr, ast.expr, str]] = []   # (kind, step value, initial, what)
         self.prediction: ast.expr | None = None
         self.stmts: list[E.Stmt] = []
 
-    def seq(self, name: str, field: str | None = None) -> ast.expr:
-        key = name if field is None else f"{name}.{field}"
-        if key not in self.sequences:
-            if field is not None:
-                read = E.attr("net", E.py_name(name), E.py_name(field), "value")
-            elif name in self.net.outputs:
-                read = None  # the network's own output
-            else:
-                read = E.call(E.attr("net", E.py_name(name), "output"))
-            self.sequences[key] = read
+    # ------------------------------------------------------------ reads of populations
+    def _key(self, name: str, field: str | None) -> str:
+        return name if field is None else f"{name}.{field}"
+
+    def _step_read(self, name: str, field: str | None) -> ast.expr | None:
+        """This step's value, read after ``net.update`` (``None``: the network's own output)."""
+        if field is not None:
+            return E.attr("net", E.py_name(name), E.py_name(field), "value")
+        if name in self.net.outputs:
+            return None
+        return E.call(E.attr("net", E.py_name(name), "output"))
+
+    def _stored_read(self, name: str, field: str | None) -> ast.expr:
+        """The same value read from the stored state (before the loop: shapes of the running values)."""
+        if field is not None:
+            return E.attr("net", E.py_name(name), E.py_name(field), "value")
+        return E.call(E.attr("net", E.py_name(name), "output"))
+
+    def read(self, name: str, field: str | None, ctx: str) -> ast.expr:
+        key = self._key(name, field)
+        if ctx == "stored":
+            return self._stored_read(name, field)
+        if key not in self.reads:
+            single = field is None and list(self.net.outputs) == [name]
+            self.reads[key] = "out" if single else f"v{len(self.reads)}"
+            self.read_exprs[key] = self._step_read(name, field)
+        if ctx == "step":
+            return E.name(self.reads[key])
+        self.sequences[key] = E.name(self.reads[key])
         return ast.Subscript(E.name("seq"), E.const(key), ast.Load())
 
-    def ex(self, e: ir.Expr) -> ast.expr:
+    # ------------------------------------------------------------ expressions
+    def ex(self, e: ir.Expr, ctx: str = "loss") -> ast.expr:
+        """``ctx``: "loss" (after the loop: sequences are stacked), "step" (inside the loop: this step's
+        values) or "stored" (before the loop: the stored state's values)."""
         if isinstance(e, ir.Const):
             return value_expr(e.value)
         if isinstance(e, ir.Ref):
             if e.kind == "pop":
-                return self.seq(e.name)
-            if e.name == "label":
-                return E.name("y")
-            if e.name == "target":
+                return self.read(e.name, None, ctx)
+            if e.name in ("label", "target"):
                 return E.name("y")
             raise ValueError("`time` is only an axis of a reduction")
         if isinstance(e, ir.Field):
-            return self.seq(e.pop, e.var)
+            return self.read(e.pop, e.var, ctx)
         if isinstance(e, ir.Neg):
-            return E.neg(self.ex(e.operand))
+            return E.neg(self.ex(e.operand, ctx))
         if isinstance(e, ir.BinOp):
-            return E.binop(e.op, self.ex(e.left), self.ex(e.right))
+            return E.binop(e.op, self.ex(e.left, ctx), self.ex(e.right, ctx))
         if isinstance(e, ir.Func):
-            return self.func(e)
+            return self.func(e, ctx)
         raise TypeError(type(e).__name__)
 
-    def func(self, e: ir.Func) -> ast.expr:
+    def over_time(self, kind: str, arg: ir.Expr, ctx: str) -> ast.expr:
+        """``kind`` (mean, sum, max, last) of ``arg`` over time: a running value when ``arg`` holds no other
+        reduction, else the reduction of the collected sequence."""
+        if ctx == "loss" and not _has_reduction(arg):
+            k = len(self.running)
+            self.running.append((RUNNING[kind], self.plain(self.ex(arg, "step")), self.plain(self.ex(arg, "stored")),
+                                 f"{kind} over time"))
+            value = ast.Subscript(E.name("acc"), E.const(k), ast.Load())
+            if kind == "mean":
+                return E.binop("/", value, ast.Subscript(E.attr("x", "shape"), E.const(0), ast.Load()))
+            return value
+        seq = self.plain(self.ex(arg, ctx))
+        if kind == "last":
+            return ast.Subscript(seq, E.const(-1), ast.Load())
+        return E.call(E.attr("u", "math", REDUCE[kind]), seq, axis=E.const(0))
+
+    def func(self, e: ir.Func, ctx: str) -> ast.expr:
         args = e.args
-        if e.name in REDUCE:
-            return E.call(E.attr("u", "math", REDUCE[e.name]), self.plain(self.ex(args[0])), axis=E.const(0))
-        if e.name == "last":
-            return ast.Subscript(self.plain(self.ex(args[0])), E.const(-1), ast.Load())
+        if e.name in RUNNING:
+            return self.over_time(e.name, args[0], ctx)
         if e.name in ("cross_entropy", "spike_count_cross_entropy"):
-            pred = self.ex(args[0])
-            if e.name == "spike_count_cross_entropy":
-                pred = E.call(E.attr("u", "math", "sum"), self.plain(pred), axis=E.const(0))
+            pred = (self.over_time("sum", args[0], ctx) if e.name == "spike_count_cross_entropy"
+                    else self.ex(args[0], ctx))
             self.stmts.append(E.assign("prediction", pred))
             self.prediction = E.name("prediction")
             return E.call(E.attr(E.call(E.attr("bt", "metric", "softmax_cross_entropy_with_integer_labels"),
-                                        self.prediction, self.ex(args[1])), "mean"))
+                                        self.prediction, self.ex(args[1], ctx)), "mean"))
         if e.name == "mse":
-            diff = E.binop("-", self.plain(self.ex(args[0])), self.ex(args[1]))
+            diff = E.binop("-", self.plain(self.ex(args[0], ctx)), self.ex(args[1], ctx))
             return E.call(E.attr("jnp", "mean"), E.binop("^", diff, E.const(2)))
         if e.name == "rate_reg":
-            rate = E.binop("/", E.call(E.attr("jnp", "mean"), self.plain(self.ex(args[0])), axis=E.const(0)),
+            rate = E.binop("/", self.over_time("mean", args[0], ctx),
                            E.call(E.attr("u", "get_magnitude"), E.call(E.attr("net", "dt", "to_decimal"),
                                                                        E.attr("u", "second"))))
             target = args[1].value if isinstance(args[1], ir.Const) else 0.0
@@ -90,7 +141,7 @@ class LossLowering:
             return E.call(E.attr("jnp", "mean"), E.binop("^", E.binop("-", rate, E.const(hz)), E.const(2)))
         # math functions on plain values
         from .exprs import FUNCS
-        return E.call(E.attr("u", "math", FUNCS[e.name]), *(self.ex(a) for a in args))
+        return E.call(E.attr("u", "math", FUNCS[e.name]), *(self.ex(a, ctx) for a in args))
 
     @staticmethod
     def plain(x: ast.expr) -> ast.expr:
@@ -122,29 +173,43 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
     loss = LossLowering(net, program)
     loss_value = loss.ex(train.loss)
     where = E.where(train.span)
-    # the recorded sequence of each step
+    # one step: update the network, read what the loss needs, advance the running values
     outs = [E.py_name(o) for o in net.outputs]
-    step_body: list[E.Stmt] = [E.assign("out", E.call(E.attr("net", "update"), E.name("x_t")))]
-    items = []
-    for key, read in loss.sequences.items():
+    step_body: list[E.Stmt] = [E.assign("out", E.call(E.attr("net", "update"), ast.Starred(E.name("inputs"),
+                                                                                            ast.Load())))]
+    for key, local in loss.reads.items():
+        if local == "out":
+            continue
+        read = loss.read_exprs[key]
         if read is None:
             idx = net.outputs.index(key)
             read = E.name("out") if len(outs) == 1 else ast.Subscript(E.name("out"), E.const(idx), ast.Load())
-        items.append((key, read))
-    step_body.append(E.ret(ast.Dict([E.const(k) for k, _ in items], [v for _, v in items])))
+        step_body.append(E.assign(local, read))
+    new_acc = []
+    for k, (kind, value, _, _) in enumerate(loss.running):
+        old = ast.Subscript(E.name("acc"), E.const(k), ast.Load())
+        new_acc.append({"sum": E.binop("+", old, value), "max": E.call("_running_max", old, value),
+                        "last": value}[kind])
+    collected = ast.Dict([E.const(k) for k in loss.sequences], list(loss.sequences.values()))
+    step_body.append(E.ret(ast.Tuple([ast.Tuple(new_acc, ast.Load()), collected], ast.Load())))
+    initial = []
+    for kind, _, stored, _ in loss.running:
+        zeros = E.call(E.attr("jnp", "zeros_like"), stored)
+        initial.append(E.call(E.attr("jnp", "full_like"), stored, E.neg(E.attr("jnp", "inf")))
+                       if kind == "max" else zeros)
     loop = train.loop
-    if loop.name == "checkpointed":
-        run = E.call(E.attr("bs", "transform", "checkpointed_for_loop"), E.name("step"),
-                     E.call(E.attr("jnp", "asarray"), E.name("x")),
-                     base=E.const(loop.arg("base")))
-    else:
-        run = E.call(E.attr("bs", "transform", "for_loop"), E.name("step"), E.name("x"))
+    kwargs = {"segment": E.const(loop.arg("base"))} if loop.name == "checkpointed" else {}
+    if loop.name == "checkpointed" and NetworkLowering(program, net).hoisted():
+        kwargs["project"] = E.attr("net", "project")     # a segment's input weights in one product
+    run = E.call("_loop", E.name("step"), E.name("acc"), E.name("x"), **kwargs)
+    what = ", ".join(f"acc[{k}]: running {kind} ({w})" for k, (kind, _, _, w) in enumerate(loss.running))
     pred = loss.prediction if loss.prediction is not None else E.const(None)
     loss_def = E.def_("loss_fn", E.arguments(["net", "x", "y"]), [
         E.docstring(f"The loss of {net.name} on one batch (x time-major), and the prediction accuracy is "
                     "judged on (None for regression)."),
-        E.def_("step", E.arguments(["x_t"]), step_body),
-        E.assign("seq", run, f"loop = {loop.name}, {where}"),
+        E.def_("step", E.arguments(["acc", "inputs"]), step_body),
+        E.assign("acc", ast.Tuple(initial, ast.Load()), what),
+        Line_assign_tuple(["acc", "seq"], run, f"loop = {loop.name}, {where}"),
         *loss.stmts,
         E.ret(ast.Tuple([loss_value, pred], ast.Load()), f"loss, {where}"),
     ])
@@ -173,7 +238,7 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
         E.if_(ast.Compare(E.name("optimizer"), [ast.Is()], [E.const(None)]),
               [E.assign("optimizer", optimizer_expr(train.optimizer), where)]),
         E.expr_stmt(E.call(E.attr("bs", "nn", "init_all_states"), E.name("net"), batch_size=E.name("batch_size"))),
-        E.assign("params", E.call(E.attr("net", "states"), E.attr("bs", "ParamState"))),
+        E.assign("params", E.call("_typed", E.call(E.attr("net", "states"), E.attr("bs", "ParamState")))),
         E.expr_stmt(E.call(E.attr("optimizer", "register_trainable_weights"), E.name("params"))),
         train_step, eval_step,
         E.ret(ast.Tuple([E.name("optimizer"), E.call(jit, E.name("train_step")), E.call(jit, E.name("eval_step"))],
@@ -182,5 +247,5 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
     return [loss_def, E.Blank(), E.Blank(), factory]
 
 
-def Line_assign_tuple(names: list[str], value: ast.expr) -> E.Line:
-    return E.Line(ast.Assign([ast.Tuple([E.store(n) for n in names], ast.Store())], value))
+def Line_assign_tuple(names: list[str], value: ast.expr, comment: str = "") -> E.Line:
+    return E.Line(ast.Assign([ast.Tuple([E.store(n) for n in names], ast.Store())], value), comment)

@@ -22,9 +22,25 @@ def _param(value, size, trainable=False):
 
 
 def _state(value, size, batch_size=None):
-    """A state's initial value (constant, array or initialiser) at its full shape ``((batch,) size)``."""
+    """A state's initial value (constant, array or initialiser) at its full shape ``((batch,) size)``, strongly
+    typed: a weakly typed value (from a Python number) would come back strongly typed from the first jitted
+    step, and the second step would be traced and compiled again."""
     shape = (size,) if batch_size is None else (batch_size, size)
-    return u.math.broadcast_to(bt.init.param(value, (size,), batch_size), shape)
+    return _strong(u.math.broadcast_to(bt.init.param(value, (size,), batch_size), shape))
+
+
+def _strong(value):
+    """``value`` with every weakly typed array (e.g. from a Python number) made strongly typed."""
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a).astype(jnp.asarray(a).dtype), value)
+
+
+def _typed(states):
+    """``states`` (a dict of States) with strongly typed values, set in place: a weakly typed parameter (e.g.
+    a ``ZeroInit`` bias) comes back strongly typed from the first training step, which would make the second
+    step compile again."""
+    for state in states.values():
+        state.value = _strong(state.value)
+    return states
 
 
 def _port(I, V):
@@ -47,23 +63,104 @@ def _fixed_prob_mask(n_pre, n_post, p, seed):
     return jax.random.uniform(jax.random.PRNGKey(seed), (n_pre, n_post)) < p
 
 
+def _sparse_op(pre, post, n_pre, n_post, events=True):
+    """``f(x, w)``: ``y[..., post[k]] += x[..., pre[k]] * w[k]`` over the synapses ``k`` (sorted by ``pre``).
+
+    ``events=True`` (spiking sources): event-driven, only the sources with ``x != 0`` this step are visited,
+    each adding its own outgoing weights (a contiguous run of ``w``); exact for any ``x``, and when more than a
+    quarter of the sources are active it takes the pass over every synapse instead (same sum, cheaper then).
+    ``events=False``: the pass over every synapse (a scatter-add). Either way the gradient is the exact
+    transpose and keeps only ``x`` and ``w`` (not ``x`` gathered per synapse, which would cost batch x synapses
+    per step in backpropagation through time)."""
+    n_syn = int(pre.shape[0])
+    deg = jnp.bincount(pre, length=n_pre).astype(jnp.int32)
+    start = (jnp.cumsum(deg) - deg).astype(jnp.int32)
+    width = max(int(deg.max()) if n_syn else 0, 1)
+    block = 64
+
+    def dense(x, w):
+        return jnp.zeros(x.shape[:-1] + (n_post,), jnp.result_type(x, w)).at[..., post].add(x[..., pre] * w)
+
+    def sparse(x, w):
+        lead = x.shape[:-1]
+        rows = x.reshape((-1, n_pre))
+        n_rows = rows.shape[0]
+        flat = rows.reshape(-1)
+        size = flat.shape[0]
+        n_blocks = -(-size // block)
+        active = jnp.pad(flat != 0, (0, n_blocks * block - size)).reshape(n_blocks, block)
+        counts = active.sum(axis=1, dtype=jnp.int32)
+        total = counts.sum()
+        dtype = jnp.result_type(x, w)
+        lanes = jnp.arange(width, dtype=jnp.int32)
+
+        def visit(_, carry):              # the next active source: its block, then its place in the block
+            y, active, counts = carry
+            b = jnp.argmax(counts > 0)
+            k = jnp.argmax(active[b])
+            flat_i = b * block + k
+            r, i = flat_i // n_pre, flat_i % n_pre
+            first = jnp.minimum(start[i], n_syn - width)
+            offset = start[i] - first
+            keep = (lanes >= offset) & (lanes < offset + deg[i])
+            targets = jax.lax.dynamic_slice(post, (first,), (width,))
+            weights = jax.lax.dynamic_slice(w, (first,), (width,))
+            y = y.at[r, targets].add(jnp.where(keep, weights * flat[flat_i], 0).astype(dtype))
+            return y, active.at[b, k].set(False), counts.at[b].add(-1)
+
+        def each_event(_):
+            y0 = jnp.zeros((n_rows, n_post), dtype)
+            return jax.lax.fori_loop(0, total, visit, (y0, active, counts))[0].reshape(lead + (n_post,))
+
+        return jax.lax.cond(total <= max(size // 4, 1), each_event, lambda _: dense(x, w), None)
+
+    @jax.custom_vjp
+    def op(x, w):
+        return sparse(x, w) if events and n_syn >= width else dense(x, w)
+
+    def fwd(x, w):
+        return op(x, w), (x, w)
+
+    def bwd(res, g):
+        x, w = res
+        g_post = g[..., post]
+        gx = jnp.zeros(x.shape, g.dtype).at[..., pre].add(g_post * w).astype(x.dtype)
+        gw = (x[..., pre] * g_post).sum(axis=tuple(range(x.ndim - 1))).astype(w.dtype)
+        return gx, gw
+
+    op.defvjp(fwd, bwd)
+    return op
+
+
 class _SparseProb(bs.nn.Module):
     """Fixed-probability connectivity stored sparsely: ``(pre, post)`` index pairs and one trainable weight
-    per synapse, ``y[post] += w * x[pre]`` by a scatter-add (memory and work O(synapses), not O(pre x post))."""
+    per synapse, ``y[post] += w * x[pre]`` (memory and work O(synapses), not O(pre x post)); see
+    :func:`_sparse_op`."""
+
+    events = False
 
     def __init__(self, n_pre, n_post, p, w_init, seed):
         super().__init__()
         mask = _fixed_prob_mask(n_pre, n_post, p, seed)
         pre, post = jnp.nonzero(mask)
-        self.pre, self.post, self.n_post = pre, post, n_post
+        self.pre, self.post, self.n_post = pre.astype(jnp.int32), post.astype(jnp.int32), n_post
         self.weight = bs.ParamState(bt.init.param(w_init, (pre.shape[0],)))
+        self.op = _sparse_op(self.pre, self.post, n_pre, n_post, self.events)
 
     def update(self, x):
         w = self.weight.value
         unit = u.get_unit(w) * u.get_unit(x)
-        contrib = u.get_mantissa(x)[..., self.pre] * u.get_mantissa(w)
-        y = jnp.zeros(contrib.shape[:-1] + (self.n_post,), contrib.dtype).at[..., self.post].add(contrib)
-        return u.maybe_decimal(u.Quantity(y, unit=unit))
+        w, x = u.get_mantissa(w), u.get_mantissa(x)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            x = x.astype(w.dtype)
+        return u.maybe_decimal(u.Quantity(self.op(x, w), unit=unit))
+
+
+class _EventProb(_SparseProb):
+    """:class:`_SparseProb` from a spiking source, delivered event-driven: each step only the sources that
+    spiked add their outgoing weights."""
+
+    events = True
 
 
 class _OneToOne(bs.nn.Module):
@@ -100,6 +197,49 @@ class _Delay(bs.nn.Module):
     def write(self, x):
         self.buffer.value = self.buffer.value.at[self.index.value].set(x)
         self.index.value = (self.index.value + 1) % self.steps
+
+
+def _segment_length(steps, base):
+    """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~ steps/s network
+    states plus s steps of activations; a state is smaller than a step's activations), a divisor of ``steps``
+    when one lies within a factor 2 above that (else the remainder is one shorter segment)."""
+    s = max(int(base), round(steps ** 0.5 / 2))
+    return next((d for d in range(s, 2 * s + 1) if steps % d == 0), s)
+
+
+def _loop(step, carry, x, segment=None, project=None):
+    """Run ``step(carry, inputs_t) -> (carry, y_t)`` over the time axis (axis 0) of ``x``; returns the last
+    carry and the ``y_t`` stacked over time. The network's states are carried along (brainstate's ``scan``).
+    ``inputs_t`` is ``(x_t,)``, or ``(x_t, project(x)_t)`` with ``project``: the weighted inputs that depend
+    on the data alone, computed for a whole segment of steps in one product.
+
+    ``segment=None``: one scan; backpropagation through time keeps every step's activations (memory ~ T).
+    ``segment=b``: a two-level scan: segments of ``s = _segment_length(T, b)`` steps (about sqrt(T) / 2) under
+    ``checkpoint``, so the forward pass keeps only the state at segment boundaries and the backward pass
+    recomputes one segment at a time: memory ~ T/s + s steps, for about one extra forward pass."""
+    x = jnp.asarray(x)
+    steps = x.shape[0]
+
+    def run(carry, x_segment):
+        inputs = (x_segment,) if project is None else (x_segment, project(x_segment))
+        return bs.transform.scan(step, carry, inputs)
+
+    s = steps if segment is None else _segment_length(steps, segment)
+    if s >= steps:
+        return run(carry, x)
+    run = bs.transform.checkpoint(run, prevent_cse=False)
+    n = steps // s
+    carry, ys = bs.transform.scan(run, carry, x[:n * s].reshape((n, s) + x.shape[1:]))
+    ys = jax.tree_util.tree_map(lambda a: a.reshape((n * s,) + a.shape[2:]), ys)
+    if n * s < steps:
+        carry, tail = run(carry, x[n * s:])
+        ys = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
+    return carry, ys
+
+
+def _running_max(acc, x):
+    """``max(acc, x)``, the gradient to the earlier value on ties; NaN propagates."""
+    return jnp.where((acc >= x) | jnp.isnan(acc), acc, x)
 
 
 def _accuracy(prediction, y):
@@ -224,9 +364,16 @@ class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
     def reset_state(self, batch_size=None, **kwargs):
         pass
 
-    def update(self, x):
+    def project(self, x):
+        'The weighted inputs that depend on the data inputs alone, for any leading axes (one step [B, N], or many [T, B, N] at once).'
         with bs.environ.context(dt=self.dt):
-            x_to_hidden_out = self.x_to_hidden_syn(self.x_to_hidden(x))  # models/seed.snn:24
+            return {'x_to_hidden': self.x_to_hidden(x)}
+
+    def update(self, x, projected=None):
+        with bs.environ.context(dt=self.dt):
+            if projected is None:
+                projected = self.project(x)
+            x_to_hidden_out = self.x_to_hidden_syn(projected['x_to_hidden'])  # models/seed.snn:24
             hidden = self.hidden(x_to_hidden_out)  # models/seed.snn:21
             hidden_to_out_out = self.hidden_to_out(hidden)  # models/seed.snn:25
             out = self.out(hidden_to_out_out)  # models/seed.snn:23
@@ -235,11 +382,12 @@ class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
 
 def loss_fn(net, x, y):
     'The loss of SeedClassifier on one batch (x time-major), and the prediction accuracy is judged on (None for regression).'
-    def step(x_t):
-        out = net.update(x_t)
-        return {'out': out}
-    seq = bs.transform.for_loop(step, x)  # loop = bptt, models/seed.snn:29
-    prediction = u.math.mean(u.get_mantissa(seq['out']), axis=0)
+    def step(acc, inputs):
+        out = net.update(*inputs)
+        return ((acc[0] + u.get_mantissa(out),), {})
+    acc = (jnp.zeros_like(u.get_mantissa(net.out.output())),)  # acc[0]: running sum (mean over time)
+    acc, seq = _loop(step, acc, x)  # loop = bptt, models/seed.snn:29
+    prediction = acc[0] / x.shape[0]
     return (bt.metric.softmax_cross_entropy_with_integer_labels(prediction, y).mean(), prediction)  # loss, models/seed.snn:29
 
 
@@ -248,7 +396,7 @@ def make_trainer(net, batch_size, optimizer=None):
     if optimizer is None:
         optimizer = bt.optim.Adam(lr=0.003, eps=1e-08, weight_decay=0.0, betas=(0.9, 0.999))  # models/seed.snn:29
     bs.nn.init_all_states(net, batch_size=batch_size)
-    params = net.states(bs.ParamState)
+    params = _typed(net.states(bs.ParamState))
     optimizer.register_trainable_weights(params)
     def train_step(x, y):
         bs.nn.reset_all_states(net, batch_size=x.shape[1])

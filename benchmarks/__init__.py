@@ -1,0 +1,1 @@
+"""snndsl benchmarks (outside the test suite): see run.py and docs/performance.md."""
