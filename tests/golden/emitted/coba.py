@@ -227,12 +227,16 @@ def _loop(step, carry, x, segment=None, project=None):
     s = steps if segment is None else _segment_length(steps, segment)
     if s >= steps:
         return run(carry, x)
-    run = bs.transform.checkpoint(run, prevent_cse=False)
     n = steps // s
-    carry, ys = bs.transform.scan(run, carry, x[:n * s].reshape((n, s) + x.shape[1:]))
+
+    def segment_at(carry, i):         # slices x inside: no copy of the input outside the loop
+        return run(carry, jax.lax.dynamic_slice_in_dim(x, i * s, s))
+
+    segment_at = bs.transform.checkpoint(segment_at, prevent_cse=False)
+    carry, ys = bs.transform.scan(segment_at, carry, jnp.arange(n))
     ys = jax.tree_util.tree_map(lambda a: a.reshape((n * s,) + a.shape[2:]), ys)
     if n * s < steps:
-        carry, tail = run(carry, x[n * s:])
+        carry, tail = bs.transform.checkpoint(run, prevent_cse=False)(carry, x[n * s:])
         ys = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
     return carry, ys
 
