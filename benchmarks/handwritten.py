@@ -21,12 +21,14 @@ DT = 1.0 * u.ms
 
 
 class SeedNet(bs.nn.Module):
-    """n_in Poisson inputs → Linear(mA, normal(0.4, 1)) → Expon(5 ms) → LIF(20 ms) → Linear → Expon readout (10 ms)."""
+    """n_in Poisson inputs → Linear(mA, normal(0.4, 1)) → Expon(5 ms) → LIF(20 ms) → Linear → Expon readout
+    (10 ms)."""
 
     def __init__(self, n_in=100, n_rec=128, n_out=2):
         super().__init__()
         self.i2r = bs.nn.Sequential(
-            bs.nn.Linear(n_in, n_rec, w_init=bt.init.Normal(0.4 * u.mA, 1. * u.mA), b_init=bt.init.ZeroInit(unit=u.mA)),
+            bs.nn.Linear(n_in, n_rec, w_init=bt.init.Normal(0.4 * u.mA, 1. * u.mA),
+                         b_init=bt.init.ZeroInit(unit=u.mA)),
             S.Expon(n_rec, tau=5. * u.ms, g_initializer=bt.init.Constant(0. * u.mA)))
         self.r = S.LIF(n_rec, tau=20. * u.ms, V_th=1. * u.mV, V_reset=0. * u.mV, V_rest=0. * u.mV,
                        spk_fun=bt.surrogate.ReluGrad())
@@ -43,13 +45,14 @@ class SeedNet(bs.nn.Module):
 
 
 class SHDNet(bs.nn.Module):
-    """700 inputs → Linear(mA, normal(0.03, 0.1)) → Expon(5 ms) → 256 LIF with a recurrent Linear(mA) → Expon(5 ms) of last step's
-    spikes → Linear → Expon readout (20 ms)."""
+    """700 inputs → Linear(mA, normal(0.03, 0.1)) → Expon(5 ms) → 256 LIF with a recurrent Linear(mA) → Expon(5 ms)
+    of last step's spikes → Linear → Expon readout (20 ms)."""
 
     def __init__(self, n_in=700, n_rec=256, n_out=20):
         super().__init__()
         self.i2r = bs.nn.Sequential(
-            bs.nn.Linear(n_in, n_rec, w_init=bt.init.Normal(0.03 * u.mA, 0.1 * u.mA), b_init=bt.init.ZeroInit(unit=u.mA)),
+            bs.nn.Linear(n_in, n_rec, w_init=bt.init.Normal(0.03 * u.mA, 0.1 * u.mA),
+                         b_init=bt.init.ZeroInit(unit=u.mA)),
             S.Expon(n_rec, tau=5. * u.ms, g_initializer=bt.init.Constant(0. * u.mA)))
         self.r2r = bs.nn.Sequential(
             bs.nn.Linear(n_rec, n_rec, w_init=bt.init.Orthogonal(scale=0.5, unit=u.mA), b_init=None),

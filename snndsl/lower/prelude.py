@@ -208,9 +208,9 @@ class _Delay(bs.nn.Module):
 def _segment_length(steps, base):
     """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~ steps/s network
     states plus s steps of activations; a state is smaller than a step's activations), a divisor of ``steps``
-    when one lies within a factor 2 above that (else the remainder is one shorter segment)."""
+    when one lies within 25 % above that (else the remainder is one shorter segment)."""
     s = max(int(base), round(steps ** 0.5 / 2))
-    return next((d for d in range(s, 2 * s + 1) if steps % d == 0), s)
+    return next((d for d in range(s, s + s // 4 + 1) if steps % d == 0), s)
 
 
 def _loop(step, carry, x, segment=None, project=None):
