@@ -205,8 +205,8 @@ OPTIMIZERS = Registry("optimizer", "SNN208", (
 ))
 LOOPS = Registry("loop policy", "SNN214", (
     _e("bptt", "brainstate.transform.for_loop", doc="backpropagation through time over for_loop"),
-    _e("checkpointed", "brainstate.transform.checkpointed_for_loop", P("base", "int", default=16),
-       doc="checkpointed BPTT: memory ~ log(T), some recomputation"),
+    _e("checkpointed", "brainstate.transform.checkpoint", P("base", "int", default=16),
+       doc="checkpointed BPTT: segments of ~sqrt(T) steps (at least base) under checkpoint; memory ~ sqrt(T), one extra forward pass"),
 ))
 
 # ---------------------------------------------------------------- math in equations
