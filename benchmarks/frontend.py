@@ -53,7 +53,7 @@ def model_text(n_pops: int = 20) -> str:
 def time_front_end(text: str, path: str = "big.snn", reps: int = 5) -> dict:
     """Seconds for parse + resolve + check + lower: the first call in this process (``cold``: it builds the
     parser) and the median of ``reps`` more (``warm``)."""
-    from snndsl.compiled import compile_source
+    from snndsl.compiler import compile_source
     from snndsl.source import SourceFile
 
     t0 = time.perf_counter()

@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Checked": "api", "check_file": "api", "check_source": "api", "check_text": "api",
-    "Diagnostic": "errors", "SnnError": "errors", "SourceFile": "source",
-    "CompiledModel": "compiled", "load": "compiled", "loads": "compiled",
+    "Checked": "compiler", "check_file": "compiler", "check_source": "compiler", "check_text": "compiler",
+    "Diagnostic": "diagnostics", "SnnError": "diagnostics", "SourceFile": "source",
+    "CompiledModel": "runtime.model", "load": "runtime.model", "loads": "runtime.model",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import Checked, check_file, check_source, check_text
-    from .compiled import CompiledModel, load, loads
-    from .errors import Diagnostic, SnnError
-    from .source import SourceFile
+    from snndsl.compiler import Checked, check_file, check_source, check_text
+    from snndsl.runtime.model import CompiledModel, load, loads
+    from snndsl.diagnostics import Diagnostic, SnnError
+    from snndsl.source import SourceFile
 
 
 def __getattr__(name: str):

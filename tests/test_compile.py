@@ -14,7 +14,7 @@ import pytest
 import snndsl
 from snndsl import SnnError
 from snndsl.cli import main
-from snndsl.compiled import compile_source
+from snndsl.compiler import compile_source
 from snndsl.source import SourceFile
 
 from .conftest import ROOT

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import snndsl
-from snndsl import data, training
+from snndsl.runtime import data
+from snndsl.runtime import train_driver as training
 
 from .conftest import ROOT
 

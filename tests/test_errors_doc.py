@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 
-from snndsl.errors import CODES
+from snndsl.diagnostics import CODES
 
 from .conftest import ROOT
 

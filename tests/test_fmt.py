@@ -16,8 +16,8 @@ import pytest
 
 from snndsl import SnnError
 from snndsl.cli import main
-from snndsl.fmt import format_source, format_text
-from snndsl.parse import parse_text, parse_with_comments
+from snndsl.syntax.format import format_source, format_text
+from snndsl.syntax.parser import parse_text, parse_with_comments
 from snndsl.source import SourceFile
 
 from .conftest import FIXTURES, ROOT
@@ -304,7 +304,7 @@ def test_pygments_lexer_is_registered_and_covers_the_corpus():
     from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
     from pygments.token import Error, Keyword, Name, Number
 
-    from snndsl.highlight import SnnLexer
+    from snndsl.syntax.highlight import SnnLexer
 
     assert isinstance(get_lexer_for_filename("model.snn"), SnnLexer)
     lexer = get_lexer_by_name("snn", stripnl=False, ensurenl=False)
@@ -335,7 +335,7 @@ def test_pygmentize_command_line():
 
 
 def test_textmate_grammar_is_valid_and_in_step_with_the_lexer():
-    from snndsl.highlight import _BUILTINS
+    from snndsl.syntax.highlight import _BUILTINS
 
     grammar = json.loads((ROOT / "editors" / "snn.tmLanguage.json").read_text(encoding="utf-8"))
     assert grammar["scopeName"] == "source.snn" and grammar["fileTypes"] == ["snn"]

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from snndsl import SnnError, check_text
-from snndsl.fmt import format_text
+from snndsl.syntax.format import format_text
 from snndsl.lower import emit_module
-from snndsl.parse import parse_text
+from snndsl.syntax.parser import parse_text
 
 from .conftest import FIXTURES, ROOT
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import snndsl
-from snndsl import data, training
+from snndsl.runtime import data
+from snndsl.runtime import train_driver as training
 
 MODEL = """\
 import LIF, Expon from "std"

@@ -18,7 +18,8 @@ import pytest
 nir = pytest.importorskip("nir")
 
 import snndsl  # noqa: E402
-from snndsl import SnnError, nir_export, nir_import  # noqa: E402
+from snndsl import SnnError  # noqa: E402
+from snndsl.nir import export as nir_export, importer as nir_import  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 
@@ -519,14 +520,16 @@ def test_what_nir_cannot_express_is_refused_at_its_place():
 
 
 def _cli(argv):
+    from snndsl.cli import nir as nir_cli
+
     parser = argparse.ArgumentParser(prog="snndsl")
-    nir_export.add_commands(parser.add_subparsers(dest="command", required=True))
+    nir_cli.add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.run(args)
 
 
 def test_cli_export_import_check(tmp_path, capsys):
-    from snndsl import checkpoint
+    from snndsl.runtime import checkpoint
     from snndsl.cli import main
 
     # a training checkpoint with known weights: export --params must take them, not fresh ones

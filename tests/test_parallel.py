@@ -17,7 +17,8 @@ from .test_training import TINY
 SCRIPT = textwrap.dedent("""
     import json, sys
     import numpy as np, snndsl
-    from snndsl import data, training
+    from snndsl.runtime import data
+    from snndsl.runtime import train_driver as training
     model = snndsl.loads(open(sys.argv[1]).read(), "tiny.snn")
     spec = model.program.trains[0]
     ds = data.load(spec.data, model.ir(), 0)
@@ -50,7 +51,7 @@ def test_uneven_batch_is_a_clear_error(tmp_path):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
     script = textwrap.dedent("""
         import snndsl
-        from snndsl.parallel import DataParallel, ParallelError, resolve_devices
+        from snndsl.runtime.parallel import DataParallel, ParallelError, resolve_devices
         dp = DataParallel(resolve_devices(4))
         try:
             dp.check_batch(10)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import snndsl
-from snndsl import data, training
+from snndsl.runtime import data
+from snndsl.runtime import train_driver as training
 from snndsl.cli import main
 
 TINY = """\

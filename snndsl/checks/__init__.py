@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from ..errors import Diagnostic
-from ..ir import Program
-from . import graph, training, units, values
+from snndsl.diagnostics import Diagnostic
+from snndsl.ir import Program
+from snndsl.checks import graph
+from snndsl.checks import train_block as training
+from snndsl.checks import unit_consistency as units
+from snndsl.checks import values
 
 Check = Callable[[Program], Iterable[Diagnostic]]
 

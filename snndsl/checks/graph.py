@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .. import ir
-from ..errors import WARNING, Diagnostic
+from snndsl import ir
+from snndsl.diagnostics import WARNING, Diagnostic
 
 
 def endpoints_and_sizes(program: ir.Program) -> Iterator[Diagnostic]:

@@ -7,9 +7,9 @@ from typing import Any, Iterator
 
 import brainunit as u
 
-from .. import ir
-from ..dims import UnitError, evaluate, same_dim
-from ..errors import Diagnostic
+from snndsl import ir
+from snndsl.ir.evaluate import UnitError, evaluate, same_dim
+from snndsl.diagnostics import Diagnostic
 
 
 def _is_time(value: Any) -> bool:

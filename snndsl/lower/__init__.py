@@ -9,9 +9,9 @@ from __future__ import annotations
 import ast
 from importlib import resources
 
-from .. import ir
-from . import emit as E
-from .network import NetworkLowering
+from snndsl import ir
+from snndsl.lower import emit as E
+from snndsl.lower.network import NetworkLowering
 
 MARKER = "# --- prelude: copied into every emitted module from here on ---"
 
@@ -39,7 +39,7 @@ def emit_module(program: ir.Program, source_name: str) -> str:
         nets += [E.Blank(), E.Blank(), lowering.build()]
     names = [E.py_name(n.name) for n in program.networks] + ["simulate"]
     if program.trains:
-        from .train import build
+        from snndsl.lower.trainer import build
         nets += [E.Blank(), E.Blank()] + build(program, program.trains[0])
         names += ["loss_fn", "make_trainer"]
     all_ = E.assign("__all__", ast.List([E.const(n) for n in names], ast.Load()))

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import attrs
 
-from ..source import Span
+from snndsl.source import Span
 
 #: Names the emitted code uses itself; user identifiers equal to one of them (or to a Python keyword or
 #: builtin used here) get a trailing underscore.

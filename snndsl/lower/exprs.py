@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import brainunit as u
 
-from .. import ir
-from . import emit as E
+from snndsl import ir
+from snndsl.lower import emit as E
 
 _UNIT_TEXT = re.compile(r"^[A-Za-z0-9_^*/ .\-]+$")
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import brainunit as u
 
-from .. import ir
-from ..checks.units import ModelEnv
-from ..dims import evaluate
-from . import emit as E
-from ..irtools import membrane, refs, substitute
-from .exprs import lower, unit_expr, value_expr
+from snndsl import ir
+from snndsl.checks.unit_consistency import ModelEnv
+from snndsl.ir.evaluate import evaluate
+from snndsl.lower import emit as E
+from snndsl.ir.tools import membrane, refs, substitute
+from snndsl.lower.exprs import lower, unit_expr, value_expr
 
 
 class ModelLowering:
@@ -137,7 +137,7 @@ class ModelLowering:
         return E.def_("__init__", args, lines)
 
     def surrogate_expr(self, spec: ir.Spec | None) -> ast.expr:
-        from ..registry import SURROGATES
+        from snndsl.registry import SURROGATES
         spec = spec or ir.Spec("surrogate", "relu_grad", (("alpha", 0.3), ("width", 1.0)))
         target = SURROGATES.get(spec.name).target.split(".")
         return E.call(E.attr(*("bt", *target[1:])), **{k: value_expr(v) for k, v in spec.args})

@@ -14,12 +14,12 @@ from typing import Any
 
 import brainunit as u
 
-from .. import ir
-from ..checks.units import delivered_unit
-from ..registry import INITIALISERS
-from . import emit as E
-from .exprs import unit_expr, value_expr
-from .models import ModelLowering
+from snndsl import ir
+from snndsl.checks.unit_consistency import delivered_unit
+from snndsl.registry import INITIALISERS
+from snndsl.lower import emit as E
+from snndsl.lower.exprs import unit_expr, value_expr
+from snndsl.lower.models import ModelLowering
 
 
 #: fixed_prob projections with more possible pairs than this are stored sparsely (smaller ones as a masked

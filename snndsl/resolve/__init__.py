@@ -11,13 +11,14 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from .. import ast, ir
-from ..errors import Diagnostics, SnnError, did_you_mean
-from ..parse import parse
-from ..source import SourceFile, Span
-from .models import resolve_model
-from .network import resolve_network
-from .train import resolve_train
+from snndsl.syntax import ast
+from snndsl import ir
+from snndsl.diagnostics import Diagnostics, SnnError, did_you_mean
+from snndsl.syntax.parser import parse
+from snndsl.source import SourceFile, Span
+from snndsl.resolve.models import resolve_model
+from snndsl.resolve.network import resolve_network
+from snndsl.resolve.train_block import resolve_train
 
 STD = "std"
 

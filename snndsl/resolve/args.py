@@ -7,12 +7,13 @@ from typing import Any
 
 import brainunit as u
 
-from .. import ast, ir
-from ..dims import dimensionless, same_dim, show
-from ..errors import Diagnostics, did_you_mean, one_of
-from ..registry import REGISTRIES, Entry, Param, Registry
-from .exprs import Scope, constant
-from .units import lookup
+from snndsl.syntax import ast
+from snndsl import ir
+from snndsl.ir.evaluate import dimensionless, same_dim, show
+from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
+from snndsl.registry import REGISTRIES, Entry, Param, Registry
+from snndsl.resolve.exprs import Scope, constant
+from snndsl.resolve.unit_names import lookup
 
 
 def lookup_entry(registry: Registry, ident: ast.Ident, diags: Diagnostics) -> Entry | None:
@@ -91,7 +92,7 @@ def convert(node: ast.Expr, param: Param, diags: Diagnostics, expr_scope: Scope 
     if kind.startswith("call:"):
         return spec_from(node, kind[5:], diags, expr_scope)
     if kind == "expr":
-        from .exprs import resolve_expr
+        from snndsl.resolve.exprs import resolve_expr
         return resolve_expr(node, expr_scope or Scope(), diags)
     if kind == "string":
         if not isinstance(node, ast.String):

@@ -6,11 +6,12 @@ from typing import Any
 
 import brainunit as u
 
-from .. import ast, ir
-from ..dims import UnitError, evaluate
-from ..errors import Diagnostics, did_you_mean, one_of
-from ..registry import FUNCTIONS
-from .units import lookup, unit_text
+from snndsl.syntax import ast
+from snndsl import ir
+from snndsl.ir.evaluate import UnitError, evaluate
+from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
+from snndsl.registry import FUNCTIONS
+from snndsl.resolve.unit_names import lookup, unit_text
 
 
 class Scope:

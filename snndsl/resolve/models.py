@@ -7,12 +7,13 @@ from typing import Any
 import attrs
 import brainunit as u
 
-from .. import ast, ir
-from ..errors import Diagnostics, did_you_mean
-from ..registry import INTEGRATORS
-from .args import lookup_entry, spec_from
-from .exprs import Scope, fold, resolve_expr
-from .units import COMMON_UNITS, dimensionless_unit, lookup, shadows_unit, unit_from_ast
+from snndsl.syntax import ast
+from snndsl import ir
+from snndsl.diagnostics import Diagnostics, did_you_mean
+from snndsl.registry import INTEGRATORS
+from snndsl.resolve.args import lookup_entry, spec_from
+from snndsl.resolve.exprs import Scope, fold, resolve_expr
+from snndsl.resolve.unit_names import COMMON_UNITS, dimensionless_unit, lookup, shadows_unit, unit_from_ast
 
 #: Names the emitted code and the language reserve for themselves.
 RESERVED = frozenset({"t", "dt", "time", "label", "target", "true", "false", "self"})
@@ -70,7 +71,7 @@ class _ModelBuilder:
     def const_env(self, ref: ir.Ref):
         if ref.kind == "param" and ref.name in self.param_values:
             return self.param_values[ref.name]
-        from ..dims import UnitError
+        from snndsl.ir.evaluate import UnitError
         raise UnitError("SNN219", f"`{ref.name}` is not a constant here", ref.span,
                         "defaults may use numbers, units and parameters declared above")
 

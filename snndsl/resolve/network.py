@@ -6,14 +6,15 @@ from typing import Any
 
 import brainunit as u
 
-from .. import ast, ir
-from ..dims import same_dim
-from ..errors import Diagnostics, did_you_mean, one_of
-from ..registry import CONNECTIVITY, INPUT_KINDS, Param
-from .args import convert, lookup_entry, spec_from
-from .exprs import constant
-from .models import check_identifier
-from .units import unit_from_ast
+from snndsl.syntax import ast
+from snndsl import ir
+from snndsl.ir.evaluate import same_dim
+from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
+from snndsl.registry import CONNECTIVITY, INPUT_KINDS, Param
+from snndsl.resolve.args import convert, lookup_entry, spec_from
+from snndsl.resolve.exprs import constant
+from snndsl.resolve.models import check_identifier
+from snndsl.resolve.unit_names import unit_from_ast
 
 #: Options after the connectivity in a `connect` statement.
 CONNECT_OPTIONS = ("synapse", "output", "port", "delay")

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import attrs
 import numpy as np
 
-from . import ir
+from snndsl import ir
 
 
 class DataError(Exception):

@@ -13,11 +13,11 @@ from __future__ import annotations
 import ast
 import brainunit as u
 
-from .. import ir
-from ..registry import OPTIMIZERS, SCHEDULES
-from . import emit as E
-from .exprs import value_expr
-from .network import NetworkLowering
+from snndsl import ir
+from snndsl.registry import OPTIMIZERS, SCHEDULES
+from snndsl.lower import emit as E
+from snndsl.lower.exprs import value_expr
+from snndsl.lower.network import NetworkLowering
 
 #: Reductions over the time axis (axis 0 of a recorded sequence).
 REDUCE = {"mean": "mean", "max": "max", "sum": "sum"}
@@ -140,7 +140,7 @@ class LossLowering:
             hz = float(target.to_decimal(u.Hz)) if isinstance(target, u.Quantity) else float(target)
             return E.call(E.attr("jnp", "mean"), E.binop("^", E.binop("-", rate, E.const(hz)), E.const(2)))
         # math functions on plain values
-        from .exprs import FUNCS
+        from snndsl.lower.exprs import FUNCS
         return E.call(E.attr("u", "math", FUNCS[e.name]), *(self.ex(a, ctx) for a in args))
 
     @staticmethod

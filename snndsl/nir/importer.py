@@ -22,8 +22,8 @@ import attrs
 import brainunit as u
 import numpy as np
 
-from . import ir
-from .nir_export import NotExpressible, coherent, neuron_spec, number, synapse_spec
+from snndsl import ir
+from snndsl.nir.export import NotExpressible, coherent, neuron_spec, number, synapse_spec
 
 SPIKING = ("LIF", "IF", "CubaLIF", "Threshold")
 NEURONS = ("LIF", "IF", "LI", "I", "CubaLIF", "CubaLI", "Threshold")
@@ -73,7 +73,7 @@ class Imported:
     name: str
 
     def write(self, snn_path: str | Path) -> tuple[Path, Path | None]:
-        from .fileio import atomic_write_text
+        from snndsl.fileio import atomic_write_text
         snn_path = Path(snn_path)
         pfile = params_path(snn_path)
         atomic_write_text(snn_path, self.text.replace("<params>", pfile.name).replace("<snn>", snn_path.name))
@@ -89,7 +89,7 @@ def params_path(snn_path: str | Path) -> Path:
 
 
 def save_params(path: Path, params: dict[str, tuple[np.ndarray, str]]) -> None:
-    from .fileio import atomic_write
+    from snndsl.fileio import atomic_write
     arrays = {k: np.asarray(v) for k, (v, _) in params.items()}
     arrays["__units__"] = np.array(json.dumps({k: unit for k, (_, unit) in params.items()}))
     atomic_write(path, lambda f: np.savez(f, **arrays))
@@ -290,8 +290,8 @@ def quantity(x: float, unit: Any) -> str:
 
 
 def ident(name: str, taken: set[str]) -> str:
-    from .lower.emit import py_name
-    from .resolve.units import shadows_unit
+    from snndsl.lower.emit import py_name
+    from snndsl.resolve.unit_names import shadows_unit
     s = re.sub(r"[^A-Za-z0-9_]", "_", str(name)).strip("_") or "n"
     if s[0].isdigit():
         s = "n" + s
@@ -328,7 +328,7 @@ def literal_model(kind: str, reset: str = "hard", method: str = "exp_euler") -> 
 
 @functools.lru_cache(maxsize=1)
 def _std_models() -> dict[str, ir.Model]:
-    from .api import check_text
+    from snndsl.compiler import check_text
     return {m.name: m for m in check_text('import "std"').program.models}
 
 
@@ -475,7 +475,7 @@ def from_nir(graph, name: str | None = None, dt: Any = None, fallback_name: str 
             default = 0.0
             texts += _one(f"{names[k]}.{st.name}", st.name, v, su, params, default)
         if meta.get("surrogate") and model.spiking and model.surrogate is not None:
-            from .nir_export import surrogate_text
+            from snndsl.nir.export import surrogate_text
             if meta["surrogate"] != surrogate_text(model.surrogate):
                 texts.append(f"surrogate = {meta['surrogate']}")
         trainable = set(meta.get("trainable", [])) if found else set()
@@ -565,7 +565,7 @@ def from_nir(graph, name: str | None = None, dt: Any = None, fallback_name: str 
 
 @functools.lru_cache(maxsize=64)
 def _literal_ir(text: str, name: str) -> ir.Model:
-    from .api import check_text
+    from snndsl.compiler import check_text
     return check_text(text).program.model(name)
 
 
@@ -585,7 +585,7 @@ def _std_synapse(node, n: int, dt, std: dict) -> bool:
 def _break_cycles(projs: list[Proj], kinds: dict, nodes: dict) -> None:
     """A cycle through two or more populations needs a one-step lag in snndsl: cut it at an edge leaving a
     spiking population when there is one (a self-projection already reads last step's output)."""
-    from .checks.graph import _cycles
+    from snndsl.checks.graph import _cycles
     while True:
         zero = [p for p in projs if p.delay_steps == 0 and p.pre != p.post and kinds.get(p.pre) == "pop"
                 and kinds.get(p.post) in ("pop", "readout")]
@@ -652,7 +652,7 @@ def _camel(stem: str) -> str:
 def import_file(path: str | Path, out: str | Path, dt: Any = None, name: str | None = None):
     """Read a NIR file and write ``out`` (.snn) and, when there are arrays, ``out.params.npz``; the text is
     checked before anything is written. Returns the paths written."""
-    from .api import check_text
+    from snndsl.compiler import check_text
     result = read(path, dt, name)
     check_text(result.text.replace("<params>", "p").replace("<snn>", "m"), str(out))
     return result.write(out)
@@ -664,8 +664,8 @@ def apply_params(model, net, params: dict[str, tuple[np.ndarray, str]], network:
     import brainstate as bs
     import jax.numpy as jnp
 
-    from .lower.emit import py_name
-    from .lower.network import NetworkLowering
+    from snndsl.lower.emit import py_name
+    from snndsl.lower.network import NetworkLowering
 
     netir = model.ir(network)
     attr = NetworkLowering(model.program, netir).attr
@@ -714,7 +714,7 @@ def apply_params(model, net, params: dict[str, tuple[np.ndarray, str]], network:
 
 def load(path: str | Path, params: str | Path | None = None, network: str | None = None):
     """Compile an imported ``.snn`` file and apply its parameter file: ``(CompiledModel, network instance)``."""
-    from .compiled import load as compile_file
+    from snndsl.runtime.model import load as compile_file
     model = compile_file(path)
     net = model.network(network)
     pfile = Path(params) if params is not None else params_path(path)
@@ -724,34 +724,12 @@ def load(path: str | Path, params: str | Path | None = None, network: str | None
 
 
 def parse_dt(text: str) -> Any:
-    from .resolve.units import lookup
+    from snndsl.resolve.unit_names import lookup
     m = re.fullmatch(r"\s*([0-9.]+(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)\s*", text or "")
     unit = lookup(m.group(2)) if m else None
     if unit is None or u.get_dim(unit) != u.get_dim(u.second):
         raise ValueError(f"--dt needs a time with its unit, e.g. '1 ms' or '100 us', not {text!r}")
     return float(m.group(1)) * unit
-
-
-def cmd_import(args) -> int:
-    from .errors import SnnError
-    try:
-        dt = parse_dt(args.dt) if args.dt else None
-        written = import_file(args.file, args.output, dt, args.name)
-    except ValueError as exc:
-        print(f"snndsl: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"snndsl: error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    except NirImportError as exc:
-        print(f"snndsl: error: {args.file}: {exc}", file=sys.stderr)
-        return 1
-    except SnnError as err:
-        print(f"snndsl: error: the imported model does not check (a bug in snndsl import):\n{err.render()}",
-              file=sys.stderr)
-        return 1
-    print("wrote " + ", ".join(str(p) for p in written if p is not None), file=sys.stderr)
-    return 0
 
 
 __all__ = ["from_nir", "read", "import_file", "apply_params", "load", "Imported", "NirImportError"]

@@ -1,7 +1,5 @@
-"""``snndsl fmt``: rewrite ``.snn`` files in the canonical style (:mod:`snndsl.printer`), keeping comments.
-
-Every result is checked before it is used: it must parse to the same tree as the input and keep every comment
-in order, and formatting it again must change nothing. A file is only written when its text changes, and then
+"""``snndsl fmt``: rewrite ``.snn`` files in the canonical style (:mod:`snndsl.syntax.format`), keeping
+comments. A file is only written when its text changes, and then
 atomically, with its permissions kept; a file with a syntax error is reported (exit 1) and left untouched.
 """
 
@@ -12,36 +10,10 @@ import os
 import sys
 from pathlib import Path
 
-from . import printer
-from .errors import SnnError
-from .fileio import atomic_write
-from .parse import parse_with_comments
-from .source import SourceFile
-
-
-class FormatterError(Exception):
-    """The formatter would have changed the meaning of a file or lost a comment (a bug in snndsl)."""
-
-
-def format_source(source: SourceFile, verify: bool = True) -> str:
-    """The canonical text of ``source``. Raises :class:`SnnError` on a syntax error."""
-    module, comments = parse_with_comments(source)
-    text = printer.format_module(module, comments)
-    if verify:
-        again, again_comments = parse_with_comments(SourceFile(source.path, text))
-        if again != module:
-            raise FormatterError(f"{source.path}: formatting would change the model (please report this bug)")
-        if [c.text for c in again_comments] != [c.text for c in comments]:
-            raise FormatterError(f"{source.path}: formatting would lose or reorder a comment "
-                                 "(please report this bug)")
-        if printer.format_module(again, again_comments) != text:
-            raise FormatterError(f"{source.path}: formatting is not stable (please report this bug)")
-    return text
-
-
-def format_text(text: str, path: str = "<string>") -> str:
-    """The canonical text of ``text`` (a whole ``.snn`` file). Raises :class:`SnnError` on a syntax error."""
-    return format_source(SourceFile(str(path), text))
+from snndsl.cli.common import read_error, report
+from snndsl.diagnostics import SnnError
+from snndsl.fileio import atomic_write
+from snndsl.syntax.format import FormatterError, format_text
 
 
 def _read(path: str) -> str:
@@ -63,19 +35,17 @@ def _write(path: str, text: str) -> None:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    from .cli import _read_error, _report
-
     status = 0
     for path in args.files:
         try:
             text = _read(path)
         except (OSError, UnicodeDecodeError) as exc:
-            status = max(status, _read_error(path, exc))
+            status = max(status, read_error(path, exc))
             continue
         try:
             formatted = format_text(text, path)
         except SnnError as err:
-            status = max(status, _report(err))
+            status = max(status, report(err))
             continue
         except FormatterError as exc:
             print(f"snndsl: error: {exc}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from . import ir
+from snndsl import ir
 
 
 def substitute(expr: ir.Expr | None, lets: dict[str, ir.Expr]) -> ir.Expr | None:

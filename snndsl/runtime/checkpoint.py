@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .fileio import atomic_write
+from snndsl.fileio import atomic_write
 
 
 class CheckpointError(Exception):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .. import ir
-from ..errors import Diagnostic, did_you_mean
+from snndsl import ir
+from snndsl.diagnostics import Diagnostic, did_you_mean
 
 
 def settings(program: ir.Program) -> Iterator[Diagnostic]:

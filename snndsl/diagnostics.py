@@ -17,7 +17,7 @@ from typing import Iterable
 
 import attrs
 
-from .source import Span
+from snndsl.source import Span
 
 #: Every diagnostic code with its one-line title. docs/errors.md documents each, and a test keeps the two in step.
 CODES: dict[str, str] = {

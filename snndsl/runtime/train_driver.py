@@ -12,10 +12,11 @@ from typing import Callable
 import attrs
 import numpy as np
 
-from . import checkpoint, plots
-from .compiled import CompiledModel
-from .data import Dataset
-from .fileio import atomic_write_text
+from snndsl.runtime import checkpoint
+from snndsl.runtime import plots
+from snndsl.runtime.model import CompiledModel
+from snndsl.runtime.data import Dataset
+from snndsl.fileio import atomic_write_text
 
 
 class NonFinite(Exception):
@@ -60,7 +61,7 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
     devices (see :mod:`snndsl.parallel`); results equal a single-device run up to float rounding."""
     import brainstate as bs
 
-    from .parallel import DataParallel, resolve_devices
+    from snndsl.runtime.parallel import DataParallel, resolve_devices
 
     n = len(data.x)
     batch = min(batch or n, n)

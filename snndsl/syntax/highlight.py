@@ -15,7 +15,7 @@ from __future__ import annotations
 from pygments.lexer import RegexLexer, bygroups, default, include, words
 from pygments.token import (Comment, Keyword, Name, Number, Operator, Punctuation, String, Whitespace)
 
-from .registry import FUNCTIONS, REGISTRIES
+from snndsl.registry import FUNCTIONS, REGISTRIES
 
 __all__ = ["SnnLexer"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fileio import atomic_write
+from snndsl.fileio import atomic_write
 
 
 def _figure():

@@ -9,8 +9,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .compiled import CompiledModel
-from .fileio import atomic_savez, atomic_write_text
+from snndsl.runtime.model import CompiledModel
+from snndsl.fileio import atomic_savez, atomic_write_text
 
 
 class RunError(Exception):
@@ -96,7 +96,7 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
 
 def write(result: RunResult, out: Path) -> list[Path]:
     """DIR/record.npz, DIR/summary.json, DIR/raster.png and (with records) DIR/traces.png."""
-    from . import plots
+    from snndsl.runtime import plots
 
     out.mkdir(parents=True, exist_ok=True)
     arrays = {f"output.{k}": v for k, v in result.outputs.items()}

@@ -6,8 +6,8 @@ from functools import lru_cache
 
 import brainunit as u
 
-from .. import ast
-from ..errors import Diagnostics, did_you_mean
+from snndsl.syntax import ast
+from snndsl.diagnostics import Diagnostics, did_you_mean
 
 #: Units offered in did-you-mean hints (brainunit knows many more).
 COMMON_UNITS = (

@@ -1,4 +1,5 @@
-"""The front end as one call: text → parse → resolve → checks → a checked :class:`snndsl.ir.Program`."""
+"""The compiler as calls: text → parse → resolve → infer → checks → a checked :class:`snndsl.ir.Program`, and
+that program → the emitted module's text (:func:`compile_source`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import attrs
 
-from . import checks, ir
-from .errors import ERROR, Diagnostic, SnnError
-from .resolve import resolve_source
-from .source import SourceFile
+from snndsl import checks, ir
+from snndsl.diagnostics import ERROR, Diagnostic, SnnError
+from snndsl.resolve import resolve_source
+from snndsl.source import SourceFile
 
 
 @attrs.frozen
@@ -38,3 +39,11 @@ def check_text(text: str, path: str = "<string>") -> Checked:
 def check_file(path: str | Path) -> Checked:
     """Check a ``.snn`` file; ``OSError``/``UnicodeDecodeError`` propagate (the CLI reports them)."""
     return check_source(SourceFile.read(path))
+
+
+def compile_source(source: SourceFile) -> tuple[str, Checked]:
+    """Check ``source`` and return the emitted module text (raises :class:`SnnError` when invalid)."""
+    from snndsl.lower import emit_module
+
+    checked = check_source(source)
+    return emit_module(checked.program, source.path), checked

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import brainunit as u
 
-from .source import Span
+from snndsl.source import Span
 
 _span = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from .source import Span
+from snndsl.source import Span
 
 _span = attrs.field(eq=False, repr=False, kw_only=True)
 

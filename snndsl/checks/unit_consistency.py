@@ -11,11 +11,11 @@ from typing import Any, Iterator
 
 import brainunit as u
 
-from .. import ir
-from ..dims import W_UNIT, UnitError, evaluate, same_dim, show
-from ..errors import Diagnostic
-from ..irtools import is_linear_in, membrane, substitute
-from ..resolve.args import initialiser_dim
+from snndsl import ir
+from snndsl.ir.evaluate import W_UNIT, UnitError, evaluate, same_dim, show
+from snndsl.diagnostics import Diagnostic
+from snndsl.ir.tools import is_linear_in, membrane, substitute
+from snndsl.resolve.args import initialiser_dim
 
 MS = u.ms
 

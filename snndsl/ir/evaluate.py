@@ -14,9 +14,9 @@ from typing import Any, Callable
 
 import brainunit as u
 
-from . import ir
-from .registry import FUNCTIONS
-from .source import Span
+from snndsl import ir
+from snndsl.registry import FUNCTIONS
+from snndsl.source import Span
 
 #: Stand-in unit for "the unit of the synapse's weighted input" while checking a synapse model on its own:
 #: candela never occurs in neuroscience, and :func:`show` prints it as ``[w]``.

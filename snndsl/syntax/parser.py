@@ -10,16 +10,15 @@ import math
 import re
 import threading
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import NamedTuple
 
 import lark
 from lark import Transformer_NonRecursive, v_args
 
-from . import ast
-from .errors import Diagnostic, SnnError
-from .source import SourceFile, Span
+from snndsl.syntax import ast
+from snndsl.diagnostics import Diagnostic, SnnError
+from snndsl.source import SourceFile, Span
+from snndsl.syntax.grammar import grammar_text, parser
 
 #: Deepest expression or unit nesting accepted (SNN105); far beyond any real model.
 MAX_DEPTH = 64
@@ -33,21 +32,6 @@ _LITERALS = {
     "COMPARE": "a comparison (>=, >, <=, <)", "RESET_MODE": "`hard` or `soft`",
     "ASSIGN_OP": "`=`, `+=` or `-=`", "TRAINABLE": "trainable", "$END": "end of file",
 }
-
-
-def grammar_text() -> str:
-    """The grammar: shipped inside the package (wheel) or, in a source checkout, at grammars/snn.lark."""
-    packaged = resources.files("snndsl").joinpath("grammars/snn.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammars" / "snn.lark").read_text(encoding="utf-8")
-
-
-@lru_cache(maxsize=1)
-def parser() -> lark.Lark:
-    """The LALR parser, built once per process."""
-    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
-                     maybe_placeholders=True)
 
 
 def parse(source: SourceFile) -> ast.Module:

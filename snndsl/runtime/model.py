@@ -8,10 +8,9 @@ from typing import Any
 
 import attrs
 
-from . import ir
-from .api import Checked, check_source
-from .lower import emit_module
-from .source import SourceFile
+from snndsl import ir
+from snndsl.compiler import compile_source
+from snndsl.source import SourceFile
 
 
 @attrs.frozen(eq=False)
@@ -41,7 +40,7 @@ class CompiledModel:
         return found
 
     def network_class(self, name: str | None = None) -> type:
-        from .lower.emit import py_name
+        from snndsl.lower.emit import py_name
         return getattr(self.module, py_name(self._net(name).name))
 
     def network(self, name: str | None = None) -> Any:
@@ -55,18 +54,12 @@ class CompiledModel:
                  record=()):
         """Run ``net`` from a fresh state; ``record`` names ``pop.var`` or ``pop`` as written in the model
         (the emitted code renames identifiers that clash with Python, e.g. ``u`` → ``u_``)."""
-        from .lower.emit import py_name
+        from snndsl.lower.emit import py_name
 
         emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in record}
         outs, recs = self.module.simulate(net, inputs, steps=steps, batch_size=batch_size,
                                           record=tuple(emitted.values()))
         return outs, {p: recs[e] for p, e in emitted.items()}
-
-
-def compile_source(source: SourceFile) -> tuple[str, Checked]:
-    """Check ``source`` and return the emitted module text (raises :class:`SnnError` when invalid)."""
-    checked = check_source(source)
-    return emit_module(checked.program, source.path), checked
 
 
 def _execute(code: str, name: str) -> types.ModuleType:

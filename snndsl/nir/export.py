@@ -21,10 +21,10 @@ import attrs
 import brainunit as u
 import numpy as np
 
-from . import ir
-from .dims import UnitError, evaluate
-from .errors import Diagnostic, SnnError
-from .irtools import refs, substitute
+from snndsl import ir
+from snndsl.ir.evaluate import UnitError, evaluate
+from snndsl.diagnostics import Diagnostic, SnnError
+from snndsl.ir.tools import refs, substitute
 
 #: The unit each dimension is written in inside a NIR file (first match wins): a coherent system, so that
 #: ``r * I`` is in the unit of ``v`` and weights times signals need no conversion factors.
@@ -326,8 +326,8 @@ def to_nir(model, net=None, network: str | None = None):
     import brainstate as bs
     import nir
 
-    from .lower.emit import py_name
-    from .lower.network import NetworkLowering
+    from snndsl.lower.emit import py_name
+    from snndsl.lower.network import NetworkLowering
 
     program, netir = model.program, model.ir(network)
     lowering = NetworkLowering(program, netir)
@@ -497,7 +497,7 @@ def _weights(comm, pr: ir.Projection, n_pre: int, n_post: int) -> tuple[Any, Any
 def load_params(model, net, params_dir: str | Path) -> None:
     """Restore the parameters of a training checkpoint ``DIR/params`` into ``net`` (the train block's
     optimizer is rebuilt only to read the checkpoint's layout)."""
-    from . import checkpoint
+    from snndsl.runtime import checkpoint
 
     path = Path(params_dir) / "params"
     if not path.exists():
@@ -514,7 +514,7 @@ def export(path: str | Path, out: str | Path, params: str | Path | None = None, 
     initialised with ``seed``), and write the NIR graph to ``out``. Returns the graph."""
     import brainstate as bs
 
-    from .compiled import load
+    from snndsl.runtime.model import load
 
     model = load(path)
     bs.random.seed(seed)
@@ -546,48 +546,4 @@ def write(graph, out: str | Path) -> Path:
     return out
 
 
-def cmd_export(args) -> int:
-    from .checkpoint import CheckpointError
-
-    if args.to != "nir":
-        print(f"snndsl: error: unknown export format {args.to!r}", file=sys.stderr)
-        return 2
-    try:
-        export(args.file, args.output, args.params, args.network, args.seed)
-    except SnnError as err:
-        for d in err.diagnostics:
-            print(d.render(), file=sys.stderr)
-        return 1
-    except (OSError, UnicodeDecodeError, CheckpointError) as exc:
-        print(f"snndsl: error: {exc}", file=sys.stderr)
-        return 2
-    except (KeyError, ValueError) as exc:       # an unknown --network, a model without networks
-        print(f"snndsl: error: {exc.args[0]}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.output}", file=sys.stderr)
-    return 0
-
-
-def add_commands(sub) -> None:
-    """Register ``snndsl export`` and ``snndsl import`` on the CLI's subparsers."""
-    from .nir_import import cmd_import
-
-    ex = sub.add_parser("export", help="write a network as a NIR graph (neuromorphic interchange format)")
-    ex.add_argument("file", metavar="FILE")
-    ex.add_argument("--to", choices=("nir",), default="nir", help="the format (only nir)")
-    ex.add_argument("--params", metavar="DIR", help="take parameters from the training checkpoint DIR/params")
-    ex.add_argument("--network", help="which network (default: the first)")
-    ex.add_argument("--seed", type=int, default=0, help="random seed for initialised parameters (default 0)")
-    ex.add_argument("-o", "--output", metavar="OUT.nir", required=True, help="the NIR file to write")
-    ex.set_defaults(run=cmd_export)
-
-    im = sub.add_parser("import", help="turn a NIR graph into a .snn model and its parameter file")
-    im.add_argument("file", metavar="FILE.nir")
-    im.add_argument("-o", "--output", metavar="OUT.snn", required=True,
-                    help="the .snn file to write (arrays go to OUT.params.npz next to it)")
-    im.add_argument("--dt", help="time step, with a unit (e.g. '1 ms'), when the graph does not record one")
-    im.add_argument("--name", help="network name (default: from the graph, or the file name)")
-    im.set_defaults(run=cmd_import)
-
-
-__all__ = ["to_nir", "export", "neuron_spec", "synapse_spec", "NotExpressible", "add_commands"]
+__all__ = ["to_nir", "export", "neuron_spec", "synapse_spec", "NotExpressible"]

@@ -28,8 +28,8 @@ from typing import Iterable, Sequence
 
 import attrs
 
-from . import ast
-from .parse import Comment
+from snndsl.syntax import ast
+from snndsl.syntax.parser import Comment
 
 INDENT = "    "
 

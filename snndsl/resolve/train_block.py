@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ast, ir
-from ..errors import Diagnostics, did_you_mean, one_of
-from ..registry import LOSSES, REDUCTIONS, SETTINGS, Param
-from .args import bind, convert, spec_from
-from .exprs import Scope, resolve_expr
+from snndsl.syntax import ast
+from snndsl import ir
+from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
+from snndsl.registry import LOSSES, REDUCTIONS, SETTINGS, Param
+from snndsl.resolve.args import bind, convert, spec_from
+from snndsl.resolve.exprs import Scope, resolve_expr
 
 SPECIALS = ("time", "label", "target")
 DEFAULTS: dict[str, Any] = {"epochs": 10, "batch": None, "seed": 0, "devices": None}

@@ -1,0 +1,73 @@
+"""``snndsl export --to nir`` and ``snndsl import``: NIR graphs in and out (:mod:`snndsl.nir`)."""
+
+from __future__ import annotations
+
+import sys
+
+from snndsl.diagnostics import SnnError
+
+
+def cmd_export(args) -> int:
+    from snndsl.nir.export import export
+    from snndsl.runtime.checkpoint import CheckpointError
+
+    if args.to != "nir":
+        print(f"snndsl: error: unknown export format {args.to!r}", file=sys.stderr)
+        return 2
+    try:
+        export(args.file, args.output, args.params, args.network, args.seed)
+    except SnnError as err:
+        for d in err.diagnostics:
+            print(d.render(), file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError, CheckpointError) as exc:
+        print(f"snndsl: error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError) as exc:       # an unknown --network, a model without networks
+        print(f"snndsl: error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args) -> int:
+    from snndsl.nir.importer import NirImportError, import_file, parse_dt
+
+    try:
+        dt = parse_dt(args.dt) if args.dt else None
+        written = import_file(args.file, args.output, dt, args.name)
+    except ValueError as exc:
+        print(f"snndsl: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"snndsl: error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except NirImportError as exc:
+        print(f"snndsl: error: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    except SnnError as err:
+        print(f"snndsl: error: the imported model does not check (a bug in snndsl import):\n{err.render()}",
+              file=sys.stderr)
+        return 1
+    print("wrote " + ", ".join(str(p) for p in written if p is not None), file=sys.stderr)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register ``snndsl export`` and ``snndsl import`` on the CLI's subparsers."""
+    ex = sub.add_parser("export", help="write a network as a NIR graph (neuromorphic interchange format)")
+    ex.add_argument("file", metavar="FILE")
+    ex.add_argument("--to", choices=("nir",), default="nir", help="the format (only nir)")
+    ex.add_argument("--params", metavar="DIR", help="take parameters from the training checkpoint DIR/params")
+    ex.add_argument("--network", help="which network (default: the first)")
+    ex.add_argument("--seed", type=int, default=0, help="random seed for initialised parameters (default 0)")
+    ex.add_argument("-o", "--output", metavar="OUT.nir", required=True, help="the NIR file to write")
+    ex.set_defaults(run=cmd_export)
+
+    im = sub.add_parser("import", help="turn a NIR graph into a .snn model and its parameter file")
+    im.add_argument("file", metavar="FILE.nir")
+    im.add_argument("-o", "--output", metavar="OUT.snn", required=True,
+                    help="the .snn file to write (arrays go to OUT.params.npz next to it)")
+    im.add_argument("--dt", help="time step, with a unit (e.g. '1 ms'), when the graph does not record one")
+    im.add_argument("--name", help="network name (default: from the graph, or the file name)")
+    im.set_defaults(run=cmd_import)

@@ -1,0 +1,51 @@
+"""``snndsl run``: simulate a network, record what it does, write the records and plots."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from snndsl.cli.common import positive, read_error, report
+from snndsl.diagnostics import SnnError
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from snndsl.runtime import simulate
+    from snndsl.runtime.model import load
+
+    try:
+        model = load(args.file)
+        result = simulate.run(model, args.steps, args.network, tuple(args.record), args.batch, args.rate,
+                              args.seed, args.data)
+    except (OSError, UnicodeDecodeError) as exc:
+        return read_error(args.file, exc)
+    except SnnError as err:
+        return report(err)
+    except (simulate.RunError, KeyError, ValueError) as exc:
+        print(f"snndsl: error: {exc}", file=sys.stderr)
+        return 2
+    for name, rate in result.rates_hz.items():
+        print(f"{name}: {rate:.2f} Hz")
+    if args.out is not None:
+        files = simulate.write(result, Path(args.out))
+        print("wrote " + ", ".join(str(f) for f in files), file=sys.stderr)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register ``run`` on the ``snndsl`` command's subparsers."""
+    run = sub.add_parser("run", help="simulate a network and record what it does")
+    run.add_argument("file", metavar="FILE")
+    run.add_argument("--steps", type=positive, required=True, help="number of time steps")
+    run.add_argument("--network", help="which network (default: the first)")
+    run.add_argument("--record", nargs="*", default=[], metavar="POP.VAR",
+                     help="state variables to record, e.g. hidden.V")
+    run.add_argument("--batch", type=positive, help="simulate this many independent trials at once")
+    run.add_argument("--data", metavar="DATA.npz", help="input data: x of shape [samples, time, channels]")
+    run.add_argument("--rate", type=float, default=10.0,
+                     help="without --data: Poisson rate (Hz) of generated input spikes (default 10)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--out", metavar="DIR", help="write record.npz, summary.json and plots here")
+    run.set_defaults(run=cmd_run)

@@ -1,0 +1,73 @@
+"""``snndsl train``: train a network as its train block says, with progress, metrics and checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from snndsl.cli.common import devices, positive, read_error, report
+from snndsl.diagnostics import SnnError
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from snndsl.runtime import checkpoint
+    from snndsl.runtime import data
+    from snndsl.runtime import train_driver as training
+    from snndsl.runtime.model import load
+    from snndsl.runtime.parallel import ParallelError, initialize_distributed
+
+    initialize_distributed()
+
+    try:
+        model = load(args.file)
+    except (OSError, UnicodeDecodeError) as exc:
+        return read_error(args.file, exc)
+    except SnnError as err:
+        return report(err)
+    if not model.program.trains:
+        print(f"snndsl: error: {args.file} has no train block; add one (see docs/language.md)", file=sys.stderr)
+        return 2
+    spec = model.program.trains[0]
+    net = model.ir(spec.network)
+    seed = spec.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else Path("runs") / Path(args.file).stem
+    try:
+        dataset = (data.from_file(args.data, net) if args.data
+                   else data.load(spec.data, net, seed, Path(args.file).resolve().parent))
+        result = training.train(model, dataset, epochs=args.epochs or spec.epochs, batch=args.batch or spec.batch,
+                                seed=seed, out=out, resume=args.resume, progress=not args.no_progress,
+                                log=lambda m: print(m, file=sys.stderr),
+                                devices=args.devices if args.devices is not None else spec.devices)
+    except (data.DataError, checkpoint.CheckpointError, ParallelError) as exc:
+        print(f"snndsl: error: {exc}", file=sys.stderr)
+        return 2
+    except training.NonFinite as exc:
+        print(f"snndsl: error: {exc}", file=sys.stderr)
+        return 1
+    h = result.history
+    if h:
+        parts = [f"trained {net.name} for {h[-1]['epoch']} epochs", f"loss {h[0]['loss']:.4f} -> {h[-1]['loss']:.4f}"]
+        for key in ("accuracy", "test_accuracy"):
+            if key in h[-1]:
+                parts.append(f"{key.replace('_', ' ')} {h[-1][key]:.1%}")
+        parts.append(f"{sum(r['seconds'] for r in h):.1f} s")
+        print(", ".join(parts) + f"; results in {out}")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register ``train`` on the ``snndsl`` command's subparsers."""
+    tr = sub.add_parser("train", help="train a network as its train block says")
+    tr.add_argument("file", metavar="FILE")
+    tr.add_argument("--data", metavar="DATA.npz", help="train on x [samples, time, channels] and y from this file")
+    tr.add_argument("--epochs", type=positive, help="override the train block's epochs")
+    tr.add_argument("--batch", type=positive, help="override the train block's batch size")
+    tr.add_argument("--seed", type=int, help="override the train block's seed")
+    tr.add_argument("--out", metavar="DIR", help="results folder (default runs/<model name>)")
+    tr.add_argument("--resume", action="store_true", help="continue from DIR/params if it exists")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tr.add_argument("--devices", type=devices, metavar="N|all",
+                    help="shard each batch over N devices (or all JAX sees); default: the train block's")
+    tr.set_defaults(run=cmd_train)
