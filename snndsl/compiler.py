@@ -9,6 +9,7 @@ import attrs
 
 from snndsl import checks, ir
 from snndsl.diagnostics import ERROR, Diagnostic, SnnError
+from snndsl.ir.infer import infer
 from snndsl.resolve import resolve_source
 from snndsl.source import SourceFile
 
@@ -25,6 +26,7 @@ class Checked:
 def check_source(source: SourceFile) -> Checked:
     """Check one source. Raises :class:`SnnError` with every error (and warning) found."""
     program, found = resolve_source(source)
+    program = infer(program)
     found = list(found) + checks.run(program)
     if any(d.severity == ERROR for d in found):
         raise SnnError(sorted(found, key=lambda d: (d.file, d.line, d.column, d.code)))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import snndsl
-import snndsl.lower.network as lower_network
+import snndsl.registry.model_entries as lower_network
 
 DECAY = """\
 neuron Decay {{

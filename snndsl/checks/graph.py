@@ -6,6 +6,7 @@ from typing import Iterator
 
 from snndsl import ir
 from snndsl.diagnostics import WARNING, Diagnostic
+from snndsl.registry import CONNECTIVITY
 
 
 def endpoints_and_sizes(program: ir.Program) -> Iterator[Diagnostic]:
@@ -16,8 +17,10 @@ def endpoints_and_sizes(program: ir.Program) -> Iterator[Diagnostic]:
                 yield Diagnostic("SNN401", f"`{post.name}` is a network input; projections cannot target it",
                                  proj.span, "inputs only send; connect into a `pop` or `readout`")
                 continue
-            if proj.conn.name == "one_to_one" and pre is not None and post is not None and pre.size != post.size:
-                yield Diagnostic("SNN402", f"one_to_one needs equal sizes, but {pre.name} has {pre.size} and "
+            rule = CONNECTIVITY.get(proj.conn.name)
+            if rule is not None and rule.traits.same_size and pre is not None and post is not None \
+                    and pre.size != post.size:
+                yield Diagnostic("SNN402", f"{proj.conn.name} needs equal sizes, but {pre.name} has {pre.size} and "
                                  f"{post.name} has {post.size}", proj.span,
                                  "use dense(...) or fixed_prob(...) between populations of different sizes")
 

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from snndsl import ir
 from snndsl.diagnostics import Diagnostic, did_you_mean
+from snndsl.registry import ENCODERS, LOSSES, REDUCTIONS
 
 
 def settings(program: ir.Program) -> Iterator[Diagnostic]:
@@ -23,8 +24,8 @@ def settings(program: ir.Program) -> Iterator[Diagnostic]:
         lr = train.optimizer.arg("lr")
         if isinstance(lr, float) and lr <= 0:
             yield Diagnostic("SNN603", f"the learning rate must be positive, not {lr:g}", train.optimizer.span)
-        if train.loop.name == "checkpointed" and train.loop.arg("base") < 2:
-            yield Diagnostic("SNN603", f"checkpointed(base = {train.loop.arg('base')}) needs a base of at least 2",
+        if train.loop.arg("base") is not None and train.loop.arg("base") < 2:
+            yield Diagnostic("SNN603", f"{train.loop.name}(base = {train.loop.arg('base')}) needs a base of at least 2",
                              train.loop.span, "16 is a good default")
         if train.data is not None:
             for key in ("steps", "samples", "classes"):
@@ -34,8 +35,8 @@ def settings(program: ir.Program) -> Iterator[Diagnostic]:
                                      train.data.span)
 
 
-LOSS_FUNCTIONS = ("cross_entropy", "mse", "spike_count_cross_entropy")
-REDUCTIONS = ("mean", "max", "sum", "last")
+#: Losses that stand alone (a regulariser is added to one of these).
+LOSS_FUNCTIONS = tuple(e.name for e in LOSSES if e.traits.task != "regulariser")
 
 
 def _walk(e):
@@ -72,7 +73,7 @@ def loss_and_data(program: ir.Program) -> Iterator[Diagnostic]:
                                  f"{len(data_inputs)} inputs without an encoder", train.data.span,
                                  "give the other inputs an encoder, e.g. `= poisson(rate = 5 Hz)`")
             enc = train.data.arg("encoding")
-            if isinstance(enc, ir.Spec) and enc.name not in ("rate", "latency"):
+            if isinstance(enc, ir.Spec) and ENCODERS[enc.name].traits.where != "data":
                 yield Diagnostic("SNN217", f"a data set is encoded with rate(...) or latency(...), not "
                                  f"{enc.name}(...)", enc.span, "e.g. `encoding = rate(max_rate = 100 Hz)`")
 
@@ -96,13 +97,12 @@ def _loss(program: ir.Program, net: ir.Network, train: ir.Train) -> Iterator[Dia
             if not (isinstance(axis, ir.Ref) and axis.name == "time"):
                 yield Diagnostic("SNN207", f"{e.name}() reduces over `time` only", axis.span,
                                  f"write `{e.name}(x, time)`")
-        elif isinstance(e, ir.Func) and e.name in ("cross_entropy", "mse"):
+        elif isinstance(e, ir.Func) and e.name in LOSSES and LOSSES[e.name].traits.takes == "reduced":
             pred = e.args[0]
-            if e.name == "cross_entropy" and not any(isinstance(x, ir.Func) and x.name in REDUCTIONS
-                                                     for x in _walk(pred)):
-                yield Diagnostic("SNN207", "cross_entropy needs one prediction per sample: reduce the output "
+            if not any(isinstance(x, ir.Func) and x.name in REDUCTIONS for x in _walk(pred)):
+                yield Diagnostic("SNN207", f"{e.name} needs one prediction per sample: reduce the output "
                                  "over time first", pred.span, "e.g. `cross_entropy(mean(out, time), label)`")
-        elif isinstance(e, ir.Func) and e.name in ("spike_count_cross_entropy", "rate_reg"):
+        elif isinstance(e, ir.Func) and e.name in LOSSES and LOSSES[e.name].traits.takes == "spiking":
             if not _spiking_pop(program, net, e.args[0]):
                 yield Diagnostic("SNN219", f"{e.name}() takes a spiking population", e.args[0].span,
                                  "spiking populations: " + ", ".join(

@@ -1,8 +1,9 @@
 """Dimensional analysis: every equation, reset, condition, default, override and projection, with brainunit.
 
-Each symbol stands in as ``1 unit``; :func:`snndsl.dims.evaluate` computes the unit of each expression and
+Each symbol stands in as ``1 unit``; :func:`snndsl.ir.evaluate.evaluate` computes the unit of each expression and
 stops at the first mismatch inside it. A synapse state declared without a unit takes the unit of what the
-synapse receives: checked alone, that is the stand-in ``[w]``; checked on a projection, the real one.
+synapse receives: checked alone, that is the stand-in ``[w]``; checked on a projection, the real one, which
+the inference pass (:mod:`snndsl.ir.infer`) recorded on the projection.
 """
 
 from __future__ import annotations
@@ -12,43 +13,13 @@ from typing import Any, Iterator
 import brainunit as u
 
 from snndsl import ir
-from snndsl.ir.evaluate import W_UNIT, UnitError, evaluate, same_dim, show
 from snndsl.diagnostics import Diagnostic
-from snndsl.ir.tools import is_linear_in, membrane, substitute
-from snndsl.resolve.args import initialiser_dim
+from snndsl.ir.evaluate import W_UNIT, UnitError, evaluate, initialiser_dim, same_dim, show
+from snndsl.ir.infer import ModelEnv, one
+from snndsl.ir.tools import is_linear_in, substitute
+from snndsl.registry import INPUT_KINDS, INTEGRATORS, OUTPUTS
 
 MS = u.ms
-
-
-def one(unit) -> Any:
-    return u.Quantity(1.0, unit=unit)
-
-
-class ModelEnv:
-    """Stand-in values for a model's symbols, with ``w`` in ``w_unit``."""
-
-    def __init__(self, model: ir.Model, w_unit=W_UNIT):
-        if w_unit is W_UNIT:   # alone: w has the unit of a state it is added to, if that state declares one
-            declared = {s.name: s.unit for s in model.states if s.unit is not None}
-            w_unit = next((declared[x.var] for x in model.on_spike if x.var in declared and
-                           isinstance(x.value, ir.Ref) and x.value.kind == "weight"), W_UNIT)
-        self.model, self.w_unit = model, w_unit
-        self.values: dict[tuple[str, str], Any] = {}
-        for p in model.params:
-            self.values["param", p.name] = one(p.unit)
-        for s in model.states:
-            self.values["state", s.name] = one(s.unit if s.unit is not None else w_unit)
-        for port in model.ports:
-            self.values["input", port.name] = one(port.unit)
-        self.values["weight", "w"] = one(w_unit)
-
-    def __call__(self, ref: ir.Ref) -> Any:
-        if ref.kind in ("time", "dt"):
-            return one(MS)
-        return self.values[ref.kind, ref.name]
-
-    def state_value(self, name: str) -> Any:
-        return self.values["state", name]
 
 
 def _err(code: str, message: str, span, hint: str | None = None) -> Diagnostic:
@@ -79,12 +50,12 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
             if v is not None and not zero and not same_dim(v, env.state_value(s.name)):
                 out.append(_err("SNN305", f"initial value of `{s.name}` is in {show(v)}, but `{s.name}` is in "
                                 f"{show(env.state_value(s.name))}", s.init.span))
-    for let in model.lets:
-        v = ev(let.value)
-        env.values["let", let.name] = v if v is not None else one(u.get_unit(1.0))
+    env.bind_lets(lambda e: out.append(_err(e.code, e.message, e.span, e.hint)))
     lets = {let.name: let.value for let in model.lets}
+    method = INTEGRATORS.get(model.method)
+    linear_only = method is not None and method.traits.linear_only
     for ode in model.odes:
-        if model.method == "exact" and not is_linear_in(substitute(ode.rhs, lets), ode.var):
+        if linear_only and not is_linear_in(substitute(ode.rhs, lets), ode.var):
             out.append(_err("SNN309", f"d{ode.var}/dt is not linear in {ode.var}, so it has no exact propagator",
                             ode.rhs.span, "use `method exp_euler` (the default) or `method rk4`"))
         rhs, state = ev(ode.rhs), env.state_value(ode.var)
@@ -153,32 +124,6 @@ def population_values(program: ir.Program) -> Iterator[Diagnostic]:
                 yield from check_values(model, pop.values)
 
 
-def delivered_unit(program: ir.Program, net: ir.Network, proj: ir.Projection,
-                   seen: frozenset = frozenset()) -> Any:
-    """The value one projection delivers per presynaptic event, before any synapse: weight × source unit."""
-    w = proj.conn.arg("w")
-    w_val = initialiser_dim(w) if isinstance(w, ir.Spec) else (w if w is not None else 1.0)
-    return w_val * source_value(program, net, proj.pre, seen)
-
-
-def source_value(program: ir.Program, net: ir.Network, name: str, seen: frozenset = frozenset()) -> Any:
-    """A stand-in for what node ``name`` sends each step: spikes are plain numbers, a current input is in its
-    unit, a non-spiking neuron sends its membrane, a synapse readout sends its output."""
-    node = net.node(name)
-    if isinstance(node, ir.InputDef):
-        return one(node.unit) if node.kind == "current" and node.unit is not None else 1.0
-    model = program.model(node.model) if isinstance(node, ir.Population) else None
-    if model is None or model.spiking or name in seen:
-        return 1.0
-    if model.kind == "neuron":
-        state = model.state(membrane(model) or "")
-        return one(state.unit) if state is not None and state.unit is not None else 1.0
-    into = [p for p in net.projections if p.post == name]
-    w_unit = u.get_unit(delivered_unit(program, net, into[0], seen | {name})) if into else W_UNIT
-    _, out = check_model(model, w_unit)
-    return out if out is not None else 1.0
-
-
 def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
     for net in program.networks:
         for proj in net.projections:
@@ -189,11 +134,13 @@ def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
             pre = net.node(proj.pre)
             syn = program.model(proj.synapse.model) if proj.synapse is not None else None
             if model is None or model.broken or (syn is not None and syn.broken) or (
-                    isinstance(pre, ir.InputDef) and pre.kind == "current" and pre.unit is None):
+                    isinstance(pre, ir.InputDef) and not INPUT_KINDS[pre.kind].traits.spiking and pre.unit is None):
                 continue
             if syn is not None and check_model(syn)[0]:
                 continue   # the synapse model's own errors are reported where it is defined
-            delivered = delivered_unit(program, net, proj)
+            if proj.facts is None:
+                continue
+            delivered = one(proj.facts.delivered)
             b = proj.conn.arg("b")
             if b is not None:
                 b_val = initialiser_dim(b) if isinstance(b, ir.Spec) else b
@@ -204,7 +151,7 @@ def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
                 yield from check_values(syn, proj.synapse.values, u.get_unit(delivered))
                 problems, delivered = check_model(syn, u.get_unit(delivered))
                 if problems:
-                    yield _err("SNN307", f"synapse {syn.name} cannot take input in {show(delivered_unit(program, net, proj))}: "
+                    yield _err("SNN307", f"synapse {syn.name} cannot take input in {show(proj.facts.delivered)}: "
                                f"{problems[0].message}", proj.synapse.span)
                     continue
             if model.kind == "synapse":
@@ -222,11 +169,12 @@ def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
                 yield _err("SNN401", f"{model.name} has no input port `{proj.port}`", proj.span,
                            "ports: " + ", ".join(p.name for p in model.ports))
                 continue
-            if proj.output is not None and proj.output.name == "conductance":
-                delivered = delivered * proj.output.arg("E")
+            output = OUTPUTS[proj.output.name].traits if proj.output is not None else None
+            conductance = output is not None and output.scales_by is not None
+            if conductance:
+                delivered = delivered * proj.output.arg(output.scales_by)
             if delivered is not None and not same_dim(delivered, one(port.unit)):
                 hint = None
-                conductance = proj.output is not None and proj.output.name == "conductance"
                 if conductance:
                     hint = "with `output = conductance(...)` the synapse must deliver a conductance (e.g. nS)"
                 elif same_dim(delivered, one(u.nS)) or same_dim(delivered, one(u.mS)):

@@ -10,6 +10,7 @@ import brainunit as u
 from snndsl import ir
 from snndsl.ir.evaluate import UnitError, evaluate, same_dim
 from snndsl.diagnostics import Diagnostic
+from snndsl.registry import INITIALISERS
 
 
 def _is_time(value: Any) -> bool:
@@ -113,21 +114,21 @@ def _specs(program: ir.Program):
 def initialisers(program: ir.Program) -> Iterator[Diagnostic]:
     """Arguments of one initialiser share a dimension; spreads are positive; ranges are not empty."""
     for spec in _specs(program):
-        pairs = {"normal": ("mean", "std"), "truncated_normal": ("mean", "std"), "uniform": ("low", "high")}
-        if spec.name not in pairs:
+        dist = INITIALISERS[spec.name].traits
+        if dist is None:
             continue
-        a, b = pairs[spec.name]
-        va, vb = spec.arg(a), spec.arg(b)
-        others = [spec.arg(k) for k in ("low", "high") if spec.name == "truncated_normal" and spec.arg(k) is not None]
+        va, vb = spec.arg(dist.first), spec.arg(dist.second)
+        others = [spec.arg(k) for k in dist.bounds if spec.arg(k) is not None]
         if not all(same_dim(va, x) for x in (vb, *others)):
             yield Diagnostic("SNN305", f"{spec.name}() mixes units: {ir.show_value(va)} and {ir.show_value(vb)}",
                              spec.span, "give every argument the same unit")
             continue
-        if spec.name == "uniform" and not _magnitude(vb - va) > 0:
-            yield Diagnostic("SNN507", f"uniform() needs low < high, got {ir.show_value(va)} and "
+        if dist.kind == "range" and not _magnitude(vb - va) > 0:
+            yield Diagnostic("SNN507", f"{spec.name}() needs {dist.first} < {dist.second}, got {ir.show_value(va)} and "
                              f"{ir.show_value(vb)}", spec.span)
-        if spec.name != "uniform" and _magnitude(vb) <= 0:
-            yield Diagnostic("SNN507", f"{spec.name}() needs a positive std, not {ir.show_value(vb)}", spec.span)
+        if dist.kind == "spread" and _magnitude(vb) <= 0:
+            yield Diagnostic("SNN507", f"{spec.name}() needs a positive {dist.second}, not {ir.show_value(vb)}",
+                             spec.span)
 
 
 def _magnitude(v: Any) -> float:

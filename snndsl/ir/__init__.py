@@ -222,9 +222,21 @@ class InputDef:
 
 
 @attrs.frozen
+class PopulationFacts:
+    """What the inference pass (:mod:`snndsl.ir.infer`) found about a population.
+
+    ``spiking``: it emits spikes (its model has a spike condition). ``receives``: for a readout of a
+    synapse model, the unit of what its projections deliver (its states without a declared unit take it);
+    ``None`` otherwise."""
+
+    spiking: bool
+    receives: Any = None
+
+
+@attrs.frozen
 class Population:
     """``pop`` or ``readout`` (``readout=True``): ``size`` instances of ``model`` with ``values`` overriding
-    parameter defaults and state initial values."""
+    parameter defaults and state initial values. ``facts`` are filled in by the inference pass."""
 
     name: str
     model: str
@@ -232,6 +244,7 @@ class Population:
     values: tuple[tuple[str, Value], ...] = ()
     surrogate: Spec | None = None
     readout: bool = False
+    facts: PopulationFacts | None = None
     span: Span | None = _span
 
     def value(self, name: str) -> Value | None:
@@ -246,10 +259,33 @@ class SynapseUse:
 
 
 @attrs.frozen
+class ProjectionFacts:
+    """What the inference pass (:mod:`snndsl.ir.infer`) found about a projection.
+
+    * ``delivered``: the unit one presynaptic event delivers before any synapse (weight unit x source unit);
+      the projection's synapse states without a declared unit take it;
+    * ``arrives``: the unit reaching the target (the synapse's output, or ``delivered``); ``None`` when the
+      synapse cannot take the input (a unit error, reported by the checks);
+    * ``event_source``: the source emits spikes (0/1), so delivery can visit only the sources that fired;
+    * ``storage``: how the weights are stored, from the connectivity rule: ``dense``, ``masked`` (dense with
+      a fixed mask), ``sparse`` (the connected pairs only) or ``diagonal``;
+    * ``hoisted``: the weighted input depends on a data input alone (no encoder, no delay), so ``project``
+      computes it for a whole segment of steps at once.
+    """
+
+    delivered: Any
+    arrives: Any
+    event_source: bool
+    storage: str
+    hoisted: bool
+
+
+@attrs.frozen
 class Projection:
     """``connect name: pre -> post: conn, synapse = ..., output = ..., port = ..., delay = ...``.
 
-    ``delay_steps`` is the delay in whole steps of the network's dt (0 without a delay)."""
+    ``delay_steps`` is the delay in whole steps of the network's dt (0 without a delay); ``facts`` are
+    filled in by the inference pass."""
 
     name: str
     pre: str
@@ -261,6 +297,7 @@ class Projection:
     delay: Any = None
     delay_steps: int = 0
     delay_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    facts: ProjectionFacts | None = None
     span: Span | None = _span
 
 

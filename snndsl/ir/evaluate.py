@@ -113,44 +113,32 @@ def _power(expr: ir.BinOp, base: Any, exponent: Any) -> Any:
 
 
 def _function(expr: ir.Func, args: list[Any]) -> Any:
-    (_, _), rule = FUNCTIONS[expr.name]
+    """Check ``args`` against the function's dimension rule (:class:`snndsl.registry.MathFunction`), then fold."""
+    fn = FUNCTIONS[expr.name].traits
+    rule = fn.rule
     if rule == "dimensionless":
         for a, node in zip(args, expr.args):
             if not dimensionless(a):
                 raise UnitError("SNN304", f"{expr.name}() needs a dimensionless argument, not {show(a)}", node.span,
                                 "divide by a reference value, e.g. `exp(V / mV)` or `exp((V - V_T) / delta_T)`")
         plain = [float(u.maybe_decimal(a)) if isinstance(a, u.Quantity) else float(a) for a in args]
-        return _SCALAR[expr.name](*plain)
+        return fn.fold(*plain)
     if rule == "same":
         for a, node in zip(args[1:], expr.args[1:]):
             if not same_dim(args[0], a):
                 raise UnitError("SNN302", f"{expr.name}() arguments must share a unit: {show(args[0])} "
                                 f"and {show(a)}", node.span)
-        if expr.name == "abs":
-            return abs(args[0])
-        if expr.name == "clip":
-            return u.math.clip(*args)
-        return (u.math.minimum if expr.name == "min" else u.math.maximum)(*args)
-    if rule == "sqrt":
-        return u.math.sqrt(args[0]) if isinstance(args[0], u.Quantity) else math.sqrt(abs(float(args[0])))
-    raise KeyError(rule)
+    return fn.fold(*args)
 
 
-def _exprel(x: float) -> float:
-    return 1.0 if x == 0 else math.expm1(x) / x
-
-
-def _safe(f):
-    def g(*xs):
-        try:
-            return f(*xs)
-        except (OverflowError, ValueError):
-            return math.nan
-    return g
-
-
-_SCALAR: dict[str, Callable[..., float]] = {
-    "exp": _safe(math.exp), "log": _safe(lambda x: math.log(x) if x > 0 else math.nan),
-    "exprel": _safe(_exprel), "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
-    "sigmoid": _safe(lambda x: 1.0 / (1.0 + math.exp(-x))),
-}
+def initialiser_dim(spec: ir.Spec) -> Any:
+    """A value in the unit an initialiser Spec produces (for unit checks), e.g. ``1 mA`` for
+    ``kaiming_normal(mA)`` and ``1 ms`` for ``uniform(10 ms, 30 ms)``."""
+    unit = spec.arg("unit")
+    if unit is not None:
+        return u.Quantity(1.0, unit=unit)
+    for name in ("value", "mean", "low"):
+        v = spec.arg(name)
+        if v is not None:
+            return v
+    return 1.0

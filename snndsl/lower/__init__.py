@@ -11,6 +11,7 @@ from importlib import resources
 
 from snndsl import ir
 from snndsl.lower import emit as E
+from snndsl.lower import builtins  # noqa: F401  (implements the registry's lowering hooks)
 from snndsl.lower.network import NetworkLowering
 
 MARKER = "# --- prelude: copied into every emitted module from here on ---"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from typing import Any, Callable
@@ -10,13 +11,9 @@ import brainunit as u
 
 from snndsl import ir
 from snndsl.lower import emit as E
+from snndsl.registry import FUNCTIONS, INITIALISERS, REGISTRIES, Entry
 
 _UNIT_TEXT = re.compile(r"^[A-Za-z0-9_^*/ .\-]+$")
-
-#: Math functions → ``u.math`` names (brainunit's numpy mirror; dimensionless arguments are plain arrays).
-FUNCS = {"exp": "exp", "log": "log", "exprel": "exprel", "tanh": "tanh", "sin": "sin", "cos": "cos",
-         "abs": "abs", "min": "minimum", "max": "maximum", "clip": "clip", "sqrt": "sqrt"}
-
 
 def unit_expr(unit: Any) -> ast_expr:
     """``u.ms`` where brainunit has the name, else ``u.Unit('nS / mm^2')`` (text rendered by brainunit)."""
@@ -66,8 +63,54 @@ def lower(expr: ir.Expr, ref: Callable[[ir.Ref], ast_expr]) -> ast_expr:
     if isinstance(expr, ir.BinOp):
         return E.binop(expr.op, lower(expr.left, ref), lower(expr.right, ref))
     if isinstance(expr, ir.Func):
-        args = [lower(a, ref) for a in expr.args]
-        if expr.name == "sigmoid":
-            return E.call(E.attr("jax", "nn", "sigmoid"), *args)
-        return E.call(E.attr("u", "math", FUNCS[expr.name]), *args)
+        return function_call(expr.name, [lower(a, ref) for a in expr.args])
     raise TypeError(type(expr).__name__)
+
+
+def function_call(name: str, args: list[ast_expr]) -> ast_expr:
+    """A math function of equations called on ``args``: its registry target (``u.math.exp(x)``)."""
+    return E.call(E.attr(*FUNCTIONS[name].target.parts), *args)
+
+
+def target_call(entry: Entry, spec: ir.Spec) -> ast_expr:
+    """A library-backed registry call (``relu_grad(alpha = 0.3)`` → ``bt.surrogate.ReluGrad(alpha=0.3)``):
+    the entry's target called with the spec's arguments by name (``None`` ones left out); parameters the
+    library takes together (:class:`snndsl.registry.Optimizer` ``grouped``) become one tuple argument."""
+    grouped = dict(getattr(entry.traits, "grouped", ()) or ())
+    members = {m: g for g, ms in grouped.items() for m in ms}
+    kwargs: dict[str, ast_expr] = {}
+    tuples: dict[str, list[ast_expr]] = {}
+    for k, v in spec.args:
+        if v is None:
+            continue
+        value = spec_arg(v)
+        if k in members:
+            tuples.setdefault(members[k], []).append(value)
+        else:
+            kwargs[k] = value
+    for g, values in tuples.items():
+        kwargs[g] = ast.Tuple(values, ast.Load())
+    return E.call(E.attr(*entry.target.parts), **kwargs)
+
+
+def spec_arg(value: Any) -> ast_expr:
+    """One argument of a library call: a nested library call (a schedule), a unit or a constant."""
+    if isinstance(value, ir.Spec):
+        return target_call(REGISTRIES[value.registry][value.name], value)
+    if isinstance(value, u.Unit):
+        return unit_expr(value)
+    return value_expr(value)
+
+
+def init_expr(value: Any) -> ast_expr:
+    """An initialiser Spec → ``bt.init.X(...)``; a constant → itself (``bt.init.param`` accepts both)."""
+    if isinstance(value, ir.Spec):
+        return target_call(INITIALISERS[value.name], value)
+    return value_expr(value)
+
+
+def weight_init(value: Any) -> ast_expr:
+    """A weight initialiser: an initialiser Spec, or a constant as ``bt.init.Constant(value)``."""
+    if isinstance(value, ir.Spec):
+        return init_expr(value)
+    return E.call(E.attr("bt", "init", "Constant"), value_expr(value))

@@ -15,11 +15,12 @@ from typing import Any
 import brainunit as u
 
 from snndsl import ir
-from snndsl.checks.unit_consistency import ModelEnv
+from snndsl.ir.infer import ModelEnv
 from snndsl.ir.evaluate import evaluate
 from snndsl.lower import emit as E
 from snndsl.ir.tools import membrane, refs, substitute
-from snndsl.lower.exprs import lower, unit_expr, value_expr
+from snndsl.lower.exprs import lower, target_call, unit_expr, value_expr
+from snndsl.registry import INTEGRATORS, SURROGATES
 
 
 class ModelLowering:
@@ -137,10 +138,9 @@ class ModelLowering:
         return E.def_("__init__", args, lines)
 
     def surrogate_expr(self, spec: ir.Spec | None) -> ast.expr:
-        from snndsl.registry import SURROGATES
+        """The surrogate's library object (relu_grad(alpha = 0.3, width = 1.0) when the model names none)."""
         spec = spec or ir.Spec("surrogate", "relu_grad", (("alpha", 0.3), ("width", 1.0)))
-        target = SURROGATES.get(spec.name).target.split(".")
-        return E.call(E.attr(*("bt", *target[1:])), **{k: value_expr(v) for k, v in spec.args})
+        return target_call(SURROGATES[spec.name], spec)
 
     def initial(self, s: ir.StateDef) -> ast.expr:
         """The initial value (or initialiser) of a state, from an override or the declaration."""
@@ -261,13 +261,7 @@ class ModelLowering:
         rhs = self.ex(ode.rhs, var=ode.var if ode.var == self.v else None)
         fdef = E.def_(fname, E.arguments([x]), [E.ret(rhs)], E.where(ode.span))
         method = self.m.method
-        if method in ("exp_euler", "exact"):
-            step = E.call(E.attr("bs", "nn", "exp_euler_step"), E.name(fname), E.name(x))
-        elif method == "euler":
-            step = E.binop("+", E.name(x), E.binop("*", E.call(E.attr("bs", "environ", "get_dt")),
-                                                   E.call(fname, E.name(x))))
-        else:
-            step = E.call("_rk4", E.name(fname), E.name(x))
+        step = INTEGRATORS[method].hook("lower")(fname, x)
         return [fdef, E.assign(x, step, f"{method}, {E.where(ode.span)}")]
 
     def hold(self) -> list[E.Stmt]:

@@ -12,36 +12,11 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-import brainunit as u
-
 from snndsl import ir
-from snndsl.checks.unit_consistency import delivered_unit
-from snndsl.registry import INITIALISERS
 from snndsl.lower import emit as E
-from snndsl.lower.exprs import unit_expr, value_expr
+from snndsl.lower.exprs import init_expr, unit_expr, value_expr
 from snndsl.lower.models import ModelLowering
-
-
-#: fixed_prob projections with more possible pairs than this are stored sparsely (smaller ones as a masked
-#: dense matrix, which is faster at that size): event-driven (``_EventProb``) from a spiking source, a
-#: scatter over every synapse (``_SparseProb``) otherwise.
-SPARSE_ABOVE = 250_000
-
-
-def init_expr(value: Any) -> ast.expr:
-    """An initialiser Spec → ``bt.init.X(...)``; a constant → itself (``bt.init.param`` accepts both)."""
-    if isinstance(value, ir.Spec):
-        target = INITIALISERS.get(value.name).target.split(".")
-        kwargs = {k: (unit_expr(v) if isinstance(v, u.Unit) else value_expr(v)) for k, v in value.args
-                  if v is not None}
-        return E.call(E.attr("bt", *target[1:]), **kwargs)
-    return value_expr(value)
-
-
-def weight_init(value: Any) -> ast.expr:
-    if isinstance(value, ir.Spec):
-        return init_expr(value)
-    return E.call(E.attr("bt", "init", "Constant"), value_expr(value))
+from snndsl.registry import CONNECTIVITY, ENCODERS, OUTPUTS
 
 
 def topological(net: ir.Network) -> list[ir.Population]:
@@ -94,43 +69,17 @@ class NetworkLowering:
         if pop.surrogate is not None and model.spiking and pop.surrogate != model.surrogate:
             kwargs["surrogate"] = self.lowered[pop.model].surrogate_expr(pop.surrogate)
         if model.kind == "synapse":
-            kwargs["unit"] = unit_expr(self.readout_unit(pop))
+            kwargs["unit"] = unit_expr(pop.facts.receives)
         return E.call(self.lowered[pop.model].cls, E.const(pop.size), **kwargs)
 
-    def readout_unit(self, pop: ir.Population):
-        units = [u.get_unit(delivered_unit(self.program, self.net, pr)) for pr in self.net.projections
-                 if pr.post == pop.name]
-        return units[0] if units else u.UNITLESS
-
     def hoisted(self) -> list[ir.Projection]:
-        """Projections whose weighted input depends on a data input alone (no encoder, no delay): ``project``
-        computes them for any leading axes, so a loop can compute a whole segment of steps in one product."""
-        return [pr for pr in self.net.projections if pr.delay_steps == 0
-                and isinstance(self.net.node(pr.pre), ir.InputDef) and self.net.node(pr.pre).source is None]
-
-    def spiking(self, node) -> bool:
-        """Whether ``node`` emits spikes (a spike input, or a population of a spiking model): its projections
-        can be delivered event-driven."""
-        if isinstance(node, ir.InputDef):
-            return node.kind == "spikes"
-        return bool(self.models[node.model].spiking)
+        """Projections whose weighted input depends on a data input alone (inferred): ``project`` computes
+        them for any leading axes, so a loop can compute a whole segment of steps in one product."""
+        return [pr for pr in self.net.projections if pr.facts.hoisted]
 
     def comm(self, pr: ir.Projection) -> ast.expr:
-        pre, post = self.net.node(pr.pre), self.net.node(pr.post)
-        w = pr.conn.arg("w")
-        if pr.conn.name == "one_to_one":
-            return E.call("_OneToOne", E.const(post.size), weight_init(w))
-        b = pr.conn.arg("b")
-        seed = pr.conn.arg("seed")
-        seed = self.net.projections.index(pr) if seed is None else seed
-        if pr.conn.name == "fixed_prob" and pre.size * post.size > SPARSE_ABOVE:
-            return E.call("_EventProb" if self.spiking(pre) else "_SparseProb", E.const(pre.size),
-                          E.const(post.size), E.const(float(pr.conn.arg("p"))), weight_init(w), E.const(seed))
-        kwargs = {"w_init": weight_init(w), "b_init": init_expr(b) if b is not None else E.const(None)}
-        if pr.conn.name == "fixed_prob":
-            kwargs["w_mask"] = E.call("_fixed_prob_mask", E.const(pre.size), E.const(post.size),
-                                      E.const(float(pr.conn.arg("p"))), E.const(seed))
-        return E.call(E.attr("bs", "nn", "Linear"), E.const(pre.size), E.const(post.size), **kwargs)
+        """The projection's weight module, as its connectivity rule lowers it."""
+        return CONNECTIVITY[pr.conn.name].hook("lower")(self.net, pr)
 
     def init(self) -> E.Block:
         net = self.net
@@ -146,7 +95,7 @@ class NetworkLowering:
                 trainable = [k for k, v in pr.synapse.values if v.trainable]
                 if trainable:
                     kwargs["trainable"] = ast.Tuple([E.const(k) for k in trainable], ast.Load())
-                kwargs["unit"] = unit_expr(u.get_unit(delivered_unit(self.program, net, pr)))
+                kwargs["unit"] = unit_expr(pr.facts.delivered)
                 lines.append(E.set_attr("self", [f"{a}_syn"], E.call(syn.cls, E.const(net.node(pr.post).size),
                                                                       **kwargs), E.where(pr.synapse.span)))
             if pr.delay_steps > 0:
@@ -185,7 +134,7 @@ class NetworkLowering:
         """Data inputs declared as currents get their unit."""
         return [E.assign(E.py_name(x.name), E.binop("*", E.name(E.py_name(x.name)), unit_expr(x.unit)),
                          E.where(x.span))
-                for x in self.net.inputs if x.source is None and x.kind == "current" and x.unit is not None]
+                for x in self.net.inputs if x.source is None and x.unit is not None]
 
     def project(self) -> E.Block:
         data_inputs = [E.py_name(x.name) for x in self.net.inputs if x.source is None]
@@ -233,18 +182,14 @@ class NetworkLowering:
         return E.def_("update", args, [E.with_(ctx, body)])
 
     def encoder(self, x: ir.InputDef) -> ast.expr:
+        """This step's value of an input with an encoder, as the encoder lowers it."""
         shape = E.attr("self", f"{E.py_name(x.name)}_shape")
-        if x.source.name == "poisson":
-            p = E.binop("*", value_expr(x.source.arg("rate")), E.attr("self", "dt"))
-            return ast.Compare(E.call(E.attr("bs", "random", "rand"), ast.Starred(shape, ast.Load())), [ast.Lt()], [p])
-        if x.source.name == "constant":
-            return E.binop("*", value_expr(x.source.arg("value")), E.call(E.attr("jnp", "ones"), shape))
-        raise NotImplementedError(f"encoder {x.source.name} is for data sources")
+        return ENCODERS[x.source.name].hook("lower")(x.source, shape, E.attr("self", "dt"))
 
     def raw_source(self, pr: ir.Projection) -> ast.expr:
         pre = self.net.node(pr.pre)
         n = E.name(E.py_name(pr.pre))
-        if isinstance(pre, ir.InputDef) and pre.kind == "current" and pre.unit is not None:
+        if isinstance(pre, ir.InputDef) and pre.unit is not None:
             return E.binop("/", n, unit_expr(pre.unit))
         return n
 
@@ -253,7 +198,7 @@ class NetworkLowering:
         a = self.attr[pr.name]
         if pr.delay_steps > 0:
             value = E.call(E.attr("self", f"{a}_delay", "read"))
-            if isinstance(pre, ir.InputDef) and pre.kind == "current" and pre.unit is not None:
+            if isinstance(pre, ir.InputDef) and pre.unit is not None:
                 value = E.binop("*", value, unit_expr(pre.unit))
             return value
         if pr.pre in updated:
@@ -282,10 +227,11 @@ class NetworkLowering:
                 weighted.append(E.name(var))
                 continue
             port = pr.port or model.ports[0].name
-            if pr.output is not None and pr.output.name == "conductance":
-                conductances.setdefault(port, []).append((E.name(var), value_expr(pr.output.arg("E"))))
+            output = OUTPUTS[pr.output.name] if pr.output is not None else OUTPUTS["current"]
+            if output.traits.uses_membrane:
+                conductances.setdefault(port, []).append((E.name(var), pr.output, output))
             else:
-                ports.setdefault(port, []).append(E.name(var))
+                ports.setdefault(port, []).append(output.hook("lower")(pr.output, E.name(var), None))
         args = []
         if model.kind == "synapse":
             args.append(_sum(weighted) if weighted else E.const(0.0))
@@ -298,7 +244,7 @@ class NetworkLowering:
                 if conds:
                     fname = f"{E.py_name(pop.name)}_{E.py_name(port.name)}"
                     v = "V"
-                    terms = currents + [E.binop("*", g, E.binop("-", e, E.name(v))) for g, e in conds]
+                    terms = currents + [out.hook("lower")(spec, g, E.name(v)) for g, spec, out in conds]
                     lines.append(E.def_(fname, E.arguments([v]), [E.ret(_sum(terms))],
                                         f"conductance input to {pop.name}.{port.name}"))
                     args.append(E.name(fname))

@@ -11,23 +11,22 @@ and only reset inside it (states created inside a jitted function cannot be read
 from __future__ import annotations
 
 import ast
-import brainunit as u
 
 from snndsl import ir
-from snndsl.registry import OPTIMIZERS, SCHEDULES
 from snndsl.lower import emit as E
-from snndsl.lower.exprs import value_expr
+from snndsl.lower.exprs import function_call, target_call, value_expr
 from snndsl.lower.network import NetworkLowering
+from snndsl.registry import LOOPS, LOSSES, OPTIMIZERS, REDUCTIONS
 
-#: Reductions over the time axis (axis 0 of a recorded sequence).
-REDUCE = {"mean": "mean", "max": "max", "sum": "sum"}
-#: How each reduction over time is carried through the loop: the running value it keeps.
-RUNNING = {"mean": "sum", "sum": "sum", "max": "max", "last": "last"}
+
+def _reduces_over_time(name: str) -> bool:
+    """A reduction over time, or a loss that reduces its spiking argument over time itself."""
+    return name in REDUCTIONS or (name in LOSSES and LOSSES[name].traits.takes == "spiking")
 
 
 def _has_reduction(e: ir.Expr) -> bool:
     if isinstance(e, ir.Func):
-        return e.name in (*RUNNING, "spike_count_cross_entropy", "rate_reg") or any(map(_has_reduction, e.args))
+        return _reduces_over_time(e.name) or any(map(_has_reduction, e.args))
     return any(_has_reduction(getattr(e, f)) for f in ("left", "right", "operand") if hasattr(e, f))
 
 
@@ -105,43 +104,27 @@ class LossLowering:
     def over_time(self, kind: str, arg: ir.Expr, ctx: str) -> ast.expr:
         """``kind`` (mean, sum, max, last) of ``arg`` over time: a running value when ``arg`` holds no other
         reduction, else the reduction of the collected sequence."""
+        red = REDUCTIONS[kind].traits
         if ctx == "loss" and not _has_reduction(arg):
             k = len(self.running)
-            self.running.append((RUNNING[kind], self.plain(self.ex(arg, "step")), self.plain(self.ex(arg, "stored")),
+            self.running.append((red.running, self.plain(self.ex(arg, "step")), self.plain(self.ex(arg, "stored")),
                                  f"{kind} over time"))
             value = ast.Subscript(E.name("acc"), E.const(k), ast.Load())
-            if kind == "mean":
+            if red.divide_by_steps:
                 return E.binop("/", value, ast.Subscript(E.attr("x", "shape"), E.const(0), ast.Load()))
             return value
         seq = self.plain(self.ex(arg, ctx))
-        if kind == "last":
+        if red.target is None:
             return ast.Subscript(seq, E.const(-1), ast.Load())
-        return E.call(E.attr("u", "math", REDUCE[kind]), seq, axis=E.const(0))
+        return E.call(E.attr(*red.target.parts), seq, axis=E.const(0))
 
     def func(self, e: ir.Func, ctx: str) -> ast.expr:
-        args = e.args
-        if e.name in RUNNING:
-            return self.over_time(e.name, args[0], ctx)
-        if e.name in ("cross_entropy", "spike_count_cross_entropy"):
-            pred = (self.over_time("sum", args[0], ctx) if e.name == "spike_count_cross_entropy"
-                    else self.ex(args[0], ctx))
-            self.stmts.append(E.assign("prediction", pred))
-            self.prediction = E.name("prediction")
-            return E.call(E.attr(E.call(E.attr("bt", "metric", "softmax_cross_entropy_with_integer_labels"),
-                                        self.prediction, self.ex(args[1], ctx)), "mean"))
-        if e.name == "mse":
-            diff = E.binop("-", self.plain(self.ex(args[0], ctx)), self.ex(args[1], ctx))
-            return E.call(E.attr("jnp", "mean"), E.binop("^", diff, E.const(2)))
-        if e.name == "rate_reg":
-            rate = E.binop("/", self.over_time("mean", args[0], ctx),
-                           E.call(E.attr("u", "get_magnitude"), E.call(E.attr("net", "dt", "to_decimal"),
-                                                                       E.attr("u", "second"))))
-            target = args[1].value if isinstance(args[1], ir.Const) else 0.0
-            hz = float(target.to_decimal(u.Hz)) if isinstance(target, u.Quantity) else float(target)
-            return E.call(E.attr("jnp", "mean"), E.binop("^", E.binop("-", rate, E.const(hz)), E.const(2)))
-        # math functions on plain values
-        from snndsl.lower.exprs import FUNCS
-        return E.call(E.attr("u", "math", FUNCS[e.name]), *(self.ex(a, ctx) for a in args))
+        """A reduction over time, a loss (its registry hook), or a math function on plain values."""
+        if e.name in REDUCTIONS:
+            return self.over_time(e.name, e.args[0], ctx)
+        if e.name in LOSSES:
+            return LOSSES[e.name].hook("lower")(self, e, ctx)
+        return function_call(e.name, [self.ex(a, ctx) for a in e.args])
 
     @staticmethod
     def plain(x: ast.expr) -> ast.expr:
@@ -149,23 +132,8 @@ class LossLowering:
 
 
 def optimizer_expr(spec: ir.Spec) -> ast.expr:
-    entry = OPTIMIZERS.get(spec.name)
-    kwargs: dict[str, ast.expr] = {}
-    betas = []
-    for k, v in spec.args:
-        if v is None:
-            continue
-        if k in ("beta1", "beta2"):
-            betas.append(value_expr(v))
-            continue
-        if isinstance(v, ir.Spec):
-            target = SCHEDULES.get(v.name).target.split(".")
-            kwargs[k] = E.call(E.attr("bt", *target[1:]), **{a: value_expr(b) for a, b in v.args})
-        else:
-            kwargs[k] = value_expr(v)
-    if betas:
-        kwargs["betas"] = ast.Tuple(betas, ast.Load())
-    return E.call(E.attr("bt", *entry.target.split(".")[1:]), **kwargs)
+    """The optimizer's library object, with a schedule as its learning rate where one is given."""
+    return target_call(OPTIMIZERS[spec.name], spec)
 
 
 def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
@@ -198,9 +166,7 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
         initial.append(E.call(E.attr("jnp", "full_like"), stored, E.neg(E.attr("jnp", "inf")))
                        if kind == "max" else zeros)
     loop = train.loop
-    kwargs = {"segment": E.const(loop.arg("base"))} if loop.name == "checkpointed" else {}
-    if loop.name == "checkpointed" and NetworkLowering(program, net).hoisted():
-        kwargs["project"] = E.attr("net", "project")     # a segment's input weights in one product
+    kwargs = LOOPS[loop.name].hook("lower")(loop, bool(NetworkLowering(program, net).hoisted()))
     run = E.call("_loop", E.name("step"), E.name("acc"), E.name("x"), **kwargs)
     what = ", ".join(f"acc[{k}]: running {kind} ({w})" for k, (kind, _, _, w) in enumerate(loss.running))
     pred = loss.prediction if loss.prediction is not None else E.const(None)

@@ -369,7 +369,7 @@ def to_nir(model, net=None, network: str | None = None):
             if m.kind == "neuron":
                 spec = neuron_spec(m, values, dt)
             else:
-                spec = synapse_spec(m, values, dt, lowering.readout_unit(pop))
+                spec = synapse_spec(m, values, dt, pop.facts.receives)
         except NotExpressible as e:
             refuse(f"{'readout' if pop.readout else 'population'} `{pop.name}` ({m.name})", str(e), pop.span)
             continue
@@ -383,7 +383,7 @@ def to_nir(model, net=None, network: str | None = None):
         if m.spiking:
             snn_unit[pop.name] = u.UNITLESS
         elif m.kind == "synapse":
-            snn_unit[pop.name] = lowering.readout_unit(pop)
+            snn_unit[pop.name] = pop.facts.receives
         else:
             snn_unit[pop.name] = m.state(spec.roles["v"]).unit
         nir_unit[pop.name] = coherent(snn_unit[pop.name])
@@ -395,7 +395,7 @@ def to_nir(model, net=None, network: str | None = None):
         meta = _node_meta(spec, dt_s, snn)
         for role, state in spec.roles.items():
             s = m.state(state)
-            su = s.unit if s.unit is not None else lowering.readout_unit(pop)
+            su = s.unit if s.unit is not None else pop.facts.receives
             meta[f"{role}_initial"] = number(getattr(mod, py_name(state)).value, coherent(su)).reshape(-1)
         nodes[pop.name] = _make_node(spec, pop.size, meta)
 

@@ -162,17 +162,3 @@ def _finite(node: ast.Expr, value: Any, diags: Diagnostics) -> Any:
         diags.error("SNN506", "value is not finite", node.span)
         return None
     return value
-
-
-def initialiser_dim(spec: ir.Spec) -> Any:
-    """A value in the unit an initialiser Spec produces (for unit checks), e.g. ``1 mA`` for
-    ``kaiming_normal(mA)`` and ``1 ms`` for ``uniform(10 ms, 30 ms)``."""
-    unit = spec.arg("unit")
-    if unit is not None:
-        return u.Quantity(1.0, unit=unit)
-    for name in ("value", "mean", "low"):
-        v = spec.arg(name)
-        if v is not None:
-            return v
-    return 1.0
-

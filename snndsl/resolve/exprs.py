@@ -100,12 +100,12 @@ def _call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
     if name not in FUNCTIONS:
         if scope.calls:   # a train block: losses and reductions first
             diags.error("SNN207", f"unknown loss or reduction `{name}`", node.func.span,
-                        did_you_mean(name, list(scope.calls) + list(FUNCTIONS)) or one_of(scope.calls))
+                        did_you_mean(name, list(scope.calls) + FUNCTIONS.names()) or one_of(scope.calls))
             return None
         diags.error("SNN218", f"unknown function `{name}`", node.func.span,
-                    did_you_mean(name, FUNCTIONS) or one_of(FUNCTIONS))
+                    did_you_mean(name, FUNCTIONS.names()) or one_of(FUNCTIONS.names()))
         return None
-    (lo, hi), _ = FUNCTIONS[name]
+    lo, hi = FUNCTIONS[name].traits.arity
     for a in node.args:
         if a.name is not None or a.trainable:
             diags.error("SNN203", f"{name}() takes no named arguments", a.span)

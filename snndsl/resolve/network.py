@@ -10,7 +10,7 @@ from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.ir.evaluate import same_dim
 from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
-from snndsl.registry import CONNECTIVITY, INPUT_KINDS, Param
+from snndsl.registry import CONNECTIVITY, ENCODERS, INPUT_KINDS, Param
 from snndsl.resolve.args import convert, lookup_entry, spec_from
 from snndsl.resolve.exprs import constant
 from snndsl.resolve.models import check_identifier
@@ -138,17 +138,17 @@ class NetworkBuilder:
         if kind is not None and kind.name == "current" and st.unit is None:
             d.error("SNN220", f"current input `{st.name.name}` needs a unit", st.span,
                     f"e.g. `input {st.name.name}: current[{st.size.span.text}] nA`")
-        if kind is not None and kind.name == "spikes" and st.unit is not None:
+        if kind is not None and kind.traits.spiking and st.unit is not None:
             d.error("SNN219", "spike inputs carry no unit", st.unit.span,
                     "spikes are 0/1; the projection's weights give them a unit")
         source = spec_from(st.source, "encoder", d) if st.source is not None else None
         if source is not None and kind is not None:
-            allowed = {"spikes": "poisson", "current": "constant"}[kind.name]
+            allowed = kind.traits.encoder
             if source.name != allowed:
                 d.error("SNN217", f"a {kind.name} input is generated with {allowed}(...), not {source.name}(...)",
                         st.source.span, "rate(...) and latency(...) encode data sets: use them in a train "
                         "block's data source, e.g. `digits(steps = 25, encoding = rate(max_rate = 100 Hz))`"
-                        if source.name in ("rate", "latency") else None)
+                        if ENCODERS[source.name].traits.where == "data" else None)
                 source = None
             elif source.name == "constant" and unit is not None and not same_dim(source.arg("value"),
                                                                                u.Quantity(1.0, unit=unit)):

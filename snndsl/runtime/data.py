@@ -13,6 +13,7 @@ import attrs
 import numpy as np
 
 from snndsl import ir
+from snndsl.registry import DATA, ENCODERS
 
 
 class DataError(Exception):
@@ -44,7 +45,8 @@ def _dt_seconds(net: ir.Network) -> float:
     return float(net.dt.to_decimal(u.second))
 
 
-def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
+@DATA.implement("load", "poisson_patterns")
+def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
     """The seed tutorial's task: independent Poisson spike patterns at ``rate``, with random class labels."""
     import brainunit as u
 
@@ -58,27 +60,39 @@ def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
 
 
 def encode(values: np.ndarray, steps: int, encoding: ir.Spec | None, dt_s: float, rng) -> np.ndarray:
-    """Values in [0, 1], shape [samples, channels] → spikes [samples, steps, channels].
-
-    ``rate(max_rate)``: Poisson spikes with probability value × max_rate × dt per step (the default, 100 Hz);
-    ``latency(tau)``: one spike per channel at step round((1 - value) × (steps - 1)), none for value 0."""
+    """Values in [0, 1], shape [samples, channels] → spikes [samples, steps, channels], by the encoding's
+    ``encode`` hook (``rate(max_rate = 100 Hz)`` when none is given)."""
     import brainunit as u
 
-    name = encoding.name if encoding is not None else "rate"
-    if name == "rate":
-        rate = float(encoding.arg("max_rate").to_decimal(u.Hz)) if encoding is not None else 100.0
-        p = np.clip(values * rate * dt_s, 0.0, 1.0)
-        return (rng.random((values.shape[0], steps, values.shape[1])) < p[:, None, :]).astype(np.float32)
-    if name == "latency":
-        out = np.zeros((values.shape[0], steps, values.shape[1]), np.float32)
-        t = np.round((1.0 - values) * (steps - 1)).astype(int)
-        s, c = np.nonzero(values > 0)
-        out[s, t[s, c], c] = 1.0
-        return out
-    raise DataError(f"encoder `{name}` cannot encode a data set; use rate(...) or latency(...)")
+    if encoding is None:
+        encoding = ir.Spec("encoder", "rate", (("max_rate", u.Quantity(100.0, unit=u.Hz)),))
+    entry = ENCODERS[encoding.name]
+    if entry.traits.where != "data":
+        raise DataError(f"encoder `{encoding.name}` cannot encode a data set; use rate(...) or latency(...)")
+    return entry.hook("encode")(values, steps, encoding, dt_s, rng)
 
 
-def digits(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
+@ENCODERS.implement("encode", "rate")
+def _rate(values: np.ndarray, steps: int, encoding: ir.Spec, dt_s: float, rng) -> np.ndarray:
+    """Poisson spikes with probability value × max_rate × dt per step."""
+    import brainunit as u
+
+    p = np.clip(values * float(encoding.arg("max_rate").to_decimal(u.Hz)) * dt_s, 0.0, 1.0)
+    return (rng.random((values.shape[0], steps, values.shape[1])) < p[:, None, :]).astype(np.float32)
+
+
+@ENCODERS.implement("encode", "latency")
+def _latency(values: np.ndarray, steps: int, encoding: ir.Spec, dt_s: float, rng) -> np.ndarray:
+    """One spike per channel at step round((1 - value) × (steps - 1)), none for value 0."""
+    out = np.zeros((values.shape[0], steps, values.shape[1]), np.float32)
+    t = np.round((1.0 - values) * (steps - 1)).astype(int)
+    s, c = np.nonzero(values > 0)
+    out[s, t[s, c], c] = 1.0
+    return out
+
+
+@DATA.implement("load", "digits")
+def digits(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
     """scikit-learn's bundled 8x8 digits (1,797 images, no download), pixels scaled to [0, 1] and encoded to
     spikes; a stratified ``test_fraction`` is held out."""
     try:
@@ -123,10 +137,10 @@ def _load_npz(path: str | Path, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path | None = None) -> Dataset:
+@DATA.implement("load", "npz")
+def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
     """An ``.npz`` file with ``x`` [samples, time, channels] and ``y``; ``test_path`` another for testing.
     Relative paths are relative to the model file."""
-    base = base or Path.cwd()
     x, y = _load_npz(base / spec.arg("path"), _input_size(net))
     if spec.arg("test_path"):
         xt, yt = _load_npz(base / spec.arg("test_path"), _input_size(net))
@@ -147,11 +161,9 @@ def _input_size(net: ir.Network) -> int:
     return data_inputs[0].size
 
 
-SOURCES: dict[str, Callable[..., Dataset]] = {"poisson_patterns": poisson_patterns, "digits": digits, "npz": npz}
-
-
 def load(spec: ir.Spec | None, net: ir.Network, seed: int, base: Path | None = None) -> Dataset:
+    """The data set a train block's ``data`` names, by its source's ``load`` hook; relative paths are
+    relative to ``base`` (the model file's folder). Raises :class:`DataError`."""
     if spec is None:
         raise DataError("the train block has no `data`; give one, or pass --data D.npz")
-    fn: Any = SOURCES[spec.name]
-    return fn(spec, net, seed, base) if spec.name == "npz" else fn(spec, net, seed)
+    return DATA[spec.name].hook("load")(spec, net, seed, base or Path.cwd())

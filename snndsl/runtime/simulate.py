@@ -11,6 +11,7 @@ import numpy as np
 
 from snndsl.runtime.model import CompiledModel
 from snndsl.fileio import atomic_savez, atomic_write_text
+from snndsl.registry import INPUT_KINDS
 
 
 class RunError(Exception):
@@ -52,7 +53,7 @@ def default_inputs(model: CompiledModel, network: str | None, steps: int, batch:
     dt_s = float(net.dt.to_decimal(__import__("brainunit").second))
     out = []
     for x in data_inputs:
-        if x.kind == "spikes":
+        if INPUT_KINDS[x.kind].traits.spiking:
             out.append((rng.random((steps, *shape_b, x.size)) < rate_hz * dt_s).astype(np.float32))
         else:
             out.append(np.zeros((steps, *shape_b, x.size), np.float32))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pygments.lexer import RegexLexer, bygroups, default, include, words
 from pygments.token import (Comment, Keyword, Name, Number, Operator, Punctuation, String, Whitespace)
 
-from snndsl.registry import FUNCTIONS, REGISTRIES
+from snndsl.registry import REGISTRIES
 
 __all__ = ["SnnLexer"]
 
@@ -27,7 +27,7 @@ _QUANTITY = (rf"({_NUM})(?![eE][+-]?\d|[\d.])([ \t]*)"
              r"[A-Za-z_][A-Za-z_0-9]*(?:\^-?\d+)?(?:[*/][A-Za-z_][A-Za-z_0-9]*(?:\^-?\d+)?)*)"
              r"(?![A-Za-z_0-9(.^])(?![ \t]*=(?!=))")
 
-_BUILTINS = sorted(set(FUNCTIONS) | {name for reg in REGISTRIES.values() for name in reg.names()})
+_BUILTINS = sorted({name for reg in REGISTRIES.values() for name in reg.names()})
 
 _STATEMENT_KEYWORDS = ("param", "state", "input", "let", "spike", "when", "scale", "reset", "on_spike",
                        "refractory", "surrogate", "method", "output", "pop", "readout", "connect", "trainable")

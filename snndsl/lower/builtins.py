@@ -1,0 +1,154 @@
+"""The lowering hooks of registry entries: how each integration method, connectivity rule, synaptic output,
+encoder, loss and loop policy becomes code in the emitted module.
+
+Each function implements one hook (``Registry.implement``); the lowering calls ``entry.hook("lower")`` and
+never branches on an entry's name. Entries that lower to a library class need no hook: their
+:class:`~snndsl.registry.Target` is called with their arguments (:func:`snndsl.lower.exprs.target_call`).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+import brainunit as u
+
+from snndsl import ir
+from snndsl.lower import emit as E
+from snndsl.lower.exprs import init_expr, value_expr, weight_init
+from snndsl.registry import CONNECTIVITY, ENCODERS, INTEGRATORS, LOOPS, LOSSES, OUTPUTS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from snndsl.lower.trainer import LossLowering
+
+
+# ---------------------------------------------------------------- integration: one step of dx/dt = f(x)
+@INTEGRATORS.implement("lower", "exp_euler", "exact")
+def _exp_euler(f: str, x: str) -> ast.expr:
+    """x(t + dt) = x + (e^{a dt} - 1)/a * f(x), a = df/dx (brainstate's exponential Euler; exact when f is
+    linear in x)."""
+    return E.call(E.attr("bs", "nn", "exp_euler_step"), E.name(f), E.name(x))
+
+
+@INTEGRATORS.implement("lower", "euler")
+def _euler(f: str, x: str) -> ast.expr:
+    """x(t + dt) = x + dt f(x)."""
+    return E.binop("+", E.name(x), E.binop("*", E.call(E.attr("bs", "environ", "get_dt")), E.call(f, E.name(x))))
+
+
+@INTEGRATORS.implement("lower", "rk4")
+def _rk4(f: str, x: str) -> ast.expr:
+    """The classical fourth-order Runge-Kutta step (the ``_rk4`` helper)."""
+    return E.call("_rk4", E.name(f), E.name(x))
+
+
+# ---------------------------------------------------------------- connectivity: the weight module
+def _seed(net: ir.Network, pr: ir.Projection) -> int:
+    seed = pr.conn.arg("seed")
+    return net.projections.index(pr) if seed is None else seed
+
+
+@CONNECTIVITY.implement("lower", "dense", "all_to_all", "fixed_prob")
+def _linear(net: ir.Network, pr: ir.Projection) -> ast.expr:
+    """``bs.nn.Linear(pre, post)``: y = x W + b; ``masked`` storage multiplies W by a fixed 0/1 mask;
+    ``sparse`` storage keeps only the connected pairs (event-driven from a spiking source)."""
+    pre, post = net.node(pr.pre), net.node(pr.post)
+    w, b = pr.conn.arg("w"), pr.conn.arg("b")
+    if pr.facts.storage == "sparse":
+        return E.call("_EventProb" if pr.facts.event_source else "_SparseProb", E.const(pre.size),
+                      E.const(post.size), E.const(float(pr.conn.arg("p"))), weight_init(w),
+                      E.const(_seed(net, pr)))
+    kwargs = {"w_init": weight_init(w), "b_init": init_expr(b) if b is not None else E.const(None)}
+    if pr.facts.storage == "masked":
+        kwargs["w_mask"] = E.call("_fixed_prob_mask", E.const(pre.size), E.const(post.size),
+                                  E.const(float(pr.conn.arg("p"))), E.const(_seed(net, pr)))
+    return E.call(E.attr("bs", "nn", "Linear"), E.const(pre.size), E.const(post.size), **kwargs)
+
+
+@CONNECTIVITY.implement("lower", "one_to_one")
+def _one_to_one(net: ir.Network, pr: ir.Projection) -> ast.expr:
+    """y_i = w_i x_i (the ``_OneToOne`` helper)."""
+    return E.call("_OneToOne", E.const(net.node(pr.post).size), weight_init(pr.conn.arg("w")))
+
+
+# ---------------------------------------------------------------- synaptic outputs: the input at a port
+@OUTPUTS.implement("lower", "current")
+def _current(spec: ir.Spec | None, g: ast.expr, v: ast.expr | None) -> ast.expr:
+    """I = g: the synapse output is the current itself."""
+    return g
+
+
+@OUTPUTS.implement("lower", "conductance")
+def _conductance(spec: ir.Spec, g: ast.expr, v: ast.expr) -> ast.expr:
+    """I = g (E - V), with the membrane potential V of the step being integrated."""
+    return E.binop("*", g, E.binop("-", value_expr(spec.arg("E")), v))
+
+
+# ---------------------------------------------------------------- encoders: an input's value this step
+@ENCODERS.implement("lower", "poisson")
+def _poisson(spec: ir.Spec, shape: ast.expr, dt: ast.expr) -> ast.expr:
+    """Independent Bernoulli draws with probability rate x dt each step."""
+    p = E.binop("*", value_expr(spec.arg("rate")), dt)
+    return ast.Compare(E.call(E.attr("bs", "random", "rand"), ast.Starred(shape, ast.Load())), [ast.Lt()], [p])
+
+
+@ENCODERS.implement("lower", "constant")
+def _constant(spec: ir.Spec, shape: ast.expr, dt: ast.expr) -> ast.expr:
+    """The same value every step."""
+    return E.binop("*", value_expr(spec.arg("value")), E.call(E.attr("jnp", "ones"), shape))
+
+
+# ---------------------------------------------------------------- losses
+def _softmax_ce(loss: "LossLowering", pred: ast.expr, label: ast.expr) -> ast.expr:
+    loss.stmts.append(E.assign("prediction", pred))
+    loss.prediction = E.name("prediction")
+    ce = E.call(E.attr("bt", "metric", "softmax_cross_entropy_with_integer_labels"), loss.prediction, label)
+    return E.call(E.attr(ce, "mean"))
+
+
+@LOSSES.implement("lower", "cross_entropy")
+def _cross_entropy(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
+    """mean over the batch of -log softmax(prediction)[label]."""
+    return _softmax_ce(loss, loss.ex(e.args[0], ctx), loss.ex(e.args[1], ctx))
+
+
+@LOSSES.implement("lower", "spike_count_cross_entropy")
+def _spike_count_cross_entropy(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
+    """Cross-entropy with the spike counts (spikes summed over time) as the logits."""
+    return _softmax_ce(loss, loss.over_time("sum", e.args[0], ctx), loss.ex(e.args[1], ctx))
+
+
+@LOSSES.implement("lower", "mse")
+def _mse(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
+    """mean((prediction - target)^2) over every element."""
+    diff = E.binop("-", loss.plain(loss.ex(e.args[0], ctx)), loss.ex(e.args[1], ctx))
+    return E.call(E.attr("jnp", "mean"), E.binop("^", diff, E.const(2)))
+
+
+@LOSSES.implement("lower", "rate_reg")
+def _rate_reg(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
+    """mean((r - target)^2), r the firing rate in Hz (mean spikes per step / dt in seconds)."""
+    rate = E.binop("/", loss.over_time("mean", e.args[0], ctx),
+                   E.call(E.attr("u", "get_magnitude"), E.call(E.attr("net", "dt", "to_decimal"),
+                                                               E.attr("u", "second"))))
+    target = e.args[1].value if isinstance(e.args[1], ir.Const) else 0.0
+    hz = float(target.to_decimal(u.Hz)) if isinstance(target, u.Quantity) else float(target)
+    return E.call(E.attr("jnp", "mean"), E.binop("^", E.binop("-", rate, E.const(hz)), E.const(2)))
+
+
+# ---------------------------------------------------------------- loop policies: arguments of `_loop`
+@LOOPS.implement("lower", "bptt")
+def _bptt(loop: ir.Spec, hoisted: bool) -> dict[str, ast.expr]:
+    """One scan over every step; backpropagation keeps every step's residuals (memory ~ T)."""
+    return {}
+
+
+@LOOPS.implement("lower", "checkpointed")
+def _checkpointed(loop: ir.Spec, hoisted: bool) -> dict[str, ast.expr]:
+    """Segments of ~sqrt(T) steps (at least ``base``) under checkpoint: memory ~ T/s + s steps, one extra
+    forward pass; a segment's input weights are applied in one product when they depend on the data alone."""
+    kwargs = {"segment": E.const(loop.arg("base"))}
+    if hoisted:
+        kwargs["project"] = E.attr("net", "project")
+    return kwargs
+

@@ -1,0 +1,260 @@
+"""Entries used inside models and networks: surrogates, initialisers, integration methods, connectivity,
+synaptic outputs, input kinds, encoders and the math functions of equations."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import attrs
+
+from snndsl.registry.core import Entry, Param, Registry, Target
+
+P = Param
+
+
+def _lib(module: str, path: str, name: str, *params: Param, doc: str = "") -> Entry:
+    """An entry that lowers to a library class called with its parameters."""
+    return Entry(name, tuple(params), doc, target=Target(module, path))
+
+
+def _hooked(name: str, *params: Param, needs: tuple[str, ...] = ("lower",), doc: str = "", traits: Any = None,
+            target: Target | None = None) -> Entry:
+    """An entry whose behaviour a later phase implements (the hooks in ``needs``)."""
+    return Entry(name, tuple(params), doc, target=target, traits=traits, needs=needs)
+
+
+# ---------------------------------------------------------------- surrogate gradients (braintools.surrogate)
+def _sg(name: str, cls: str, *params: Param) -> Entry:
+    return _lib("braintools", f"surrogate.{cls}", name, *params)
+
+
+SURROGATES = Registry("surrogate", "SNN205", (
+    _sg("sigmoid", "Sigmoid", P("alpha", default=4.0)),
+    _sg("relu_grad", "ReluGrad", P("alpha", default=0.3), P("width", default=1.0)),
+    _sg("gaussian_grad", "GaussianGrad", P("sigma", default=0.5), P("alpha", default=0.5)),
+    _sg("multi_gaussian_grad", "MultiGaussianGrad", P("h", default=0.15), P("s", default=6.0),
+        P("sigma", default=0.5), P("scale", default=0.5)),
+    _sg("arctan", "Arctan", P("alpha", default=1.0)),
+    _sg("erf", "ERF", P("alpha", default=1.0)),
+    _sg("inv_square_grad", "InvSquareGrad", P("alpha", default=100.0)),
+    _sg("leaky_relu", "LeakyRelu", P("alpha", default=0.1), P("beta", default=1.0)),
+    _sg("log_tailed_relu", "LogTailedRelu", P("alpha", default=0.0)),
+    _sg("nonzero_sign_log", "NonzeroSignLog", P("alpha", default=1.0)),
+    _sg("piecewise_exp", "PiecewiseExp", P("alpha", default=1.0)),
+    _sg("piecewise_leaky_relu", "PiecewiseLeakyRelu", P("c", default=0.01), P("w", default=1.0)),
+    _sg("piecewise_quadratic", "PiecewiseQuadratic", P("alpha", default=1.0)),
+    _sg("q_pseudo_spike", "QPseudoSpike", P("alpha", default=2.0)),
+    _sg("s2nn", "S2NN", P("alpha", default=4.0), P("beta", default=1.0), P("epsilon", default=1e-8)),
+    _sg("slayer_grad", "SlayerGrad", P("alpha", default=1.0)),
+    _sg("soft_sign", "SoftSign", P("alpha", default=1.0)),
+    _sg("squarewave_fourier_series", "SquarewaveFourierSeries", P("n", "int", default=2),
+        P("t_period", default=8.0)),
+))
+
+
+# ---------------------------------------------------------------- initialisers (braintools.init)
+@attrs.frozen
+class Distribution:
+    """A random initialiser's arguments, for the checks: ``spread`` (a location and a scale that must be
+    positive, e.g. mean and std) or ``range`` (low < high); ``bounds`` are further arguments in the same unit."""
+
+    kind: str = attrs.field(validator=attrs.validators.in_(("spread", "range")))
+    first: str
+    second: str
+    bounds: tuple[str, ...] = ()
+
+
+def _init(name: str, cls: str, *params: Param, doc: str = "", traits: Distribution | None = None) -> Entry:
+    return Entry(name, tuple(params), doc, target=Target("braintools", f"init.{cls}"), traits=traits)
+
+
+_SCALE_UNIT = (P("unit", "unit", default=None), P("scale", default=1.0))
+INITIALISERS = Registry("initialiser", "SNN206", (
+    _init("kaiming_normal", "KaimingNormal", P("unit", "unit", default=None), P("scale", default=None),
+          doc="He normal, fan-in, ReLU gain"),
+    _init("kaiming_uniform", "KaimingUniform", P("unit", "unit", default=None), P("scale", default=None)),
+    _init("xavier_normal", "XavierNormal", *_SCALE_UNIT),
+    _init("xavier_uniform", "XavierUniform", *_SCALE_UNIT),
+    _init("lecun_normal", "LecunNormal", *_SCALE_UNIT),
+    _init("orthogonal", "Orthogonal", *_SCALE_UNIT),
+    _init("normal", "Normal", P("mean", "quantity", unit="any"), P("std", "quantity", unit="any"),
+          traits=Distribution("spread", "mean", "std")),
+    _init("truncated_normal", "TruncatedNormal", P("mean", "quantity", unit="any"),
+          P("std", "quantity", unit="any"), P("low", "quantity", None, "any"), P("high", "quantity", None, "any"),
+          traits=Distribution("spread", "mean", "std", ("low", "high"))),
+    _init("uniform", "Uniform", P("low", "quantity", unit="any"), P("high", "quantity", unit="any"),
+          traits=Distribution("range", "low", "high")),
+    _init("constant", "Constant", P("value", "quantity", unit="any")),
+    _init("zeros", "ZeroInit", P("unit", "unit", default=None)),
+))
+
+# ---------------------------------------------------------------- integrators (hook `lower`: one ODE step)
+@attrs.frozen
+class Integrator:
+    """``linear_only``: the method is defined only for ODEs linear in their variable (checked, SNN309)."""
+
+    linear_only: bool = False
+
+
+INTEGRATORS = Registry("integration method", "SNN215", (
+    _hooked("exp_euler", doc="exponential Euler (the default)", target=Target("brainstate", "nn.exp_euler_step"),
+            traits=Integrator()),
+    _hooked("exact", doc="exact propagator of a linear ODE (exponential Euler is exact for dx/dt = a x + b)",
+            target=Target("brainstate", "nn.exp_euler_step"), traits=Integrator(linear_only=True)),
+    _hooked("euler", doc="forward Euler", traits=Integrator()),
+    _hooked("rk4", doc="classical Runge-Kutta, 4th order", traits=Integrator()),
+))
+
+
+# ---------------------------------------------------------------- connectivity, outputs, encoders
+@attrs.frozen
+class Connectivity:
+    """Facts about a connectivity rule: ``storage(n_pre, n_post, p)`` says how its weights are stored
+    (``dense``, ``masked`` dense, ``sparse`` pairs, or ``diagonal``), which decides the helpers it needs;
+    ``same_size``: pre and post must have the same size (checked, SNN402)."""
+
+    storage: Callable[[int, int, float | None], str]
+    same_size: bool = False
+
+
+#: fixed_prob projections with more possible pairs than this are stored sparsely (smaller ones as a masked
+#: dense matrix, which is faster at that size).
+SPARSE_ABOVE = 250_000
+
+
+def _fixed_prob_storage(n_pre: int, n_post: int, p: float | None) -> str:
+    return "sparse" if n_pre * n_post > SPARSE_ABOVE else "masked"
+
+
+_DENSE = Connectivity(lambda n_pre, n_post, p: "dense")
+CONNECTIVITY = Registry("connectivity", "SNN212", (
+    _hooked("dense", P("w", "init"), P("b", "init", default=None), traits=_DENSE,
+            target=Target("brainstate", "nn.Linear"), doc="every pre to every post, one weight each"),
+    _hooked("all_to_all", P("w", "init"), P("b", "init", default=None), traits=_DENSE,
+            target=Target("brainstate", "nn.Linear"), doc="the same as dense"),
+    _hooked("one_to_one", P("w", "init"), traits=Connectivity(lambda n_pre, n_post, p: "diagonal", same_size=True),
+            doc="pre i to post i, one weight each"),
+    _hooked("fixed_prob", P("p"), P("w", "init"), P("seed", "int", default=None),
+            traits=Connectivity(_fixed_prob_storage),
+            doc="each pre-post pair connected with probability p (seed: default the projection's index)"),
+))
+
+
+@attrs.frozen
+class Output:
+    """How a synapse output enters a port. ``scales_by``: the parameter whose unit multiplies the output's
+    unit at the port (the reversal potential of a conductance), or ``None`` when it is delivered as it is;
+    ``uses_membrane``: the input depends on the membrane potential (evaluated inside dV/dt, so it enters
+    the integration's Jacobian)."""
+
+    scales_by: str | None = None
+    uses_membrane: bool = False
+
+
+OUTPUTS = Registry("synaptic output", "SNN222", (
+    _hooked("current", traits=Output(), doc="the synapse output is a current"),
+    _hooked("conductance", P("E", "quantity", unit="mV"), traits=Output(scales_by="E", uses_membrane=True),
+            doc="g (E - V): the synapse output is a conductance with reversal potential E"),
+))
+
+
+@attrs.frozen
+class InputKind:
+    """``spiking``: the input's values are 0/1 spikes (projections from it can be event-driven; they carry
+    no unit). ``encoder``: the encoder that generates such an input inside the network."""
+
+    spiking: bool
+    encoder: str
+
+
+INPUT_KINDS = Registry("input kind", "SNN217", (
+    Entry("spikes", doc="0/1 spikes, one channel per neuron", traits=InputKind(spiking=True, encoder="poisson")),
+    Entry("current", doc="an injected current (give its unit)", traits=InputKind(spiking=False, encoder="constant")),
+))
+
+
+@attrs.frozen
+class Encoder:
+    """Where an encoder is used: ``network`` (an input's source, hook ``lower``) or ``data`` (a data set's
+    encoding, hook ``encode``)."""
+
+    where: str = attrs.field(validator=attrs.validators.in_(("network", "data")))
+
+
+ENCODERS = Registry("encoder", "SNN217", (
+    _hooked("poisson", P("rate", "quantity", unit="Hz"), traits=Encoder("network"),
+            doc="independent Poisson spikes at a fixed rate"),
+    _hooked("constant", P("value", "quantity", unit="any"), traits=Encoder("network"),
+            doc="the same value every step"),
+    _hooked("rate", P("max_rate", "quantity", unit="Hz"), traits=Encoder("data"), needs=("encode",),
+            doc="data in [0, 1] as Poisson spikes at up to max_rate"),
+    _hooked("latency", P("tau", "quantity", unit="ms", default=None), traits=Encoder("data"), needs=("encode",),
+            doc="data in [0, 1] as one spike each, stronger inputs earlier"),
+))
+
+
+# ---------------------------------------------------------------- math in equations
+@attrs.frozen
+class MathFunction:
+    """A function usable in equations.
+
+    ``arity``: (fewest, most) arguments. ``rule``: ``dimensionless`` (arguments and result are plain numbers),
+    ``same`` (the arguments share a unit, the result has it) or ``sqrt`` (the result's unit is the square root
+    of the argument's). ``fold`` computes it on constants while checking (NaN, never an exception, where
+    undefined); ``target`` is what the emitted module calls.
+    """
+
+    arity: tuple[int, int]
+    rule: str = attrs.field(validator=attrs.validators.in_(("dimensionless", "same", "sqrt")))
+    fold: Callable[..., Any]
+    target: Target
+
+
+def _safe(f: Callable[..., float]) -> Callable[..., float]:
+    def g(*xs: float) -> float:
+        try:
+            return f(*xs)
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return math.nan
+    return g
+
+
+def _u(name: str) -> Callable[..., Any]:
+    """A brainunit.math function, imported when first called (the registry itself imports no JAX)."""
+    def call(*args: Any) -> Any:
+        import brainunit as u
+        return getattr(u.math, name)(*args)
+    return call
+
+
+def _sqrt(x: Any) -> Any:
+    import brainunit as u
+    return u.math.sqrt(x) if isinstance(x, u.Quantity) else math.sqrt(abs(float(x)))
+
+
+def _fn(name: str, arity: tuple[int, int], rule: str, fold: Callable[..., Any], target: Target, doc: str) -> Entry:
+    return Entry(name, doc=doc, traits=MathFunction(arity, rule, fold, target), target=target)
+
+
+def _um(name: str) -> Target:
+    return Target("brainunit", f"math.{name}")
+
+
+FUNCTIONS = Registry("function", "SNN218", (
+    _fn("exp", (1, 1), "dimensionless", _safe(math.exp), _um("exp"), "e^x"),
+    _fn("log", (1, 1), "dimensionless", _safe(lambda x: math.log(x) if x > 0 else math.nan), _um("log"),
+        "natural logarithm"),
+    _fn("exprel", (1, 1), "dimensionless", _safe(lambda x: 1.0 if x == 0 else math.expm1(x) / x), _um("exprel"),
+        "(e^x - 1) / x, 1 at 0 (rate functions of Hodgkin-Huxley models)"),
+    _fn("tanh", (1, 1), "dimensionless", math.tanh, _um("tanh"), "hyperbolic tangent"),
+    _fn("sin", (1, 1), "dimensionless", math.sin, _um("sin"), "sine"),
+    _fn("cos", (1, 1), "dimensionless", math.cos, _um("cos"), "cosine"),
+    _fn("sigmoid", (1, 1), "dimensionless", _safe(lambda x: 1.0 / (1.0 + math.exp(-x))),
+        Target("jax", "nn.sigmoid"), "1 / (1 + e^-x)"),
+    _fn("abs", (1, 1), "same", abs, _um("abs"), "|x|"),
+    _fn("min", (2, 2), "same", _u("minimum"), _um("minimum"), "the smaller of two values"),
+    _fn("max", (2, 2), "same", _u("maximum"), _um("maximum"), "the larger of two values"),
+    _fn("clip", (3, 3), "same", _u("clip"), _um("clip"), "clip(x, low, high)"),
+    _fn("sqrt", (1, 1), "sqrt", _sqrt, _um("sqrt"), "square root (of a quantity: the unit's square root)"),
+))
