@@ -1,6 +1,6 @@
 """Dimensional analysis: every equation, reset, condition, default, override and projection, with brainunit.
 
-Each symbol stands in as ``1 unit``; :func:`snndsl.dims.evaluate` computes the unit of each expression and
+Each symbol stands in as ``1 unit``; :func:`snndsl.ir.evaluate.evaluate` computes the unit of each expression and
 stops at the first mismatch inside it. A synapse state declared without a unit takes the unit of what the
 synapse receives: checked alone, that is the stand-in ``[w]``; checked on a projection, the real one.
 """
@@ -21,6 +21,7 @@ MS = u.ms
 
 
 def one(unit) -> Any:
+    """``1 unit``: the stand-in value of a symbol declared in ``unit`` (a brainunit Unit)."""
     return u.Quantity(1.0, unit=unit)
 
 
@@ -48,6 +49,9 @@ class ModelEnv:
         return self.values[ref.kind, ref.name]
 
     def state_value(self, name: str) -> Any:
+        """The stand-in of state ``name`` (``1 unit``; a unitless synapse state is in ``w_unit``).
+        Raises ``KeyError`` for a name that is not a state of the model.
+        """
         return self.values["state", name]
 
 
@@ -56,7 +60,24 @@ def _err(code: str, message: str, span, hint: str | None = None) -> Diagnostic:
 
 
 def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
-    """Diagnostics of one model's equations, and the value of its output (``None`` if none or broken)."""
+    """Diagnostics of one model's equations, and the value of its output (``None`` if none, or if it has a
+    unit error); the weighted input ``w`` and unitless synapse states are in ``w_unit``.
+
+    With every symbol a stand-in ``1 unit`` (``t`` and ``dt`` in ms), each expression is evaluated and:
+
+    * SNN301: ``dX/dt`` has the dimension of ``X / time``;
+    * SNN302/SNN304/SNN308 (from the evaluator): ``+``/``-``/``min``/``max``/``clip`` operands share a dimension,
+      ``exp``/``log``/... take dimensionless arguments, an exponent is a dimensionless constant (a dimensioned
+      base only to an integer or half-integer power);
+    * SNN303: both sides of the spike condition share a dimension, and so does the scale (the surrogate's
+      argument ``(left - right) / scale`` must be dimensionless);
+    * SNN305: parameter defaults and state initial values are in the declared unit (a plain ``0`` fits any
+      state), and the refractory period is a time;
+    * SNN306: reset and ``on_spike`` values are in the unit of the state they set;
+    * SNN309: with ``method exact`` every ODE (``let`` definitions substituted) is linear in its state.
+
+    A ``let`` with a unit error stands in as a plain number afterwards, so each error is reported once.
+    """
     env, out = ModelEnv(model, w_unit), []
 
     def ev(expr):
@@ -125,6 +146,10 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
 
 
 def model_equations(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rule SNN301-309 inside neuron and synapse models: :func:`check_model` on every model that resolved
+    cleanly (``broken`` models already have errors). A synapse is checked alone: ``w`` takes the unit of the
+    state it is added to in ``on_spike`` where that state declares one, else the stand-in ``[w]``.
+    """
     for model in program.models:
         if not model.broken:
             yield from check_model(model)[0]
@@ -135,6 +160,11 @@ def _value_dim(value: ir.Value) -> Any:
 
 
 def check_values(model: ir.Model, values: tuple[tuple[str, ir.Value], ...], w_unit=W_UNIT) -> Iterator[Diagnostic]:
+    """SNN305 for each ``(name, value)`` override of a model instance whose dimension differs from the declared
+    parameter's or state's (a unitless synapse state is in ``w_unit``). An initialiser's dimension is that of
+    its ``unit``/``value``/``mean``/``low`` argument (:func:`snndsl.resolve.args.initialiser_dim`). Names that
+    are neither parameters nor states are skipped (the resolver reported them).
+    """
     env = ModelEnv(model, w_unit)
     for name, value in values:
         target = env.values.get(("param", name), env.values.get(("state", name)))
@@ -146,6 +176,10 @@ def check_values(model: ir.Model, values: tuple[tuple[str, ir.Value], ...], w_un
 
 
 def population_values(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rule SNN305 for population overrides: every parameter value and state initial value given in a ``pop``
+    or ``readout`` has the dimension its model declares (:func:`check_values`). Synapse overrides in
+    ``connect`` are checked by :func:`projection_delivery`, which knows the synapse's input unit.
+    """
     for net in program.networks:
         for pop in net.populations:
             model = program.model(pop.model)
@@ -155,7 +189,10 @@ def population_values(program: ir.Program) -> Iterator[Diagnostic]:
 
 def delivered_unit(program: ir.Program, net: ir.Network, proj: ir.Projection,
                    seen: frozenset = frozenset()) -> Any:
-    """The value one projection delivers per presynaptic event, before any synapse: weight × source unit."""
+    """The value one projection delivers per presynaptic event, before any synapse: weight × source,
+    ``w × source_value(pre)``, with an initialiser weight standing in by its unit and a missing weight as 1.
+    ``seen`` guards against readout cycles (see :func:`source_value`).
+    """
     w = proj.conn.arg("w")
     w_val = initialiser_dim(w) if isinstance(w, ir.Spec) else (w if w is not None else 1.0)
     return w_val * source_value(program, net, proj.pre, seen)
@@ -163,7 +200,10 @@ def delivered_unit(program: ir.Program, net: ir.Network, proj: ir.Projection,
 
 def source_value(program: ir.Program, net: ir.Network, name: str, seen: frozenset = frozenset()) -> Any:
     """A stand-in for what node ``name`` sends each step: spikes are plain numbers, a current input is in its
-    unit, a non-spiking neuron sends its membrane, a synapse readout sends its output."""
+    unit, a non-spiking neuron sends its membrane, a synapse readout sends its output (checked with the unit of
+    its first incoming projection as its input). A node already in ``seen`` (a cycle of readouts) or a model
+    that is missing sends a plain number.
+    """
     node = net.node(name)
     if isinstance(node, ir.InputDef):
         return one(node.unit) if node.kind == "current" and node.unit is not None else 1.0
@@ -180,6 +220,19 @@ def source_value(program: ir.Program, net: ir.Network, name: str, seen: frozense
 
 
 def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rules SNN305/SNN307/SNN401: what each projection delivers fits what its target receives.
+
+    Per projection into a population (skipped when a model involved is broken, or the source is a current input
+    without a unit): the delivered value is ``d = w × source`` (:func:`delivered_unit`).
+
+    * SNN305: the bias ``b`` has the dimension of ``d``; synapse overrides fit the synapse with ``w`` in ``d``.
+    * SNN307: the synapse model (if any) accepts input in ``d``; its output becomes the new ``d``. A synapse
+      model with errors of its own is skipped (reported where it is defined).
+    * SNN307: a synapse-model readout accepts input in ``d``.
+    * SNN401: a neuron target has an input port, and the ``port = ...`` named, if any (default: its first).
+    * SNN307: with ``output = conductance(E = ...)`` the port receives ``d × E`` (a conductance times a
+      voltage, a current); that, or ``d`` itself, must have the port's dimension. The hint suggests the likely fix.
+    """
     for net in program.networks:
         for proj in net.projections:
             post = net.node(proj.post)

@@ -31,6 +31,7 @@ class Dataset:
 
     @property
     def classification(self) -> bool:
+        """Whether the labels ``y`` are integers (class indices); float ``y`` are regression targets."""
         return np.issubdtype(self.y.dtype, np.integer)
 
     def epoch_x(self, epoch: int) -> np.ndarray:
@@ -45,7 +46,12 @@ def _dt_seconds(net: ir.Network) -> float:
 
 
 def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
-    """The seed tutorial's task: independent Poisson spike patterns at ``rate``, with random class labels."""
+    """The seed tutorial's task: independent Poisson spike patterns, with random class labels.
+
+    Each input channel spikes in each step with probability ``p = rate × dt``; ``x`` has shape
+    ``[samples, steps, channels]`` (float32 0/1), ``y`` labels uniform in ``[0, classes)`` (int32). No test split;
+    deterministic in ``seed``. Raises :class:`DataError` unless the network has exactly one data input.
+    """
     import brainunit as u
 
     rng = np.random.default_rng(seed)
@@ -58,10 +64,13 @@ def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
 
 
 def encode(values: np.ndarray, steps: int, encoding: ir.Spec | None, dt_s: float, rng) -> np.ndarray:
-    """Values in [0, 1], shape [samples, channels] → spikes [samples, steps, channels].
+    """Values in [0, 1], shape [samples, channels] → spikes [samples, steps, channels] (float32 0/1).
 
-    ``rate(max_rate)``: Poisson spikes with probability value × max_rate × dt per step (the default, 100 Hz);
-    ``latency(tau)``: one spike per channel at step round((1 - value) × (steps - 1)), none for value 0."""
+    ``rate(max_rate)``: Poisson spikes with probability ``clip(value × max_rate × dt, 0, 1)`` per step (the
+    default without an encoding, at 100 Hz); ``latency(...)``: one spike per channel at step
+    ``round((1 - value) × (steps - 1))`` (larger values fire earlier), none for value 0. ``dt_s`` is the step in
+    seconds, ``rng`` a NumPy generator. Raises :class:`DataError` for any other encoder.
+    """
     import brainunit as u
 
     name = encoding.name if encoding is not None else "rate"
@@ -80,7 +89,11 @@ def encode(values: np.ndarray, steps: int, encoding: ir.Spec | None, dt_s: float
 
 def digits(spec: ir.Spec, net: ir.Network, seed: int) -> Dataset:
     """scikit-learn's bundled 8x8 digits (1,797 images, no download), pixels scaled to [0, 1] and encoded to
-    spikes; a stratified ``test_fraction`` is held out."""
+    spikes (:func:`encode`); a stratified ``test_fraction`` is held out (none when it is not in (0, 1)).
+
+    The training set is re-encoded each epoch (:attr:`Dataset.resample`), deterministically in the seed and the
+    epoch. Raises :class:`DataError` if scikit-learn is missing or the data input does not have 64 channels.
+    """
     try:
         from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
@@ -125,7 +138,11 @@ def _load_npz(path: str | Path, n_in: int) -> tuple[np.ndarray, np.ndarray]:
 
 def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path | None = None) -> Dataset:
     """An ``.npz`` file with ``x`` [samples, time, channels] and ``y``; ``test_path`` another for testing.
-    Relative paths are relative to the model file."""
+
+    Relative paths are relative to ``base`` (the model file's folder; the current directory without one).
+    Integer ``y`` are class labels (int32), others targets (float32). Raises :class:`DataError` if a file cannot
+    be read, lacks ``x`` or ``y``, or its shapes do not fit the network's single data input.
+    """
     base = base or Path.cwd()
     x, y = _load_npz(base / spec.arg("path"), _input_size(net))
     if spec.arg("test_path"):
@@ -135,7 +152,9 @@ def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path | None = None) -> 
 
 
 def from_file(path: str | Path, net: ir.Network) -> Dataset:
-    """``snndsl train --data D.npz``."""
+    """``snndsl train --data D.npz``: the arrays of ``path`` as :func:`npz` reads them, without a test split.
+    Raises :class:`DataError` as :func:`npz` does.
+    """
     x, y = _load_npz(path, _input_size(net))
     return Dataset(x, y)
 
@@ -151,6 +170,12 @@ SOURCES: dict[str, Callable[..., Dataset]] = {"poisson_patterns": poisson_patter
 
 
 def load(spec: ir.Spec | None, net: ir.Network, seed: int, base: Path | None = None) -> Dataset:
+    """The :class:`Dataset` a train block's ``data`` Spec describes (:data:`SOURCES`), deterministic in ``seed``;
+    ``base`` is the folder relative paths are taken from (``npz`` only).
+
+    Raises :class:`DataError` when ``spec`` is ``None`` (no ``data`` and no ``--data``) or the source fails, and
+    ``KeyError`` for a Spec name that is not in :data:`SOURCES` (the registry and this table disagree: a bug).
+    """
     if spec is None:
         raise DataError("the train block has no `data`; give one, or pass --data D.npz")
     fn: Any = SOURCES[spec.name]
