@@ -104,14 +104,17 @@ class Diagnostic:
 
     @property
     def line(self) -> int:
+        """The 1-based line of the culprit's start; 1 when there is no span."""
         return self.span.line if self.span else 1
 
     @property
     def column(self) -> int:
+        """The 1-based column of the culprit's start; 1 when there is no span."""
         return self.span.column if self.span else 1
 
     @property
     def file(self) -> str:
+        """The path the culprit's source is reported under; :attr:`path` when there is no span."""
         return self.span.source.path if self.span else self.path
 
     def render(self) -> str:
@@ -145,6 +148,7 @@ class SnnError(Exception):
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
+        """The error diagnostics only (warnings left out), in report order."""
         return tuple(d for d in self.diagnostics if d.severity == ERROR)
 
     @property
@@ -153,6 +157,8 @@ class SnnError(Exception):
         return [d.code for d in self.errors]
 
     def render(self) -> str:
+        """Every diagnostic (warnings too) rendered with :meth:`Diagnostic.render`, one after another; the
+        exception's ``str``."""
         return "\n".join(d.render() for d in self.diagnostics)
 
 
@@ -163,23 +169,33 @@ class Diagnostics:
         self.items: list[Diagnostic] = []
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        """Record an error. ``code`` must be a key of :data:`CODES` (else attrs raises ``ValueError``)."""
         self.items.append(Diagnostic(code, message, span, hint))
 
     def warning(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        """Record a warning: reported, but it never makes :meth:`raise_if_errors` raise on its own."""
         self.items.append(Diagnostic(code, message, span, hint, WARNING))
 
     def extend(self, items: Iterable[Diagnostic]) -> None:
+        """Record diagnostics made elsewhere (e.g. those of a caught :class:`SnnError`), in their order."""
         self.items.extend(items)
 
     @property
     def has_errors(self) -> bool:
+        """Whether any recorded diagnostic is an error."""
         return any(d.severity == ERROR for d in self.items)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
+        """The recorded warnings, in the order they were recorded."""
         return tuple(d for d in self.items if d.severity == WARNING)
 
     def raise_if_errors(self) -> None:
+        """Raise :class:`SnnError` if any error was recorded; otherwise do nothing.
+
+        The exception carries every recorded diagnostic, warnings included, sorted by file, line, column and
+        code, with exact repeats (same code, message and position) kept once.
+        """
         if self.has_errors:
             seen, unique = set(), []
             for d in sorted(self.items, key=_order):
@@ -195,7 +211,11 @@ def _order(d: Diagnostic) -> tuple:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate, or ``None`` when nothing is close."""
+    """A hint ``did you mean `x`?`` naming the closest candidate, or ``None`` when nothing is close.
+
+    A candidate differing from ``name`` only in letter case wins; otherwise the best
+    :func:`difflib.get_close_matches` match with a similarity ratio of at least 0.6.
+    """
     pool = sorted(set(candidates))
     same_letters = [c for c in pool if c.lower() == name.lower() and c != name]
     match = same_letters or difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
@@ -203,5 +223,5 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 
 def one_of(candidates: Iterable[str]) -> str:
-    """``valid names are: a, b, c``, for hints listing every registry entry."""
+    """``valid names are: a, b, c`` (sorted, duplicates removed), for hints listing every registry entry."""
     return "valid names are: " + ", ".join(sorted(set(candidates)))

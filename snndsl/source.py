@@ -43,13 +43,14 @@ class SourceFile:
         return self.text[start:end].rstrip("\r")
 
     def position(self, offset: int) -> tuple[int, int]:
-        """1-based ``(line, column)`` of character ``offset``."""
+        """1-based ``(line, column)`` of character ``offset`` (clamped to ``[0, len(text)]``); the column
+        counts characters, so a tab is one column."""
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self._starts, offset)
         return line, offset - self._starts[line - 1] + 1
 
     def span(self, start: int, end: int) -> "Span":
-        """The span of characters ``[start, end)``."""
+        """The span of characters ``[start, end)``, with the line and column of both ends filled in."""
         line, col = self.position(start)
         end_line, end_col = self.position(end)
         return Span(self, start, end, line, col, end_line, end_col)
@@ -80,18 +81,24 @@ class Span:
         return self.source.text[self.start:self.end]
 
     def to(self, other: "Span") -> "Span":
-        """The smallest span covering ``self`` and ``other`` (same source)."""
+        """The smallest span covering ``self`` and ``other``; ``other`` must be in the same source (not
+        checked: its offsets are taken as offsets into ``self.source``)."""
         return self.source.span(min(self.start, other.start), max(self.end, other.end))
 
     def lsp_range(self) -> dict:
-        """The span as a 0-based Language Server Protocol range."""
+        """The span as a 0-based Language Server Protocol range: ``{"start": {"line", "character"},
+        "end": {...}}`` with ``end`` exclusive."""
         return {
             "start": {"line": self.line - 1, "character": self.column - 1},
             "end": {"line": self.end_line - 1, "character": self.end_column - 1},
         }
 
     def excerpt(self) -> str:
-        """The first covered line and a caret line under the culprit (``^`` then ``~`` to its end)."""
+        """The first covered line and a caret line under the culprit (``^`` then ``~`` to its end).
+
+        A span running past its first line is underlined to the end of that line; tabs before the caret are
+        kept so the caret lines up in a terminal. At least one ``^`` is always drawn.
+        """
         text = self.source.line_text(self.line)
         width = (self.end_column if self.end_line == self.line else len(text) + 1) - self.column
         width = max(1, width)

@@ -91,6 +91,39 @@ def test_syntactically_valid_invalid_fixtures_round_trip_too():
     assert done > 10
 
 
+def _repository_models():
+    """Every .snn file of the repository outside tests/: tracked ones (``git ls-files``), or, outside a git
+    checkout (an unpacked sdist), every one under the root except in hidden folders, virtualenvs and runs."""
+    try:
+        run = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--", "*.snn"], capture_output=True,
+                             timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        run = None
+    if run is not None and run.returncode == 0:
+        paths = [ROOT / name for name in run.stdout.decode("utf-8").split("\0") if name]
+    else:
+        paths = [p for p in ROOT.rglob("*.snn")
+                 if not any(part.startswith(".") or part in ("runs", "build", "dist")
+                            for part in p.relative_to(ROOT).parts[:-1])]
+    return sorted(p for p in paths if p.relative_to(ROOT).parts[0] != "tests" and p.is_file())
+
+
+def test_repository_models_are_in_canonical_form():
+    """CI's `snndsl fmt --check`: the shipped models, the standard library and the benchmarks stay formatted."""
+    paths = _repository_models()
+    assert any(p.parent.name == "stdlib" for p in paths) and any(p.parent.name == "models" for p in paths)
+    bad = []
+    for path in paths:
+        text = path.read_bytes().decode("utf-8")
+        try:
+            canonical = format_text(text, str(path)) == text
+        except SnnError:
+            canonical = False
+        if not canonical:
+            bad.append(_id(path))
+    assert not bad, "not in canonical form; run `snndsl fmt " + " ".join(bad) + "`"
+
+
 # ---------------------------------------------------------------- style rules
 
 

@@ -10,6 +10,13 @@ from snndsl.registry import CONNECTIVITY
 
 
 def endpoints_and_sizes(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rule SNN401/SNN402: projections end where they can, between populations of fitting sizes.
+
+    * SNN401: a projection must not target a network input (inputs only send).
+    * SNN402: ``one_to_one`` connectivity needs ``size(pre) == size(post)``.
+
+    Endpoints that are not defined at all were reported by the resolver and are skipped here.
+    """
     for net in program.networks:
         for proj in net.projections:
             pre, post = net.node(proj.pre), net.node(proj.post)
@@ -71,8 +78,13 @@ def _cycles(nodes: list[str], edges: dict[str, list[str]]) -> list[list[str]]:
 
 
 def zero_delay_cycles(program: ir.Program) -> Iterator[Diagnostic]:
-    """A cycle of two or more populations must contain a delayed projection (a self-projection ``A -> A``
-    reads last step's spikes and needs none)."""
+    """Rule SNN403: a cycle of two or more populations must contain a delayed projection (a self-projection
+    ``A -> A`` reads last step's spikes and needs none).
+
+    The graph has an edge ``pre -> post`` for every projection between two distinct populations with
+    ``delay_steps == 0`` (inputs cannot be in a cycle). Every strongly connected component of two or more nodes
+    (Tarjan's algorithm) is one SNN403, reported at the first of its projections and naming all of them.
+    """
     for net in program.networks:
         zero = [p for p in net.projections if p.delay_steps == 0 and p.pre != p.post
                 and isinstance(net.node(p.post), ir.Population) and isinstance(net.node(p.pre), ir.Population)]
@@ -89,6 +101,15 @@ def zero_delay_cycles(program: ir.Program) -> Iterator[Diagnostic]:
 
 
 def outputs_and_usage(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rules SNN404-406: outputs are driven, nodes are used, a network produces something.
+
+    * SNN404 (error): an output population receives no projection.
+    * SNN405 (warning): an input or population has no projection in or out and is not an output.
+    * SNN406 (warning): the network declares no output.
+
+    Connect statements that failed to resolve count as edges (``Network.unresolved``), so they cause no
+    follow-on reports.
+    """
     for net in program.networks:
         targets = {p.post for p in net.projections} | {post for _, post in net.unresolved}
         sources = {p.pre for p in net.projections} | {pre for pre, _ in net.unresolved}

@@ -10,6 +10,13 @@ from snndsl.registry import ENCODERS, LOSSES, REDUCTIONS
 
 
 def settings(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rule SNN603: train-block numbers are in range.
+
+    ``epochs >= 1``; ``batch >= 1`` when given; an integer ``devices >= 1`` and, with a batch,
+    ``batch % devices == 0`` (each device takes an equal share); a constant learning rate ``lr > 0`` (schedules
+    are not checked); ``checkpointed(base = b)`` needs ``b >= 2``; a data source's ``steps``, ``samples`` and
+    ``classes`` are at least 1 when present. Each finding is reported at the setting it concerns.
+    """
     for train in program.trains:
         if train.epochs < 1:
             yield Diagnostic("SNN603", f"epochs must be at least 1, not {train.epochs}", train.where("epochs"))
@@ -57,7 +64,19 @@ def _spiking_pop(program: ir.Program, net: ir.Network, e) -> bool:
 
 
 def loss_and_data(program: ir.Program) -> Iterator[Diagnostic]:
-    """The loss uses populations as the loss functions expect; data fits the network."""
+    """Rules SNN201/207/217/219/603 in train blocks: the loss uses populations as the loss functions expect,
+    and the data fits the network.
+
+    * SNN603: ``seed >= 0``.
+    * Loss: it must call a loss function (:data:`LOSS_FUNCTIONS`, SNN207); each ``pop.var`` must name a state
+      of that population's model (SNN201); a reduction (:data:`REDUCTIONS`) reduces over ``time`` only (SNN207);
+      the prediction of ``cross_entropy`` must contain a reduction, one value per sample (SNN207);
+      ``spike_count_cross_entropy`` and ``rate_reg`` take a spiking population (SNN219).
+    * Data: exactly one network input has no encoder, the one the data set feeds (SNN603); a data set's
+      ``encoding`` is ``rate(...)`` or ``latency(...)`` (SNN217).
+
+    Train blocks whose network is missing are skipped (the resolver reported SNN601).
+    """
     for train in program.trains:
         net = program.network(train.network)
         if net is None:

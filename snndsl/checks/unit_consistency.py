@@ -27,7 +27,24 @@ def _err(code: str, message: str, span, hint: str | None = None) -> Diagnostic:
 
 
 def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
-    """Diagnostics of one model's equations, and the value of its output (``None`` if none or broken)."""
+    """Diagnostics of one model's equations, and the value of its output (``None`` if none, or if it has a
+    unit error); the weighted input ``w`` and unitless synapse states are in ``w_unit``.
+
+    With every symbol a stand-in ``1 unit`` (``t`` and ``dt`` in ms), each expression is evaluated and:
+
+    * SNN301: ``dX/dt`` has the dimension of ``X / time``;
+    * SNN302/SNN304/SNN308 (from the evaluator): ``+``/``-``/``min``/``max``/``clip`` operands share a dimension,
+      ``exp``/``log``/... take dimensionless arguments, an exponent is a dimensionless constant (a dimensioned
+      base only to an integer or half-integer power);
+    * SNN303: both sides of the spike condition share a dimension, and so does the scale (the surrogate's
+      argument ``(left - right) / scale`` must be dimensionless);
+    * SNN305: parameter defaults and state initial values are in the declared unit (a plain ``0`` fits any
+      state), and the refractory period is a time;
+    * SNN306: reset and ``on_spike`` values are in the unit of the state they set;
+    * SNN309: with ``method exact`` every ODE (``let`` definitions substituted) is linear in its state.
+
+    A ``let`` with a unit error stands in as a plain number afterwards, so each error is reported once.
+    """
     env, out = ModelEnv(model, w_unit), []
 
     def ev(expr):
@@ -96,6 +113,10 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
 
 
 def model_equations(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rule SNN301-309 inside neuron and synapse models: :func:`check_model` on every model that resolved
+    cleanly (``broken`` models already have errors). A synapse is checked alone: ``w`` takes the unit of the
+    state it is added to in ``on_spike`` where that state declares one, else the stand-in ``[w]``.
+    """
     for model in program.models:
         if not model.broken:
             yield from check_model(model)[0]
@@ -106,6 +127,11 @@ def _value_dim(value: ir.Value) -> Any:
 
 
 def check_values(model: ir.Model, values: tuple[tuple[str, ir.Value], ...], w_unit=W_UNIT) -> Iterator[Diagnostic]:
+    """SNN305 for each ``(name, value)`` override of a model instance whose dimension differs from the declared
+    parameter's or state's (a unitless synapse state is in ``w_unit``). An initialiser's dimension is that of
+    its ``unit``/``value``/``mean``/``low`` argument (:func:`snndsl.resolve.args.initialiser_dim`). Names that
+    are neither parameters nor states are skipped (the resolver reported them).
+    """
     env = ModelEnv(model, w_unit)
     for name, value in values:
         target = env.values.get(("param", name), env.values.get(("state", name)))
@@ -117,6 +143,10 @@ def check_values(model: ir.Model, values: tuple[tuple[str, ir.Value], ...], w_un
 
 
 def population_values(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rule SNN305 for population overrides: every parameter value and state initial value given in a ``pop``
+    or ``readout`` has the dimension its model declares (:func:`check_values`). Synapse overrides in
+    ``connect`` are checked by :func:`projection_delivery`, which knows the synapse's input unit.
+    """
     for net in program.networks:
         for pop in net.populations:
             model = program.model(pop.model)
@@ -125,6 +155,19 @@ def population_values(program: ir.Program) -> Iterator[Diagnostic]:
 
 
 def projection_delivery(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rules SNN305/SNN307/SNN401: what each projection delivers fits what its target receives.
+
+    Per projection into a population (skipped when a model involved is broken, or the source is a current input
+    without a unit): the delivered value is ``d = w × source`` (:func:`delivered_unit`).
+
+    * SNN305: the bias ``b`` has the dimension of ``d``; synapse overrides fit the synapse with ``w`` in ``d``.
+    * SNN307: the synapse model (if any) accepts input in ``d``; its output becomes the new ``d``. A synapse
+      model with errors of its own is skipped (reported where it is defined).
+    * SNN307: a synapse-model readout accepts input in ``d``.
+    * SNN401: a neuron target has an input port, and the ``port = ...`` named, if any (default: its first).
+    * SNN307: with ``output = conductance(E = ...)`` the port receives ``d × E`` (a conductance times a
+      voltage, a current); that, or ``d`` itself, must have the port's dimension. The hint suggests the likely fix.
+    """
     for net in program.networks:
         for proj in net.projections:
             post = net.node(proj.post)

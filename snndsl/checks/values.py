@@ -51,6 +51,18 @@ def _time_constant(name: str, value: Any, span, owner: str) -> Iterator[Diagnost
 
 
 def positive_and_ranged(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rules SNN501-507 on values: time constants, dt, probabilities, refractory periods and delays.
+
+    * SNN501: a parameter whose name starts with ``tau`` and whose value is a time must be ``> 0``: model
+      defaults, population overrides and synapse overrides; for an initialiser, its ``low``/``value``/``mean``.
+    * SNN507: a constant refractory period is ``>= 0``; a delay is ``>= 0``.
+    * SNN502: ``dt > 0``.
+    * SNN503: a connection probability ``p`` lies in ``[0, 1]``.
+    * SNN505: a delay is a whole number of steps, ``delay / dt`` an integer within 1e-9 (the hint gives the
+      nearest valid delays ``floor(delay / dt) * dt`` and ``ceil(delay / dt) * dt``).
+
+    Defaults that depend on other symbols are not judged.
+    """
     for model in program.models:
         for p in model.params:
             yield from _time_constant(p.name, _default_value(p), p.span, model.name)
@@ -112,7 +124,14 @@ def _specs(program: ir.Program):
 
 
 def initialisers(program: ir.Program) -> Iterator[Diagnostic]:
-    """Arguments of one initialiser share a dimension; spreads are positive; ranges are not empty."""
+    """Rules SNN305/SNN507 on initialiser arguments, in populations, weights, biases and synapse overrides.
+
+    * SNN305: the arguments of ``normal(mean, std)``, ``truncated_normal(mean, std, low, high)`` and
+      ``uniform(low, high)`` share one dimension.
+    * SNN507: ``uniform`` needs ``high - low > 0``; ``normal`` and ``truncated_normal`` need ``std > 0``.
+
+    Other initialisers have nothing to compare.
+    """
     for spec in _specs(program):
         dist = INITIALISERS[spec.name].traits
         if dist is None:
@@ -136,8 +155,15 @@ def _magnitude(v: Any) -> float:
 
 
 def spike_scales(program: ir.Program) -> Iterator[Diagnostic]:
-    """The surrogate's scale (V_th - V_reset by default) must be positive for each population: a negative one
-    would flip the spike itself, not only its gradient."""
+    """Rule SNN507: the surrogate's scale (``V_th - V_reset`` by default) must be positive for each population:
+    a negative one would flip the spike itself, not only its gradient.
+
+    The emitted spike is the surrogate function (a Heaviside step forward) of ``(left - right) / scale`` for
+    ``spike when left >= right`` (``(right - left) / scale`` for ``<=``): with ``scale < 0`` it would fire on the
+    wrong side of the threshold. The scale is evaluated with the population's parameter values (overrides, else
+    defaults; an initialiser by its ``mean`` or ``low``); a scale that depends on states or cannot be evaluated
+    is not judged.
+    """
     for net in program.networks:
         for pop in net.populations:
             model = program.model(pop.model)

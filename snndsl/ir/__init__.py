@@ -409,11 +409,36 @@ def dump(obj: Any, indent: int = 0) -> str:
     return pad + show_value(obj)
 
 
-_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
+# Binding strength, loosest first, as in grammars/snn.lark: sum (``+ -``, left-associative) < product
+# (``* /``, left-associative) < unary minus < power < atom. The grammar's power rule is ``atom "^" unary``: the
+# base must be an atom (``-a ^ b`` is ``-(a ^ b)``, ``a ^ b ^ c`` is ``a ^ (b ^ c)``) and the exponent may carry
+# its own sign (``a ^ -b``).
+_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = range(1, 6)
+_PREC = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "^": _POWER}
 
 
-def show_expr(e: Any, parent: int = 0) -> str:
-    """An IR expression as .snn-like text, with the minimum of parentheses."""
+def _prec(e: Any) -> int:
+    if isinstance(e, BinOp):
+        return _PREC[e.op]
+    if isinstance(e, Neg) or (isinstance(e, Const) and show_value(e.value).startswith("-")):
+        return _UNARY
+    return _ATOM
+
+
+def show_expr(e: Any, parent: int = _SUM) -> str:
+    """An IR expression as .snn text that parses (and resolves) back to the same tree.
+
+    Parentheses are the fewest the grammar needs, plus a few for the reader: an operand of a unary minus that
+    is a power or itself signed (``-(a ^ b)``, ``-(-a)``), a power in an exponent (``a ^ (b ^ c)``) and a
+    quantity as the base of a power (``(2.0 ms) ^ 2``). A negative constant is printed with its sign and
+    treated like a unary minus (``(-2.0) ^ x``; it reads back as ``Neg(2.0)``: the language has no negative
+    literals). ``parent`` is the binding strength the context needs; a looser expression is parenthesised.
+    """
+    text = _show_expr(e)
+    return f"({text})" if _prec(e) < parent else text
+
+
+def _show_expr(e: Any) -> str:
     if isinstance(e, Const):
         return show_value(e.value)
     if isinstance(e, Ref):
@@ -421,11 +446,17 @@ def show_expr(e: Any, parent: int = 0) -> str:
     if isinstance(e, Field):
         return f"{e.pop}.{e.var}"
     if isinstance(e, Neg):
-        return "-" + show_expr(e.operand, 3)
+        return "-" + show_expr(e.operand, _ATOM)
     if isinstance(e, Func):
         return f"{e.name}(" + ", ".join(show_expr(a) for a in e.args) + ")"
     if isinstance(e, BinOp):
+        if e.op == "^":
+            base = show_expr(e.left, _ATOM)
+            if isinstance(e.left, Const) and isinstance(e.left.value, u.Quantity) and base[0] != "(":
+                base = f"({base})"
+            exponent = show_expr(e.right, _UNARY if _prec(e.right) == _UNARY else _ATOM)
+            return f"{base} ^ {exponent}"
         p = _PREC[e.op]
-        text = f"{show_expr(e.left, p)} {e.op} {show_expr(e.right, p + 1)}"
-        return f"({text})" if p < parent else text
+        # Left-associative: the left operand may bind as loosely as the operator, the right one must bind tighter.
+        return f"{show_expr(e.left, p)} {e.op} {show_expr(e.right, p + 1)}"
     return show_value(e)

@@ -133,7 +133,11 @@ def _function(expr: ir.Func, args: list[Any]) -> Any:
 
 def initialiser_dim(spec: ir.Spec) -> Any:
     """A value in the unit an initialiser Spec produces (for unit checks), e.g. ``1 mA`` for
-    ``kaiming_normal(mA)`` and ``1 ms`` for ``uniform(10 ms, 30 ms)``."""
+    ``kaiming_normal(mA)`` and ``1 ms`` for ``uniform(10 ms, 30 ms)``.
+
+    Looks at the Spec's ``unit`` argument, then ``value``, ``mean`` and ``low``; a Spec with none of them gives
+    the plain number ``1.0``. Only the unit of the result is meaningful.
+    """
     unit = spec.arg("unit")
     if unit is not None:
         return u.Quantity(1.0, unit=unit)

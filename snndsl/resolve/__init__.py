@@ -24,7 +24,9 @@ STD = "std"
 
 
 def stdlib_files() -> list[SourceFile]:
-    """The standard library's ``.snn`` files, in name order."""
+    """The standard library's ``.snn`` files (``import "std"``), read from the installed package, in name order;
+    each is reported under the path ``<std>/NAME.snn``.
+    """
     root = resources.files("snndsl").joinpath("stdlib")
     return [SourceFile(f"<std>/{f.name}", f.read_text(encoding="utf-8"))
             for f in sorted(root.iterdir(), key=lambda f: f.name) if f.name.endswith(".snn")]

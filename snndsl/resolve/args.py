@@ -26,7 +26,13 @@ def lookup_entry(registry: Registry, ident: ast.Ident, diags: Diagnostics) -> En
 
 
 def spec_from(node: ast.Expr, key: str, diags: Diagnostics, expr_scope: Scope | None = None) -> ir.Spec | None:
-    """A call ``name(...)`` or a bare ``name`` of registry ``key`` → bound :class:`ir.Spec`."""
+    """A call ``name(...)`` or a bare ``name`` (no arguments) of registry ``key`` → bound :class:`ir.Spec`.
+
+    Arguments are bound by :func:`bind`, so the Spec lists every parameter of the entry, defaults filled in.
+    ``expr_scope`` is the scope of arguments of kind ``expr``. Returns ``None`` after reporting: the registry's
+    code (anything but a name or call, or an unknown entry, with the valid names as hint) and the codes of
+    :func:`bind`/:func:`convert`. Raises ``KeyError`` for an unknown ``key`` (a bug).
+    """
     registry = REGISTRIES[key]
     if isinstance(node, ast.Name):
         node = ast.Call(node.ident, (), span=node.span)
@@ -44,7 +50,13 @@ def spec_from(node: ast.Expr, key: str, diags: Diagnostics, expr_scope: Scope | 
 def bind(call: ast.Call, entry: Entry, diags: Diagnostics, expr_scope: Scope | None = None,
          skip_positional: int = 0) -> tuple[tuple[str, Any], ...] | None:
     """Match ``call``'s arguments to ``entry.params`` (positional in order, then by name), fill defaults and
-    convert each value by its parameter's kind. Reports SNN203/SNN204 and returns ``None`` on any error."""
+    convert each value by its parameter's kind (:func:`convert`).
+
+    ``skip_positional`` leading arguments are ignored (already taken by the caller). Returns
+    ``((param name, value), ...)`` in ``entry.params`` order, or ``None`` if anything new was reported to ``diags``:
+    SNN203 (no such argument), SNN204 (too many, positional after named, given twice, a required one missing),
+    SNN219 (``trainable`` on a built-in's argument), or a conversion error.
+    """
     before = len(diags.items)
     given: dict[str, tuple[ast.Arg, Param]] = {}
     params = entry.params
@@ -87,7 +99,16 @@ def bind(call: ast.Call, entry: Entry, diags: Diagnostics, expr_scope: Scope | N
 
 
 def convert(node: ast.Expr, param: Param, diags: Diagnostics, expr_scope: Scope | None = None) -> Any:
-    """One argument value, checked against ``param.kind`` (see :class:`snndsl.registry.Param`)."""
+    """One argument value, checked against ``param.kind`` (see :class:`snndsl.registry.Param`); ``None`` after
+    an error reported to ``diags``.
+
+    Kinds: ``call:REG`` a nested :class:`ir.Spec` of registry REG; ``expr`` an IR expression resolved in
+    ``expr_scope``; ``string`` the text of a string literal; ``unit`` a bare unit (:func:`unit_value`); ``init``
+    an initialiser Spec or a finite constant; ``bool`` the names ``true``/``false``; ``number``/``lr`` a float,
+    ``int`` a whole number (an ``lr`` may also be a schedule call); ``quantity`` a finite constant of the
+    dimension of ``param.unit`` (any dimension for ``"any"``). Errors: SNN305 (wrong kind or dimension), SNN506
+    (not finite), plus those of constant evaluation. Raises ``KeyError`` for an unknown kind (a bug).
+    """
     kind = param.kind
     if kind.startswith("call:"):
         return spec_from(node, kind[5:], diags, expr_scope)
@@ -137,7 +158,9 @@ def convert(node: ast.Expr, param: Param, diags: Diagnostics, expr_scope: Scope 
 
 
 def unit_value(node: ast.Expr, param: Param, diags: Diagnostics):
-    """A unit argument such as ``mA`` or ``nS/mm^2`` (or ``1``)."""
+    """A unit argument such as ``mA`` or ``nS/mm^2`` (or ``1``): the brainunit Unit of a constant whose
+    magnitude is exactly 1. A quantity such as ``2 mA`` is SNN305; returns ``None`` after any error.
+    """
     value = constant(node, diags)
     if value is None:
         return None

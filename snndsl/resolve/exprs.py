@@ -33,6 +33,9 @@ class Scope:
         self.where = where
 
     def child(scope, **more: str) -> "Scope":   # noqa: N805 - `self` may be a user's symbol in **more
+        """A copy of this scope with ``more`` added to (or replacing) its symbols, ``name=kind``; the original is
+        unchanged. Used to make ``let`` definitions visible to the ones after them.
+        """
         s = Scope(scope.symbols, with_time=scope.with_time, calls=scope.calls, fields=scope.fields,
                   where=scope.where, absent=scope.absent)
         s.symbols.update(more)
@@ -40,7 +43,18 @@ class Scope:
 
 
 def resolve_expr(node: ast.Expr, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
-    """The IR of ``node``; reports problems to ``diags`` and returns ``None`` if any part failed."""
+    """The IR of ``node`` with every name bound through ``scope``; ``None`` if any part failed.
+
+    Numbers become float :class:`ir.Const`, quantities ``Const(Quantity)``; a name is looked up in
+    ``scope.symbols`` (:class:`ir.Ref` of that kind), then ``t``/``dt`` where ``scope.with_time``, then as a unit
+    of two or more letters (``ms`` is ``Const(1 ms)``). Calls go to ``scope.calls`` first, then to the math
+    functions (positional arguments only, arity checked). Nothing is evaluated or unit-checked here.
+
+    Problems are reported to ``diags``, never raised: SNN201 (undefined name or population), SNN203 (a named
+    argument to a math function), SNN204 (wrong number of arguments), SNN207/SNN218 (unknown loss or function),
+    SNN219 (a string or ``pop.var`` where not allowed), SNN209 (unknown unit in a quantity), and the codes of
+    ``scope.absent`` entries. Raises ``TypeError`` only for a node that is not an expression (a bug).
+    """
     if isinstance(node, ast.Number):
         return ir.Const(float(node.text), span=node.span)
     if isinstance(node, ast.Quantity):
@@ -120,9 +134,13 @@ def _call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
 
 
 def constant(node: ast.Expr, diags: Diagnostics, scope: Scope | None = None, env=None) -> Any:
-    """Evaluate a constant expression (numbers, quantities, units, arithmetic), or ``None`` after an error.
+    """Evaluate a constant expression (numbers, quantities, units, arithmetic, math functions), or ``None``
+    after an error reported to ``diags``.
 
-    ``env`` may give values for the symbols of ``scope`` (e.g. earlier parameters)."""
+    ``scope`` (default: no symbols) says which names may appear; ``env`` maps each such :class:`ir.Ref` to its
+    value (e.g. earlier parameters). Without ``env`` any name is SNN219 ("not a constant"). Unit mismatches
+    and other evaluation errors are reported with their own codes (see :func:`fold`).
+    """
     expr = resolve_expr(node, scope or Scope(where="in a constant"), diags)
     if expr is None:
         return None
@@ -130,7 +148,14 @@ def constant(node: ast.Expr, diags: Diagnostics, scope: Scope | None = None, env
 
 
 def fold(expr: ir.Expr, diags: Diagnostics, env=None) -> Any:
-    """The value of an IR expression whose symbols ``env`` can supply; ``None`` after an error."""
+    """The value of an IR expression (:func:`snndsl.ir.evaluate.evaluate`), with each :class:`ir.Ref` looked
+    up through ``env(ref)``; without ``env`` a reference is SNN219.
+
+    Returns a float or :class:`brainunit.Quantity` (NaN in the right unit where a division by zero or an
+    overflow occurs), or ``None`` after reporting the evaluator's :class:`UnitError` (SNN302/304/308 unit
+    errors, a non-constant name) to ``diags``. ``env`` may itself raise :class:`UnitError` to refuse a name.
+    A ``pop.var`` :class:`ir.Field` cannot be evaluated (``TypeError``).
+    """
     def lookup_ref(ref: ir.Ref):
         if env is None:
             raise UnitError("SNN219", f"`{ref.name}` is not a constant", ref.span,

@@ -221,6 +221,18 @@ class _ModelBuilder:
 
 
 def resolve_model(node: ast.NeuronDef | ast.SynapseDef, diags: Diagnostics) -> ir.Model | None:
+    """A neuron or synapse definition → :class:`ir.Model`, or ``None`` when its own name cannot be declared
+    (SNN221/SNN210, see :func:`check_identifier`).
+
+    Parameters are declared first, then states and input ports, then ``let`` definitions in order (each sees
+    the ones before it). A parameter default may use the parameters declared above it, a state initial value
+    any parameter; both are folded to constants, which give the unit when none is written. Every equation
+    sees every declaration, plus ``t`` and ``dt``; a synapse's weighted input ``w`` only in ``on_spike`` and in
+    the output of a stateless synapse.
+    A spike condition without ``scale`` gets ``right - reset value`` as its surrogate scale (when there is a
+    reset). Problems go to ``diags`` (SNN201/202/209/210/219/220/221 and registry codes); a model with errors
+    is still returned, marked ``broken=True`` so checks skip its equations.
+    """
     kind = "neuron" if isinstance(node, ast.NeuronDef) else "synapse"
     if not check_identifier(node.name, diags, kind):
         return None

@@ -69,6 +69,9 @@ def _values(call: ast.Call, model: ir.Model, diags: Diagnostics, *, skip: int,
 
 
 class NetworkBuilder:
+    """Resolves one network body against the models in scope, reporting to ``diags``; :meth:`build` is the
+    entry point, the other methods resolve one statement each."""
+
     def __init__(self, node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics):
         self.node, self.models, self.diags = node, models, diags
         self.nodes: dict[str, ast.Ident] = {}
@@ -78,6 +81,11 @@ class NetworkBuilder:
         self.dt_span = node.span
 
     def declare(self, ident: ast.Ident, what: str) -> bool:
+        """Register the node name ``ident`` (an input or population; ``what`` names it in messages).
+
+        Returns ``False``, after reporting, for a name that cannot be declared (:func:`check_identifier`; it is
+        still remembered so its uses report nothing more) or is already used in this network (SNN202).
+        """
         if not check_identifier(ident, self.diags, what):
             self.nodes.setdefault(ident.name, ident)   # known, so its uses report nothing more
             return False
@@ -89,6 +97,10 @@ class NetworkBuilder:
         return True
 
     def build(self) -> ir.Network:
+        """The whole network: ``dt`` (exactly one, a time: SNN220 if missing, SNN202 if repeated), then inputs,
+        populations and readouts, projections (SNN202 for two with the same name) and outputs (defined, not an
+        input, not repeated: SNN201/219/202). Parts that fail are left out after their errors are reported.
+        """
         d, body = self.diags, self.node.body
         dts = [st for st in body if isinstance(st, ast.DtStmt)]
         dt = None
@@ -129,6 +141,13 @@ class NetworkBuilder:
                           tuple(spans), tuple(self.unresolved), self.dt_span, span=self.node.span)
 
     def input(self, st: ast.NetInput) -> ir.InputDef | None:
+        """``input name: kind[size] [unit] [= source]`` → :class:`ir.InputDef`, or ``None`` after an error.
+
+        ``kind`` is a registry input kind; ``size`` a positive whole number (SNN504); a ``current`` input needs a
+        unit and a ``spikes`` input takes none (SNN220/SNN219). A source generates the input in simulation:
+        ``poisson(...)`` for spikes, ``constant(value)`` for a current, whose value must have the input's dimension
+        (SNN217/SNN305).
+        """
         d = self.diags
         self.inputs.add(st.name.name)
         ok = self.declare(st.name, "input")
@@ -160,6 +179,15 @@ class NetworkBuilder:
         return ir.InputDef(st.name.name, kind.name, size, unit, source, span=st.span)
 
     def pop(self, st: ast.PopDecl | ast.ReadoutDecl) -> ir.Population | None:
+        """``pop name = Model(size, args...)`` or ``readout name = Model(size, args...)`` → :class:`ir.Population`,
+        or ``None`` after an error.
+
+        A ``pop`` needs a neuron model; a ``readout`` may be a neuron or a synapse model with state (SNN219). The
+        size comes first (SNN204/SNN504); named arguments override parameter defaults and state initial values
+        (constants or initialisers; only parameters may be ``trainable``), and ``surrogate = ...`` replaces the
+        model's surrogate (spiking models only). Every parameter without a default must be given (SNN204). An
+        unknown model is SNN211, unless an import already failed (``quiet``).
+        """
         d, call = self.diags, st.call
         readout = isinstance(st, ast.ReadoutDecl)
         ok = self.declare(st.name, "population")
@@ -198,6 +226,15 @@ class NetworkBuilder:
                              readout, span=st.span)
 
     def connect(self, st: ast.ConnectStmt, dt: Any) -> ir.Projection | None:
+        """``connect [label:] pre -> post: conn(...), synapse = ..., output = ..., port = ..., delay = ...`` →
+        :class:`ir.Projection`, or ``None`` after an error (the endpoint pair is then kept in ``unresolved`` so graph
+        checks raise no follow-on errors).
+
+        Endpoints must be declared earlier or later in the network (SNN401); ``conn`` is a connectivity entry;
+        options are :data:`CONNECT_OPTIONS`, each at most once (SNN203/SNN204). The name is the label or
+        ``"pre->post"``. A delay is a time; its length in steps is ``delay_steps = max(0, round(delay / dt))``
+        (0 without a delay or a valid ``dt``).
+        """
         d = self.diags
         ok = True
         for end in (st.pre, st.post):
@@ -246,6 +283,10 @@ class NetworkBuilder:
                              delay_span, span=st.span)
 
     def synapse(self, node: ast.Expr) -> ir.SynapseUse | None:
+        """The ``synapse = Model(args...)`` option (or a bare model name) → :class:`ir.SynapseUse`, or ``None`` after
+        an error: not a call (SNN219), unknown model (SNN211 unless ``quiet``), a neuron model (SNN219), or bad
+        named arguments (as for populations; a synapse has no size).
+        """
         d = self.diags
         if isinstance(node, ast.Name):
             node = ast.Call(node.ident, (), span=node.span)
@@ -267,7 +308,12 @@ class NetworkBuilder:
 
 def resolve_network(node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics,
                     quiet_unknown_models: bool = False) -> ir.Network | None:
-    """``quiet_unknown_models``: an import failed, so unknown model names were already explained."""
+    """A network definition → :class:`ir.Network` (see :meth:`NetworkBuilder.build`), or ``None`` when its name
+    cannot be declared.
+
+    ``models`` are the resolved models visible in the file, by name. ``quiet_unknown_models``: an import
+    failed, so unknown model names were already explained and are not reported again. Errors go to ``diags``.
+    """
     if not check_identifier(node.name, diags, "network"):
         return None
     builder = NetworkBuilder(node, models, diags)

@@ -31,6 +31,10 @@ def _loss_call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | No
 
 
 def loss_scope(network: ir.Network | None) -> Scope:
+    """The scope of a train block's loss: the special names ``time``, ``label`` and ``target``, every input and
+    population of ``network`` as a ``pop`` (so ``out.V`` is allowed), and the losses and reductions of the
+    registry as calls (their arguments bound like registry calls; string defaults become ``special`` refs).
+    """
     symbols = {s: "special" for s in SPECIALS}
     if network is not None:
         symbols.update({n.name: "pop" for n in (*network.inputs, *network.populations)})
@@ -39,6 +43,14 @@ def loss_scope(network: ir.Network | None) -> Scope:
 
 
 def resolve_train(node: ast.TrainDef, networks: dict[str, ir.Network], diags: Diagnostics) -> ir.Train | None:
+    """A train block → :class:`ir.Train` for the network it names, or ``None``.
+
+    Each setting of :data:`snndsl.registry.SETTINGS` may appear once (SNN213 for unknown or repeated ones) and
+    is converted by its kind; ``loss`` is required (SNN602) and resolved in :func:`loss_scope`; ``optimizer``
+    and ``loop`` default to ``adam`` and ``bptt``, the others to :data:`DEFAULTS`; ``devices`` is a whole number
+    or ``all``. An unknown network is SNN601. Returns ``None`` when the network is unknown or when ``diags``
+    holds any error at all (including errors reported earlier for other parts of the file).
+    """
     network = networks.get(node.network.name)
     if network is None:
         diags.error("SNN601", f"train block for unknown network `{node.network.name}`", node.network.span,

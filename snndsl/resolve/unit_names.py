@@ -19,7 +19,11 @@ COMMON_UNITS = (
 
 @lru_cache(maxsize=512)
 def lookup(text: str):
-    """The brainunit Unit spelled ``text`` (``mV``, ``nS/mm^2``), or ``None`` if it is not a unit."""
+    """The brainunit Unit spelled ``text`` (``mV``, ``nS/mm^2``, ``mS*cm^-2``), or ``None`` if it is not a unit.
+
+    Empty text and names starting with ``_`` are never units; any exception brainunit raises for an unknown
+    spelling is swallowed. Cached (512 spellings).
+    """
     if not text or text.startswith("_"):
         return None
     try:
@@ -36,7 +40,10 @@ def shadows_unit(name: str) -> bool:
 
 
 def unit_text(text: str, span, diags: Diagnostics):
-    """The unit spelled ``text`` at ``span``; reports SNN209 and returns ``None`` when it is unknown."""
+    """The unit spelled ``text`` (the unit of a quantity, as lexed), or ``None`` after reporting SNN209 at
+    ``span`` to ``diags``: the message names the first unknown part of a compound unit, and the hint suggests a
+    close common unit, or explains that ``2 mV/tau`` is one glued unit when a part looks like a variable.
+    """
     unit = lookup(text)
     if unit is None:
         bad = next((part for part in _parts(text) if lookup(part) is None), text)
@@ -56,7 +63,11 @@ def _parts(text: str) -> list[str]:
 
 
 def unit_from_ast(node: ast.Unit, diags: Diagnostics):
-    """A unit in type position (``mV``, ``1/ms``, ``nS/mm^2``) → brainunit Unit, or ``None`` after SNN209."""
+    """A unit in type position (``mV``, ``1/ms``, ``nS/mm^2``) → brainunit Unit, or ``None`` after SNN209.
+
+    ``1`` is the dimensionless unit, ``name^k`` the unit to the integer power ``k``, and ``a * b`` / ``a / b``
+    combine left to right; every unknown name is reported (not just the first).
+    """
     if isinstance(node, ast.UnitOne):
         return _one()
     if isinstance(node, ast.UnitName):
@@ -76,4 +87,5 @@ def _one():
 
 
 def dimensionless_unit():
+    """The dimensionless brainunit Unit (``Unit(1)``), the unit of a plain number; made once and cached."""
     return _one()

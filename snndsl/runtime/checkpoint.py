@@ -31,6 +31,14 @@ def _trees(net, optimizer) -> dict[str, Any]:
 
 
 def save(path: Path, net, optimizer, meta: dict) -> Path:
+    """Write a checkpoint of ``net`` and ``optimizer`` to ``path`` (an ``.npz``, written atomically; the name is
+    kept exactly, no ``.npz`` added) and return the path written.
+
+    Stored: every :class:`brainstate.ParamState` of ``net``, the optimizer state and step count (as the leaves
+    of one ``jax.tree_util`` tree, ``leaf_0``, ``leaf_1``, ...), the global random key, and ``meta`` (JSON,
+    with the tree structure added under ``"structure"``). ``meta`` must be JSON-serialisable (``TypeError``
+    otherwise); ``OSError`` from the file system propagates.
+    """
     import brainstate as bs
     import jax
 
@@ -43,7 +51,13 @@ def save(path: Path, net, optimizer, meta: dict) -> Path:
 
 
 def load(path: Path, net, optimizer) -> dict:
-    """Restore parameters, optimizer state and random key in place; returns the saved ``meta``."""
+    """Restore parameters, optimizer state, step count and random key in place from a checkpoint written by
+    :func:`save`; returns the saved ``meta`` (including its ``"structure"``).
+
+    Raises :class:`CheckpointError` if the file cannot be read, or if its tree structure or leaf count differs
+    from that of ``net`` and ``optimizer`` (a checkpoint of another model). Each leaf keeps the dtype of the
+    running model's.
+    """
     import brainstate as bs
     import jax
     import jax.numpy as jnp

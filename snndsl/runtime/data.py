@@ -32,6 +32,7 @@ class Dataset:
 
     @property
     def classification(self) -> bool:
+        """Whether the labels ``y`` are integers (class indices); float ``y`` are regression targets."""
         return np.issubdtype(self.y.dtype, np.integer)
 
     def epoch_x(self, epoch: int) -> np.ndarray:
@@ -47,7 +48,12 @@ def _dt_seconds(net: ir.Network) -> float:
 
 @DATA.implement("load", "poisson_patterns")
 def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
-    """The seed tutorial's task: independent Poisson spike patterns at ``rate``, with random class labels."""
+    """The seed tutorial's task: independent Poisson spike patterns, with random class labels.
+
+    Each input channel spikes in each step with probability ``p = rate × dt``; ``x`` has shape
+    ``[samples, steps, channels]`` (float32 0/1), ``y`` labels uniform in ``[0, classes)`` (int32). No test split;
+    deterministic in ``seed``. Raises :class:`DataError` unless the network has exactly one data input.
+    """
     import brainunit as u
 
     rng = np.random.default_rng(seed)
@@ -60,8 +66,14 @@ def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> D
 
 
 def encode(values: np.ndarray, steps: int, encoding: ir.Spec | None, dt_s: float, rng) -> np.ndarray:
-    """Values in [0, 1], shape [samples, channels] → spikes [samples, steps, channels], by the encoding's
-    ``encode`` hook (``rate(max_rate = 100 Hz)`` when none is given)."""
+    """Values in [0, 1], shape [samples, channels] → spikes [samples, steps, channels] (float32 0/1), by the
+    encoding's ``encode`` hook (``rate(max_rate = 100 Hz)`` when none is given).
+
+    ``rate(max_rate)``: Poisson spikes with probability ``clip(value × max_rate × dt, 0, 1)`` per step;
+    ``latency(...)``: one spike per channel at step ``round((1 - value) × (steps - 1))`` (larger values fire
+    earlier), none for value 0. ``dt_s`` is the step in seconds, ``rng`` a NumPy generator. Raises
+    :class:`DataError` for an encoder that works inside networks only.
+    """
     import brainunit as u
 
     if encoding is None:
@@ -94,7 +106,11 @@ def _latency(values: np.ndarray, steps: int, encoding: ir.Spec, dt_s: float, rng
 @DATA.implement("load", "digits")
 def digits(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
     """scikit-learn's bundled 8x8 digits (1,797 images, no download), pixels scaled to [0, 1] and encoded to
-    spikes; a stratified ``test_fraction`` is held out."""
+    spikes (:func:`encode`); a stratified ``test_fraction`` is held out (none when it is not in (0, 1)).
+
+    The training set is re-encoded each epoch (:attr:`Dataset.resample`), deterministically in the seed and the
+    epoch. Raises :class:`DataError` if scikit-learn is missing or the data input does not have 64 channels.
+    """
     try:
         from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
@@ -140,7 +156,11 @@ def _load_npz(path: str | Path, n_in: int) -> tuple[np.ndarray, np.ndarray]:
 @DATA.implement("load", "npz")
 def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
     """An ``.npz`` file with ``x`` [samples, time, channels] and ``y``; ``test_path`` another for testing.
-    Relative paths are relative to the model file."""
+
+    Relative paths are relative to ``base`` (the model file's folder; the current directory without one).
+    Integer ``y`` are class labels (int32), others targets (float32). Raises :class:`DataError` if a file cannot
+    be read, lacks ``x`` or ``y``, or its shapes do not fit the network's single data input.
+    """
     x, y = _load_npz(base / spec.arg("path"), _input_size(net))
     if spec.arg("test_path"):
         xt, yt = _load_npz(base / spec.arg("test_path"), _input_size(net))
@@ -149,7 +169,9 @@ def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
 
 
 def from_file(path: str | Path, net: ir.Network) -> Dataset:
-    """``snndsl train --data D.npz``."""
+    """``snndsl train --data D.npz``: the arrays of ``path`` as :func:`npz` reads them, without a test split.
+    Raises :class:`DataError` as :func:`npz` does.
+    """
     x, y = _load_npz(path, _input_size(net))
     return Dataset(x, y)
 
@@ -162,8 +184,11 @@ def _input_size(net: ir.Network) -> int:
 
 
 def load(spec: ir.Spec | None, net: ir.Network, seed: int, base: Path | None = None) -> Dataset:
-    """The data set a train block's ``data`` names, by its source's ``load`` hook; relative paths are
-    relative to ``base`` (the model file's folder). Raises :class:`DataError`."""
+    """The :class:`Dataset` a train block's ``data`` Spec describes, by its source's ``load`` hook, deterministic
+    in ``seed``; ``base`` is the folder relative paths are taken from (the model file's).
+
+    Raises :class:`DataError` when ``spec`` is ``None`` (no ``data`` and no ``--data``) or the source fails.
+    """
     if spec is None:
         raise DataError("the train block has no `data`; give one, or pass --data D.npz")
     return DATA[spec.name].hook("load")(spec, net, seed, base or Path.cwd())

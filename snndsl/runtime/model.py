@@ -40,20 +40,33 @@ class CompiledModel:
         return found
 
     def network_class(self, name: str | None = None) -> type:
+        """The emitted brainstate module class of network ``name`` (the first network when ``None``). Raises
+        ``ValueError`` if the model defines no network and ``KeyError`` for an unknown name.
+        """
         from snndsl.lower.emit import py_name
         return getattr(self.module, py_name(self._net(name).name))
 
     def network(self, name: str | None = None) -> Any:
-        """A new instance of the network (parameters initialised from the current random state)."""
+        """A new instance of network ``name`` (the first when ``None``), parameters initialised from the current
+        random state (seed it with ``brainstate.random.seed``). Raises as :meth:`network_class` does.
+        """
         return self.network_class(name)()
 
     def ir(self, name: str | None = None) -> ir.Network:
+        """The checked IR (:class:`snndsl.ir.Network`) of network ``name`` (the first when ``None``). Raises as
+        :meth:`network_class` does.
+        """
         return self._net(name)
 
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
                  record=()):
-        """Run ``net`` from a fresh state; ``record`` names ``pop.var`` or ``pop`` as written in the model
-        (the emitted code renames identifiers that clash with Python, e.g. ``u`` → ``u_``)."""
+        """Run ``net`` from a fresh state for ``steps`` steps (default: the inputs' length) and return
+        ``(outputs, records)``.
+
+        ``inputs`` are time-major arrays, one per data input; ``batch_size`` ``None`` runs unbatched. ``record``
+        names ``pop.var`` or ``pop`` (its spikes) as written in the model (the emitted code renames identifiers that
+        clash with Python, e.g. ``u`` → ``u_``); ``records`` maps each name as given to its time-major array.
+        """
         from snndsl.lower.emit import py_name
 
         emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in record}
@@ -70,12 +83,20 @@ def _execute(code: str, name: str) -> types.ModuleType:
 
 
 def loads(text: str, path: str = "<string>") -> CompiledModel:
-    """Compile model text (imports relative to the current directory) and execute it."""
+    """Compile model text (imports relative to the current directory) and execute the emitted module.
+
+    Raises :class:`snndsl.diagnostics.SnnError` if the model does not check; warnings are kept in
+    :attr:`CompiledModel.warnings`.
+    """
     code, checked = compile_source(SourceFile(path, text))
     return CompiledModel(code, _execute(code, path), checked.program, checked.warnings)
 
 
 def load(path: str | Path) -> CompiledModel:
-    """Compile a ``.snn`` file and execute the emitted module."""
+    """Compile a ``.snn`` file and execute the emitted module (imports relative to the file).
+
+    Raises :class:`snndsl.diagnostics.SnnError` if the model does not check, and ``OSError`` /
+    ``UnicodeDecodeError`` if the file cannot be read.
+    """
     code, checked = compile_source(SourceFile.read(path))
     return CompiledModel(code, _execute(code, str(path)), checked.program, checked.warnings)

@@ -17,7 +17,11 @@ class ParallelError(Exception):
 
 
 def resolve_devices(request: int | str | None):
-    """``None``/1 → no mesh; ``"all"`` or N → the first N devices JAX sees (an error if there are fewer)."""
+    """The devices a ``--devices``/``devices =`` request names: ``None`` (no mesh, a single-device run) for
+    ``None``, 1 or ``"1"``; for ``"all"`` or N, the first N devices ``jax.devices()`` lists (``None`` again
+    when that is one). Raises :class:`ParallelError` for N < 1 or more devices than JAX sees, and
+    ``ValueError`` for a string that is neither ``"all"`` nor a number.
+    """
     import jax
 
     if request in (None, 1, "1"):
@@ -48,12 +52,15 @@ class DataParallel:
         self._jax = jax
 
     def check_batch(self, batch: int) -> None:
+        """Raise :class:`ParallelError` unless ``batch`` divides evenly over the devices (``batch % n == 0``)."""
         if batch % self.n:
             raise ParallelError(f"batch {batch} does not divide evenly over {self.n} devices; "
                                 f"use a multiple of {self.n}")
 
     def replicate(self, *modules) -> None:
-        """Place every state of ``modules`` (networks, optimizers) on all devices."""
+        """Place every state of ``modules`` on all devices, in place: a :class:`brainstate.State` itself, every
+        state of a :class:`brainstate.nn.Module`, or every State attribute of anything else (an optimizer).
+        """
         import brainstate as bs
 
         for module in modules:
@@ -67,9 +74,13 @@ class DataParallel:
                 s.value = self._jax.device_put(s.value, self.replicated)
 
     def replicate_arrays(self, *arrays):
+        """The arrays, each copied whole onto every device (for a last batch that cannot be split evenly)."""
         return tuple(self._jax.device_put(a, self.replicated) for a in arrays)
 
     def shard(self, x, y):
+        """``(x, y)`` with the batch split over the devices: ``x`` is time-major ``[T, B, ...]`` and split on axis 1,
+        ``y`` on axis 0. ``B`` must be a multiple of the device count (:meth:`check_batch`).
+        """
         return self._jax.device_put(x, self.batch_x), self._jax.device_put(y, self.batch_y)
 
 

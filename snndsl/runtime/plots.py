@@ -31,7 +31,8 @@ def _first_sample(a: np.ndarray) -> np.ndarray:
 
 
 def raster(spikes: dict[str, np.ndarray], dt_ms: float, path: Path) -> Path:
-    """One panel per spiking population: neuron index against time (first sample of a batch)."""
+    """One panel per spiking population: neuron index against time in ms (first sample of a batch); ``spikes``
+    are time-major. Writes a PNG to ``path`` atomically and returns the path written."""
     plt = _figure()
     fig, axes = plt.subplots(len(spikes), 1, figsize=(8, 1.6 + 1.4 * len(spikes)), squeeze=False, sharex=True)
     for ax, (name, s) in zip(axes[:, 0], spikes.items()):
@@ -47,7 +48,8 @@ def raster(spikes: dict[str, np.ndarray], dt_ms: float, path: Path) -> Path:
 
 
 def traces(records: dict[str, np.ndarray], dt_ms: float, path: Path, max_lines: int = 8) -> Path:
-    """One panel per recorded variable (first sample; at most ``max_lines`` neurons)."""
+    """One panel per recorded variable against time in ms (first sample; at most ``max_lines`` neurons).
+    Writes a PNG to ``path`` atomically and returns the path written."""
     plt = _figure()
     fig, axes = plt.subplots(len(records), 1, figsize=(8, 1.6 + 1.6 * len(records)), squeeze=False, sharex=True)
     for ax, (name, r) in zip(axes[:, 0], records.items()):
@@ -61,7 +63,8 @@ def traces(records: dict[str, np.ndarray], dt_ms: float, path: Path, max_lines: 
 
 
 def curves(history: dict[str, list[float]], path: Path, title: str, ylabel: str) -> Path:
-    """Training curves: one line per series, against epochs."""
+    """Training curves: one line per series of ``history`` against epochs 1, 2, ... (a legend when there are
+    several). Writes a PNG to ``path`` atomically and returns the path written."""
     plt = _figure()
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for name, ys in history.items():

@@ -29,8 +29,14 @@ class RunResult:
 
 def default_inputs(model: CompiledModel, network: str | None, steps: int, batch: int | None, rate_hz: float,
                    seed: int, data: str | None = None) -> list[np.ndarray]:
-    """One time-major array per data input: from ``data`` (an .npz with ``x`` [samples, time, channels]) or
-    generated (Poisson spikes at ``rate_hz`` for spike inputs, zero for current inputs)."""
+    """One time-major array per data input (inputs without an encoder), ``[steps, (batch,) channels]`` float32:
+    from ``data`` (an .npz with ``x`` [samples, time, channels]; the first ``batch`` samples, or the first
+    sample unbatched, and the first ``steps`` steps) or generated (Poisson spikes with probability
+    ``rate_hz × dt`` per step for spike inputs, deterministic in ``seed``; zeros for current inputs).
+
+    Raises :class:`RunError` if ``data`` cannot be read, does not fit a network with exactly one data input, or
+    has fewer than ``steps`` steps.
+    """
     net = model.ir(network)
     data_inputs = [x for x in net.inputs if x.source is None]
     if not data_inputs:
@@ -62,6 +68,14 @@ def default_inputs(model: CompiledModel, network: str | None, steps: int, batch:
 
 def run(model: CompiledModel, steps: int, network: str | None = None, record: tuple[str, ...] = (),
         batch: int | None = None, rate_hz: float = 10.0, seed: int = 0, data: str | None = None) -> RunResult:
+    """Simulate network ``network`` (the first when ``None``) for ``steps`` steps from a fresh state seeded with
+    ``seed``, on :func:`default_inputs`, and collect outputs, the ``record`` paths and every spiking
+    population's spikes, as plain arrays (units dropped).
+
+    ``rates_hz`` is each spiking population's mean firing rate, ``mean(spikes) / dt`` over steps, neurons and
+    samples. Raises :class:`RunError` for a ``record`` path that names no population or no state of its model,
+    and as :func:`default_inputs` does.
+    """
     import brainstate as bs
     import brainunit as u
 
@@ -96,7 +110,10 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
 
 
 def write(result: RunResult, out: Path) -> list[Path]:
-    """DIR/record.npz, DIR/summary.json, DIR/raster.png and (with records) DIR/traces.png."""
+    """Write ``result`` under ``out`` (created if needed) and return the paths written, each atomically:
+    ``record.npz`` (arrays ``output.NAME``, ``record.PATH``, ``spikes.POP``), ``summary.json`` (dt, firing
+    rates, step count), ``raster.png`` (with spiking populations) and ``traces.png`` (with records).
+    """
     from snndsl.runtime import plots
 
     out.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,12 @@ def _time_major(x: np.ndarray) -> np.ndarray:
 
 
 def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int, place=None) -> tuple[float, float]:
-    """Mean loss and accuracy over every sample (batches of ``batch``; a smaller last one)."""
+    """Mean loss and accuracy over every sample of ``x`` [samples, time, channels] and ``y``, in batches of
+    ``batch`` (a smaller last one), each batch weighted by its size: ``sum_b n_b × loss_b / sum_b n_b``.
+
+    ``eval_step(x_time_major, y)`` returns ``(loss, accuracy)`` of one batch; ``place(x, y)``, if given, puts a
+    batch on the devices first.
+    """
     losses, accs, counts = [], [], []
     for i in range(0, len(x), batch):
         xb, yb = _time_major(x[i:i + batch]), y[i:i + batch]
@@ -57,8 +62,21 @@ def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int, place=None) ->
 def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None, seed: int,
           out: Path | None = None, resume: bool = False, progress: bool = True,
           log: Callable[[str], None] = print, devices: int | str | None = None) -> TrainResult:
-    """Train ``model``'s network on ``data``. ``devices`` (N or "all") shards each batch over that many
-    devices (see :mod:`snndsl.parallel`); results equal a single-device run up to float rounding."""
+    """Train ``model``'s (first) network on ``data`` and return its history, final parameters and ``out``.
+
+    Each epoch shuffles the samples (deterministically in ``seed`` and the epoch) into full batches of
+    ``batch`` (default and maximum: every sample; a last partial batch is dropped), runs the emitted jitted
+    train step on each, and records ``loss`` (the mean over batches), ``accuracy`` for classification,
+    ``test_loss``/``test_accuracy`` when there is a test split, and ``seconds``; the learning-rate schedule
+    advances once per epoch. With ``out``, each epoch appends to ``out/metrics.jsonl`` and writes an atomic
+    checkpoint ``out/params``; at the end ``loss.png`` (and ``accuracy.png``) are drawn. ``resume`` continues
+    from that checkpoint. ``devices`` (N or "all") shards each batch over that many devices (see
+    :mod:`snndsl.runtime.parallel`); results equal a single-device run up to float rounding.
+
+    Raises :class:`NonFinite` when a loss or gradient is not finite (the last good checkpoint is kept),
+    :class:`~snndsl.runtime.parallel.ParallelError` for an impossible device request or a batch that does not
+    divide over the devices, and :class:`~snndsl.runtime.checkpoint.CheckpointError` for a bad checkpoint.
+    """
     import brainstate as bs
 
     from snndsl.runtime.parallel import DataParallel, resolve_devices

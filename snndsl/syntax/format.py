@@ -16,7 +16,12 @@ class FormatterError(Exception):
 
 
 def format_source(source: SourceFile, verify: bool = True) -> str:
-    """The canonical text of ``source``. Raises :class:`SnnError` on a syntax error."""
+    """The canonical text of ``source`` (:func:`snndsl.syntax.printer.format_module`), comments kept.
+
+    Raises :class:`SnnError` on a syntax error. With ``verify`` (the default) the result is re-parsed and must
+    give an equal tree, the same comments in the same order, and the same text when formatted again;
+    otherwise :class:`FormatterError` is raised. ``verify=False`` skips that (tests of the printer alone).
+    """
     module, comments = parse_with_comments(source)
     text = printer.format_module(module, comments)
     if verify:
@@ -32,5 +37,9 @@ def format_source(source: SourceFile, verify: bool = True) -> str:
 
 
 def format_text(text: str, path: str = "<string>") -> str:
-    """The canonical text of ``text`` (a whole ``.snn`` file). Raises :class:`SnnError` on a syntax error."""
+    """The canonical text of ``text`` (a whole ``.snn`` file), verified as :func:`format_source` does.
+
+    ``path`` only names the file in diagnostics. Raises :class:`SnnError` on a syntax error and
+    :class:`FormatterError` if verification fails.
+    """
     return format_source(SourceFile(str(path), text))

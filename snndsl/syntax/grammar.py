@@ -10,7 +10,8 @@ import lark
 
 
 def grammar_text() -> str:
-    """The grammar: shipped inside the package (wheel) or, in a source checkout, at grammars/snn.lark."""
+    """The text of the grammar: shipped inside the package (wheel) or, in a source checkout, at
+    grammars/snn.lark. Raises ``OSError`` (``FileNotFoundError``) when neither exists."""
     packaged = resources.files("snndsl").joinpath("grammars/snn.lark")
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
@@ -19,6 +20,8 @@ def grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def parser() -> lark.Lark:
-    """The LALR parser, built once per process."""
+    """The LALR(1) parser (contextual lexer, positions propagated, ``[...]`` placeholders kept as ``None``),
+    built once per process and cached; comments are ignored (see :func:`snndsl.syntax.parser.parse_with_comments`
+    for the variant that records them)."""
     return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
                      maybe_placeholders=True)

@@ -1,6 +1,6 @@
-"""Text → Lark tree → :class:`snndsl.ast.Module`, with syntax errors rewritten in the user's words.
+"""Text → Lark tree → :class:`snndsl.syntax.ast.Module`, with syntax errors rewritten in the user's words.
 
-Parsing fails fast: the first syntax error raises :class:`~snndsl.errors.SnnError` (SNN1xx). The tree is built
+Parsing fails fast: the first syntax error raises :class:`~snndsl.diagnostics.SnnError` (SNN1xx). The tree is built
 without recursion and its depth is bounded (SNN105), so no input makes the front end overflow the stack.
 """
 
@@ -35,7 +35,12 @@ _LITERALS = {
 
 
 def parse(source: SourceFile) -> ast.Module:
-    """Parse one file. Raises :class:`SnnError` with a single SNN1xx diagnostic on a syntax error."""
+    """Parse one file into its syntax tree (comments dropped; spans point into ``source``).
+
+    Raises :class:`SnnError` with a single diagnostic on the first problem: SNN101 (unexpected token),
+    SNN102 (unexpected character), SNN103 (file ended early), SNN104 (a number that overflows a float),
+    SNN105 (nesting deeper than :data:`MAX_DEPTH`) or SNN209 (a number other than 1 in a unit).
+    """
     try:
         tree = parser().parse(source.text)
     except lark.exceptions.UnexpectedInput as exc:
@@ -50,6 +55,7 @@ def parse(source: SourceFile) -> ast.Module:
 
 
 def parse_text(text: str, path: str = "<string>") -> ast.Module:
+    """:func:`parse` of ``text``, reported under ``path``; raises :class:`SnnError` as :func:`parse` does."""
     return parse(SourceFile(path, text))
 
 
@@ -84,7 +90,8 @@ def _comment_parser() -> lark.Lark:
 def parse_with_comments(source: SourceFile) -> tuple[ast.Module, list[Comment]]:
     """:func:`parse`, and the file's comments in source order (for the formatter, which must keep them).
 
-    Raises :class:`SnnError` exactly as :func:`parse` does.
+    Raises :class:`SnnError` exactly as :func:`parse` does. Thread-safe: each thread collects its own
+    comments.
     """
     _comment_sink.tokens = tokens = []
     try:

@@ -1,7 +1,7 @@
-"""The canonical pretty-printer: :class:`snndsl.ast.Module` (and its comments) → ``.snn`` text.
+"""The canonical pretty-printer: :class:`snndsl.syntax.ast.Module` (and its comments) → ``.snn`` text.
 
-``snndsl fmt`` is this module plus file handling (:mod:`snndsl.fmt`). The style, in full (docs/tooling.md has it
-with examples):
+``snndsl fmt`` is this module, verified by :mod:`snndsl.syntax.format`, plus file handling
+(:mod:`snndsl.cli.fmt`). The style, in full (docs/tooling.md has it with examples):
 
 * one statement per line, 4 spaces of indentation per block, ``name {`` ... ``}`` with the brace on the
   header line; a statement written over several lines is joined into one; lines are never wrapped;
@@ -50,7 +50,11 @@ def _prec(e: ast.Expr) -> int:
 
 
 def expr(e: ast.Expr, min_prec: int = _SUM) -> str:
-    """``e`` as canonical text, parenthesised if it binds more loosely than ``min_prec``."""
+    """``e`` as canonical text, parenthesised if it binds more loosely than ``min_prec``.
+
+    Binding strengths follow the grammar (``_SUM < _PRODUCT < _UNARY < _POWER < _ATOM``); the default accepts
+    any expression unparenthesised. Raises ``TypeError`` for a node that is not an expression.
+    """
     text = _expr(e)
     return f"({text})" if _prec(e) < min_prec else text
 
@@ -87,6 +91,7 @@ def _expr(e: ast.Expr) -> str:
 
 
 def arg(a: ast.Arg) -> str:
+    """One call argument: ``[trainable ][name = ]value``."""
     text = expr(a.value)
     if a.name is not None:
         text = f"{a.name.name} = {text}"
@@ -94,11 +99,15 @@ def arg(a: ast.Arg) -> str:
 
 
 def call(c: ast.Call) -> str:
+    """A call as ``name(arg, name = arg)``: no space before or inside the parentheses, one after each comma."""
     return f"{c.func.name}({', '.join(arg(a) for a in c.args)})"
 
 
 def unit(u: ast.Unit) -> str:
-    """A unit in type position: ``mV``, ``1/ms``, ``nS/mm^2``, ``mV/(ms*cm)`` (no spaces)."""
+    """A unit in type position: ``mV``, ``1/ms``, ``nS/mm^2``, ``mV/(ms*cm)`` (no spaces).
+
+    Raises ``TypeError`` for a node that is not a unit.
+    """
     if isinstance(u, ast.UnitName):
         return u.ident.name
     if isinstance(u, ast.UnitPow):
@@ -127,7 +136,10 @@ def _typed(keyword: str, name: ast.Ident, u: ast.Unit | None, value: ast.Expr | 
 
 
 def statement(s) -> str:
-    """One statement of a model, network or train block, on one line."""
+    """One statement of a model, network or train block, on one line, without indentation or comment.
+
+    Raises ``TypeError`` for a node that is not a statement.
+    """
     if isinstance(s, ast.ParamDecl):
         return _typed("param", s.name, s.unit, s.default)
     if isinstance(s, ast.StateDecl):
@@ -188,6 +200,7 @@ def _block_parts(item) -> tuple[str, ast.Ident, tuple]:
 
 
 def import_stmt(s: ast.ImportStmt) -> str:
+    """``import "path"`` or ``import A, B from "path"``, on one line."""
     if s.names:
         return f'import {", ".join(n.name for n in s.names)} from "{s.path}"'
     return f'import "{s.path}"'
@@ -258,7 +271,8 @@ def _blank_lines(text: str) -> list[bool]:
 
 
 def format_module(module: ast.Module, comments: Sequence[Comment] = ()) -> str:
-    """The canonical text of ``module``, with ``comments`` (from :func:`snndsl.parse.parse_with_comments`) kept.
+    """The canonical text of ``module``, with ``comments`` (from :func:`snndsl.syntax.parser.parse_with_comments`)
+    kept.
 
     Blank lines of the input are found through the spans' source (``module.span.source``); the result ends
     with one newline, or is empty for a file with neither code nor comments.

@@ -329,21 +329,21 @@ class LIFCond(bs.nn.Module):  # models/coba.snn:34
         return self.spk_fun((V - V_th) / (V_th - V_reset))
 
 
-class Expon(bs.nn.Module):  # <std>/synapses.snn:37
-    'synapse Expon, from <std>/synapses.snn:37.'
+class Expon(bs.nn.Module):  # <std>/synapses.snn:35
+    'synapse Expon, from <std>/synapses.snn:35.'
 
     def __init__(self, size, *, tau=8.0 * u.ms, g=None, trainable=(), unit=u.UNITLESS):
         super().__init__()
         self.size = size
-        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/synapses.snn:38
-        self.g_init = g  # <std>/synapses.snn:39
+        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/synapses.snn:36
+        self.g_init = g  # <std>/synapses.snn:37
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
-        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size))  # <std>/synapses.snn:39
+        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size))  # <std>/synapses.snn:37
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size)  # <std>/synapses.snn:39
+        self.g.value = _state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size)  # <std>/synapses.snn:37
 
     def output(self):
         return self.g.value
@@ -351,12 +351,12 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:37
     def update(self, w=0.0):
         tau = _read(self.tau)
         g = self.g.value
-        def dg(g):  # <std>/synapses.snn:40
+        def dg(g):  # <std>/synapses.snn:38
             return -g / tau
-        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:40
-        g = g + w  # on_spike, <std>/synapses.snn:41
+        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:38
+        g = g + w  # on_spike, <std>/synapses.snn:39
         self.g.value = g
-        return g  # <std>/synapses.snn:42
+        return g  # <std>/synapses.snn:40
 
 
 class COBA(bs.nn.Module):  # models/coba.snn:50
@@ -369,14 +369,14 @@ class COBA(bs.nn.Module):  # models/coba.snn:50
         self.inh = LIFCond(800, I_b=200.0 * u.pA, V=bt.init.Uniform(low=-60.0 * u.mV, high=-50.0 * u.mV))  # models/coba.snn:53
         self.ee = _EventProb(3200, 3200, 0.02, bt.init.Constant(6.0 * u.nS), 1)  # models/coba.snn:54
         self.ee_syn = Expon(3200, tau=5.0 * u.ms, unit=u.nS)  # models/coba.snn:54
-        self.ei = _EventProb(3200, 800, 0.02, bt.init.Constant(6.0 * u.nS), 2)  # models/coba.snn:56
-        self.ei_syn = Expon(800, tau=5.0 * u.ms, unit=u.nS)  # models/coba.snn:56
+        self.ei = _EventProb(3200, 800, 0.02, bt.init.Constant(6.0 * u.nS), 2)  # models/coba.snn:55
+        self.ei_syn = Expon(800, tau=5.0 * u.ms, unit=u.nS)  # models/coba.snn:55
         self.ei_delay = _Delay(1, 3200)
-        self.ie = _EventProb(800, 3200, 0.02, bt.init.Constant(67.0 * u.nS), 3)  # models/coba.snn:58
-        self.ie_syn = Expon(3200, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:58
+        self.ie = _EventProb(800, 3200, 0.02, bt.init.Constant(67.0 * u.nS), 3)  # models/coba.snn:56
+        self.ie_syn = Expon(3200, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:56
         self.ie_delay = _Delay(1, 800)
-        self.ii = _EventProb(800, 800, 0.02, bt.init.Constant(67.0 * u.nS), 4)  # models/coba.snn:60
-        self.ii_syn = Expon(800, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:60
+        self.ii = _EventProb(800, 800, 0.02, bt.init.Constant(67.0 * u.nS), 4)  # models/coba.snn:57
+        self.ii_syn = Expon(800, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:57
 
     def init_state(self, batch_size=None, **kwargs):
         self.i = bs.ShortTermState(jnp.zeros((), dtype=jnp.int32))
@@ -388,17 +388,17 @@ class COBA(bs.nn.Module):  # models/coba.snn:50
         with bs.environ.context(dt=self.dt):
             t = self.i.value * self.dt
             ee_out = self.ee_syn(self.ee(self.exc.output()))  # models/coba.snn:54
-            ie_out = self.ie_syn(self.ie(self.ie_delay.read()))  # models/coba.snn:58
+            ie_out = self.ie_syn(self.ie(self.ie_delay.read()))  # models/coba.snn:56
             def exc_I(V):  # conductance input to exc.I
                 return ee_out * (0.0 * u.mV - V) + ie_out * (-80.0 * u.mV - V)
             exc = self.exc(exc_I, t=t)  # models/coba.snn:52
-            ei_out = self.ei_syn(self.ei(self.ei_delay.read()))  # models/coba.snn:56
-            ii_out = self.ii_syn(self.ii(self.inh.output()))  # models/coba.snn:60
+            ei_out = self.ei_syn(self.ei(self.ei_delay.read()))  # models/coba.snn:55
+            ii_out = self.ii_syn(self.ii(self.inh.output()))  # models/coba.snn:57
             def inh_I(V):  # conductance input to inh.I
                 return ei_out * (0.0 * u.mV - V) + ii_out * (-80.0 * u.mV - V)
             inh = self.inh(inh_I, t=t)  # models/coba.snn:53
-            self.ei_delay.write(exc)  # delay line, models/coba.snn:56
-            self.ie_delay.write(inh)  # delay line, models/coba.snn:58
+            self.ei_delay.write(exc)  # delay line, models/coba.snn:55
+            self.ie_delay.write(inh)  # delay line, models/coba.snn:56
             self.i.value = self.i.value + 1
             return (exc, inh)
 

@@ -281,25 +281,25 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
     return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
 
 
-class LIF(bs.nn.Module):  # <std>/neurons.snn:54
-    'neuron LIF, from <std>/neurons.snn:54.'
+class LIF(bs.nn.Module):  # <std>/neurons.snn:52
+    'neuron LIF, from <std>/neurons.snn:52.'
 
     def __init__(self, size, *, R=1.0 * u.ohm, tau=5.0 * u.ms, V_th=1.0 * u.mV, V_reset=0.0 * u.mV, V_rest=0.0 * u.mV, V=None, surrogate=bt.surrogate.ReluGrad(alpha=0.3, width=1.0), trainable=()):
         super().__init__()
         self.size = size
-        self.R = _param(R, size, 'R' in trainable)  # <std>/neurons.snn:55
-        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/neurons.snn:56
-        self.V_th = _param(V_th, size, 'V_th' in trainable)  # <std>/neurons.snn:57
-        self.V_reset = _param(V_reset, size, 'V_reset' in trainable)  # <std>/neurons.snn:58
-        self.V_rest = _param(V_rest, size, 'V_rest' in trainable)  # <std>/neurons.snn:59
-        self.V_init = V  # <std>/neurons.snn:61
+        self.R = _param(R, size, 'R' in trainable)  # <std>/neurons.snn:53
+        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/neurons.snn:54
+        self.V_th = _param(V_th, size, 'V_th' in trainable)  # <std>/neurons.snn:55
+        self.V_reset = _param(V_reset, size, 'V_reset' in trainable)  # <std>/neurons.snn:56
+        self.V_rest = _param(V_rest, size, 'V_rest' in trainable)  # <std>/neurons.snn:57
+        self.V_init = V  # <std>/neurons.snn:59
         self.spk_fun = surrogate
 
     def init_state(self, batch_size=None, **kwargs):
-        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size, batch_size))  # <std>/neurons.snn:61
+        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size, batch_size))  # <std>/neurons.snn:59
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.V.value = _state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size, batch_size)  # <std>/neurons.snn:61
+        self.V.value = _state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size, batch_size)  # <std>/neurons.snn:59
 
     def output(self):
         return self.spk_fun((self.V.value - _read(self.V_th)) / (_read(self.V_th) - _read(self.V_reset)))
@@ -311,30 +311,30 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:54
         V_reset = _read(self.V_reset)
         V_rest = _read(self.V_rest)
         V = self.V.value
-        spike = self.spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:63
-        V = V - (V_th - V_reset) * spike  # reset soft, <std>/neurons.snn:64
-        def dV(V):  # <std>/neurons.snn:62
+        spike = self.spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
+        V = V - (V_th - V_reset) * spike  # reset soft, <std>/neurons.snn:62
+        def dV(V):  # <std>/neurons.snn:60
             return (-V + V_rest + R * _port(I, V)) / tau
-        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, <std>/neurons.snn:62
+        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, <std>/neurons.snn:60
         self.V.value = V
         return self.spk_fun((V - V_th) / (V_th - V_reset))
 
 
-class Expon(bs.nn.Module):  # <std>/synapses.snn:37
-    'synapse Expon, from <std>/synapses.snn:37.'
+class Expon(bs.nn.Module):  # <std>/synapses.snn:35
+    'synapse Expon, from <std>/synapses.snn:35.'
 
     def __init__(self, size, *, tau=8.0 * u.ms, g=None, trainable=(), unit=u.UNITLESS):
         super().__init__()
         self.size = size
-        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/synapses.snn:38
-        self.g_init = g  # <std>/synapses.snn:39
+        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/synapses.snn:36
+        self.g_init = g  # <std>/synapses.snn:37
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
-        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size))  # <std>/synapses.snn:39
+        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size))  # <std>/synapses.snn:37
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size)  # <std>/synapses.snn:39
+        self.g.value = _state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size)  # <std>/synapses.snn:37
 
     def output(self):
         return self.g.value
@@ -342,12 +342,12 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:37
     def update(self, w=0.0):
         tau = _read(self.tau)
         g = self.g.value
-        def dg(g):  # <std>/synapses.snn:40
+        def dg(g):  # <std>/synapses.snn:38
             return -g / tau
-        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:40
-        g = g + w  # on_spike, <std>/synapses.snn:41
+        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:38
+        g = g + w  # on_spike, <std>/synapses.snn:39
         self.g.value = g
-        return g  # <std>/synapses.snn:42
+        return g  # <std>/synapses.snn:40
 
 
 class Digits(bs.nn.Module):  # models/digits.snn:14

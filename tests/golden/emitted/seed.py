@@ -281,25 +281,25 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
     return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
 
 
-class LIF(bs.nn.Module):  # <std>/neurons.snn:54
-    'neuron LIF, from <std>/neurons.snn:54.'
+class LIF(bs.nn.Module):  # <std>/neurons.snn:52
+    'neuron LIF, from <std>/neurons.snn:52.'
 
     def __init__(self, size, *, R=1.0 * u.ohm, tau=5.0 * u.ms, V_th=1.0 * u.mV, V_reset=0.0 * u.mV, V_rest=0.0 * u.mV, V=None, surrogate=bt.surrogate.ReluGrad(alpha=0.3, width=1.0), trainable=()):
         super().__init__()
         self.size = size
-        self.R = _param(R, size, 'R' in trainable)  # <std>/neurons.snn:55
-        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/neurons.snn:56
-        self.V_th = _param(V_th, size, 'V_th' in trainable)  # <std>/neurons.snn:57
-        self.V_reset = _param(V_reset, size, 'V_reset' in trainable)  # <std>/neurons.snn:58
-        self.V_rest = _param(V_rest, size, 'V_rest' in trainable)  # <std>/neurons.snn:59
-        self.V_init = V  # <std>/neurons.snn:61
+        self.R = _param(R, size, 'R' in trainable)  # <std>/neurons.snn:53
+        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/neurons.snn:54
+        self.V_th = _param(V_th, size, 'V_th' in trainable)  # <std>/neurons.snn:55
+        self.V_reset = _param(V_reset, size, 'V_reset' in trainable)  # <std>/neurons.snn:56
+        self.V_rest = _param(V_rest, size, 'V_rest' in trainable)  # <std>/neurons.snn:57
+        self.V_init = V  # <std>/neurons.snn:59
         self.spk_fun = surrogate
 
     def init_state(self, batch_size=None, **kwargs):
-        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size, batch_size))  # <std>/neurons.snn:61
+        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size, batch_size))  # <std>/neurons.snn:59
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.V.value = _state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size, batch_size)  # <std>/neurons.snn:61
+        self.V.value = _state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size, batch_size)  # <std>/neurons.snn:59
 
     def output(self):
         return self.spk_fun((self.V.value - _read(self.V_th)) / (_read(self.V_th) - _read(self.V_reset)))
@@ -311,30 +311,30 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:54
         V_reset = _read(self.V_reset)
         V_rest = _read(self.V_rest)
         V = self.V.value
-        spike = self.spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:63
-        V = V - (V_th - V_reset) * spike  # reset soft, <std>/neurons.snn:64
-        def dV(V):  # <std>/neurons.snn:62
+        spike = self.spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
+        V = V - (V_th - V_reset) * spike  # reset soft, <std>/neurons.snn:62
+        def dV(V):  # <std>/neurons.snn:60
             return (-V + V_rest + R * _port(I, V)) / tau
-        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, <std>/neurons.snn:62
+        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, <std>/neurons.snn:60
         self.V.value = V
         return self.spk_fun((V - V_th) / (V_th - V_reset))
 
 
-class Expon(bs.nn.Module):  # <std>/synapses.snn:37
-    'synapse Expon, from <std>/synapses.snn:37.'
+class Expon(bs.nn.Module):  # <std>/synapses.snn:35
+    'synapse Expon, from <std>/synapses.snn:35.'
 
     def __init__(self, size, *, tau=8.0 * u.ms, g=None, trainable=(), unit=u.UNITLESS):
         super().__init__()
         self.size = size
-        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/synapses.snn:38
-        self.g_init = g  # <std>/synapses.snn:39
+        self.tau = _param(tau, size, 'tau' in trainable)  # <std>/synapses.snn:36
+        self.g_init = g  # <std>/synapses.snn:37
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
-        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size))  # <std>/synapses.snn:39
+        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size))  # <std>/synapses.snn:37
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size)  # <std>/synapses.snn:39
+        self.g.value = _state(self.g_init if self.g_init is not None else bt.init.ZeroInit(unit=self.unit), self.size, batch_size)  # <std>/synapses.snn:37
 
     def output(self):
         return self.g.value
@@ -342,12 +342,12 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:37
     def update(self, w=0.0):
         tau = _read(self.tau)
         g = self.g.value
-        def dg(g):  # <std>/synapses.snn:40
+        def dg(g):  # <std>/synapses.snn:38
             return -g / tau
-        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:40
-        g = g + w  # on_spike, <std>/synapses.snn:41
+        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:38
+        g = g + w  # on_spike, <std>/synapses.snn:39
         self.g.value = g
-        return g  # <std>/synapses.snn:42
+        return g  # <std>/synapses.snn:40
 
 
 class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
@@ -357,10 +357,10 @@ class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
     def __init__(self):
         super().__init__()
         self.hidden = LIF(4, tau=20.0 * u.ms, V_th=1.0 * u.mV, V_reset=0.0 * u.mV, V_rest=0.0 * u.mV)  # models/seed.snn:21
-        self.out = Expon(2, tau=10.0 * u.ms, unit=u.UNITLESS)  # models/seed.snn:23
-        self.x_to_hidden = bs.nn.Linear(100, 4, w_init=bt.init.KaimingNormal(unit=u.mA), b_init=bt.init.ZeroInit(unit=u.mA))  # models/seed.snn:24
-        self.x_to_hidden_syn = Expon(4, tau=5.0 * u.ms, unit=u.mA)  # models/seed.snn:24
-        self.hidden_to_out = bs.nn.Linear(4, 2, w_init=bt.init.KaimingNormal(), b_init=bt.init.ZeroInit())  # models/seed.snn:25
+        self.out = Expon(2, tau=10.0 * u.ms, unit=u.UNITLESS)  # models/seed.snn:22
+        self.x_to_hidden = bs.nn.Linear(100, 4, w_init=bt.init.KaimingNormal(unit=u.mA), b_init=bt.init.ZeroInit(unit=u.mA))  # models/seed.snn:23
+        self.x_to_hidden_syn = Expon(4, tau=5.0 * u.ms, unit=u.mA)  # models/seed.snn:23
+        self.hidden_to_out = bs.nn.Linear(4, 2, w_init=bt.init.KaimingNormal(), b_init=bt.init.ZeroInit())  # models/seed.snn:24
 
     def init_state(self, batch_size=None, **kwargs):
         pass
@@ -377,10 +377,10 @@ class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
         with bs.environ.context(dt=self.dt):
             if projected is None:
                 projected = self.project(x)
-            x_to_hidden_out = self.x_to_hidden_syn(projected['x_to_hidden'])  # models/seed.snn:24
+            x_to_hidden_out = self.x_to_hidden_syn(projected['x_to_hidden'])  # models/seed.snn:23
             hidden = self.hidden(x_to_hidden_out)  # models/seed.snn:21
-            hidden_to_out_out = self.hidden_to_out(hidden)  # models/seed.snn:25
-            out = self.out(hidden_to_out_out)  # models/seed.snn:23
+            hidden_to_out_out = self.hidden_to_out(hidden)  # models/seed.snn:24
+            out = self.out(hidden_to_out_out)  # models/seed.snn:22
             return out
 
 
@@ -390,15 +390,15 @@ def loss_fn(net, x, y):
         out = net.update(*inputs)
         return ((acc[0] + u.get_mantissa(out),), {})
     acc = (jnp.zeros_like(u.get_mantissa(net.out.output())),)  # acc[0]: running sum (mean over time)
-    acc, seq = _loop(step, acc, x)  # loop = bptt, models/seed.snn:29
+    acc, seq = _loop(step, acc, x)  # loop = bptt, models/seed.snn:28
     prediction = acc[0] / x.shape[0]
-    return (bt.metric.softmax_cross_entropy_with_integer_labels(prediction, y).mean(), prediction)  # loss, models/seed.snn:29
+    return (bt.metric.softmax_cross_entropy_with_integer_labels(prediction, y).mean(), prediction)  # loss, models/seed.snn:28
 
 
 def make_trainer(net, batch_size, optimizer=None):
-    'Train SeedClassifier as its train block says (models/seed.snn:29): returns (optimizer, train_step, eval_step), both steps jitted, taking x [T, B, N] and labels/targets y.'
+    'Train SeedClassifier as its train block says (models/seed.snn:28): returns (optimizer, train_step, eval_step), both steps jitted, taking x [T, B, N] and labels/targets y.'
     if optimizer is None:
-        optimizer = bt.optim.Adam(lr=0.003, eps=1e-08, weight_decay=0.0, betas=(0.9, 0.999))  # models/seed.snn:29
+        optimizer = bt.optim.Adam(lr=0.003, eps=1e-08, weight_decay=0.0, betas=(0.9, 0.999))  # models/seed.snn:28
     bs.nn.init_all_states(net, batch_size=batch_size)
     params = _typed(net.states(bs.ParamState))
     optimizer.register_trainable_weights(params)
