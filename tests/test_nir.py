@@ -20,6 +20,8 @@ nir = pytest.importorskip("nir")
 import snndsl  # noqa: E402
 from snndsl import SnnError  # noqa: E402
 from snndsl.nir import export as nir_export, importer as nir_import  # noqa: E402
+from snndsl.nir.recognise import FIELDS  # noqa: E402
+from snndsl.syntax.format import format_text  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 
@@ -252,6 +254,10 @@ network N {
     # 3 x (a signal in nA) is 3e-6 mA per nA
     np.testing.assert_allclose(graph.nodes["x_to_p"].scale, 3e-6, rtol=1e-6)
     assert graph.nodes["x_to_p"].metadata["unit"] == "mA"
+    # read back, a weight per nA is an expression (`3e-06 1/nA` would not parse)
+    text = nir_import.from_nir(graph).text
+    assert "connect x -> p: one_to_one(w = 3e-06 / nA)" in text
+    snndsl.check_text(text)
 
 
 # ---------------------------------------------------------------- snn -> NIR -> snn: the same simulation
@@ -437,7 +443,7 @@ def test_hand_built_graph_goes_back_to_the_same_nir(hand):
     for name in ("lif", "soft", "if", "cuba", "li"):
         node = back.nodes["if_" if name == "if" else name]
         assert type(node) is type(orig.nodes[name]), name
-        for field in nir_import._FIELDS[type(node).__name__].split():
+        for field in FIELDS[type(node).__name__].split():
             want = np.broadcast_to(getattr(orig.nodes[name], field), np.shape(getattr(node, field)))
             np.testing.assert_allclose(getattr(node, field), want, rtol=1e-6, err_msg=f"{name}.{field}")
     assert back.nodes["soft"].metadata["reset"] == "soft" and back.nodes["lif"].metadata["reset"] == "hard"
@@ -463,6 +469,36 @@ def test_nested_subgraphs_are_inlined():
     assert "connect x -> rnn_lif: dense(w = 1)" in text and "connect rnn_lif -> rnn_lif: dense(" in text
     assert "output rnn_lif" in text
     snndsl.check_text(text)
+
+
+def test_imported_files_are_already_in_fmt_form(everything, hand, tmp_path):
+    """The import prints a syntax tree with the canonical printer: `snndsl fmt --check` passes on what it
+    writes, comments (header, model docs, notes on arrays and cut cycles) included."""
+    from snndsl.cli import main
+
+    model, net, *_ = everything
+    plain = nir_import.from_nir(_strip(nir_export.to_nir(model, net)))
+    for i, imported in enumerate((everything[3], hand[0], plain)):
+        assert format_text(imported.text) == imported.text
+        snn, _ = imported.write(tmp_path / f"m{i}.snn")
+        assert main(["fmt", "--check", str(snn)]) == 0
+        assert "<snn>" not in snn.read_text() and f"# m{i}.snn: imported from NIR" in snn.read_text()
+    assert "closes a cycle: reads last step's output" in plain.text and "# NIR LIF: tau dv/dt" in plain.text
+
+
+def test_identity_readout_exports_again(tmp_path):
+    """An Output fed through weights is imported as a NirIdentity readout, which exports as a unit Scale."""
+    g = nir.NIRGraph(
+        nodes={"x": nir.Input(input_type=np.array([2])), "w1": nir.Linear(weight=np.array([[1.0, 2.0], [0.5, 0.1]])),
+               "lif": nir.LIF(tau=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2),
+                              v_reset=np.zeros(2)),
+               "w2": nir.Linear(weight=np.ones((2, 2))), "y": nir.Output(output_type=np.array([2]))},
+        edges=[("x", "w1"), ("w1", "lif"), ("lif", "w2"), ("w2", "y")], type_check=False)
+    imported = nir_import.from_nir(g, dt=1e-3)
+    assert "readout y = NirIdentity(2)" in imported.text and "output y" in imported.text
+    snn, _ = imported.write(tmp_path / "ident.snn")
+    back = nir_export.to_nir(*nir_import.load(snn))
+    assert type(back.nodes["y"]).__name__ == "Scale" and ("lif_to_y", "y") in back.edges
 
 
 def test_unsupported_nir_nodes_are_named():

@@ -1,19 +1,17 @@
 """Export a network to NIR, the Neuromorphic Intermediate Representation (``snndsl export FILE --to nir``).
 
-NIR describes each node by continuous-time equations. A model is recognised by what its equations *are*, not
-by its name: every linear one-state neuron ``dV/dt = a V + b I + c`` with ``spike when V > x`` and a reset
-becomes ``nir.LIF`` (``tau = -1/a``, ``r = b tau``, ``v_leak = c tau``), without the leak ``nir.IF``, without
-the spike ``nir.LI`` / ``nir.I``; a two-state synaptic-current neuron becomes ``nir.CubaLIF`` / ``nir.CubaLI``;
-``Expon`` synapses and readouts become ``nir.LI`` nodes. Numbers are written in one coherent unit system
-(time in s, mV, mA, ohm) and the units, ``dt`` and the reset mode go into each node's metadata, with what
-snndsl needs to rebuild the network exactly under ``metadata["snndsl"]`` (a JSON string). docs/nir.md has the
-full table and the list of what is refused (SNN701).
+The graph is built one node at a time: an ``Input`` per data input, one node per population or readout (the
+NIR primitive :mod:`snndsl.nir.recognise` says its model is), and per projection a chain ``[Delay] ->
+Linear | Affine | Scale -> [LI synapse]`` into its target; an ``Output`` per network output. Numbers are
+written in one coherent unit system (:mod:`snndsl.nir.units`: time in s, mV, mA, ohm) and the units, ``dt``
+and the reset mode go into each node's metadata, with what snndsl needs to rebuild the network exactly under
+``metadata["snndsl"]`` (a JSON string). docs/nir.md has the full table and the list of what is refused
+(SNN701). This module and :mod:`snndsl.nir.importer` share the recogniser and never import each other.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,267 +20,36 @@ import brainunit as u
 import numpy as np
 
 from snndsl import ir
-from snndsl.ir.evaluate import UnitError, evaluate
 from snndsl.diagnostics import Diagnostic, SnnError
-from snndsl.ir.tools import refs, substitute
-
-#: The unit each dimension is written in inside a NIR file (first match wins): a coherent system, so that
-#: ``r * I`` is in the unit of ``v`` and weights times signals need no conversion factors.
-COHERENT = (u.UNITLESS, u.mV, u.mA, u.ohm, u.siemens, u.second, u.Hz, u.ohm / u.second, u.mV / u.second,
-            u.mA / u.second)
-LINEAR_METHODS = ("exp_euler", "exact")
-
-
-class NotExpressible(Exception):
-    """A construct with no NIR counterpart; the message says what, the caller adds where."""
-
-
-def coherent(unit: Any) -> Any:
-    for c in COHERENT:
-        if u.get_dim(c) == u.get_dim(unit):
-            return c
-    raise NotExpressible(f"values in {ir.show_unit(unit)} have no NIR counterpart")
-
-
-def number(value: Any, unit: Any) -> np.ndarray:
-    """``value`` (a quantity or a plain number) in ``unit``, as float64 numbers."""
-    return np.asarray(u.Quantity(value).to_decimal(unit), dtype=np.float64)
-
-
-def unit_text(unit: Any) -> str:
-    return ir.show_unit(unit)
-
-
-# ---------------------------------------------------------------- recognising models
+from snndsl.nir.errors import NotExpressible
+from snndsl.nir.recognise import NodeSpec, is_std, neuron_spec, surrogate_text, synapse_spec
+from snndsl.nir.units import coherent, number, unit_text
 
 
 @attrs.define
-class NodeSpec:
-    """A model instance as a NIR primitive: ``type``, its fields (float64 arrays in the coherent units),
-    their units, the reset mode and the snndsl state playing each NIR role (``v``, ``i``)."""
+class _Graph:
+    """The graph under construction and what building it needs: the compiled model, the network instance,
+    the unit of what each node sends in snndsl (``snn_unit``) and as written in the file (``nir_unit``)."""
 
-    type: str
-    fields: dict[str, np.ndarray]
-    units: dict[str, str]
-    reset: str | None = None
-    roles: dict[str, str] = attrs.Factory(dict)
-    method: str = "exp_euler"
-    spike_op: str | None = None
+    program: ir.Program
+    netir: ir.Network
+    lowering: Any
+    net: Any
+    dt_s: float
+    nodes: dict[str, Any] = attrs.Factory(dict)
+    edges: list[tuple[str, str]] = attrs.Factory(list)
+    snn_unit: dict[str, Any] = attrs.Factory(dict)
+    nir_unit: dict[str, Any] = attrs.Factory(dict)
+    problems: list[Diagnostic] = attrs.Factory(list)
 
+    def refuse(self, what: str, why: str, span) -> None:
+        self.problems.append(Diagnostic("SNN701", f"{what} is not expressible in NIR: {why}", span))
 
-def _functions(expr: ir.Expr) -> list[str]:
-    if isinstance(expr, ir.Func):
-        return [expr.name] + [f for a in expr.args for f in _functions(a)]
-    if isinstance(expr, ir.BinOp):
-        return _functions(expr.left) + _functions(expr.right)
-    if isinstance(expr, ir.Neg):
-        return _functions(expr.operand)
-    return []
-
-
-def _evaluator(values: dict[str, Any], dt: Any):
-    def ev(expr: ir.Expr, **probe: Any) -> Any:
-        def env(ref: ir.Ref) -> Any:
-            if ref.kind == "param":
-                return values[ref.name]
-            if ref.kind == "dt":
-                return dt
-            if ref.kind == "time":
-                raise NotExpressible("it depends on the time `t`")
-            if ref.name in probe:
-                return probe[ref.name]
-            raise NotExpressible(f"`{ref.name}` appears where NIR has no such term")
-        try:
-            return evaluate(expr, env)
-        except (UnitError, TypeError, ValueError) as e:
-            raise NotExpressible(f"its equations cannot be evaluated as linear ones ({e})") from None
-    return ev
-
-
-def _affine(f, names: list[str], units: list[Any]) -> tuple[Any, list[Any]]:
-    """``f(**vars)`` is ``c + sum_k coeff_k var_k``: returns ``c`` and the coefficients, checking affinity."""
-    zero = {n: 0.0 * un for n, un in zip(names, units)}
-    c = f(**zero)
-    coeffs = [(f(**{**zero, n: 1.0 * un}) - c) / (1.0 * un) for n, un in zip(names, units)]
-    point = {n: x * un for n, un, x in zip(names, units, (1.7, -2.3, 0.61))}
-    got = f(**point)
-    want = c + sum(x * un * k for x, un, k in zip((1.7, -2.3, 0.61), units, coeffs))
-    unit = u.get_unit(c)
-    a, b = number(got, unit), number(want, unit)
-    if not np.allclose(a, b, rtol=1e-6, atol=1e-9 * (1.0 + np.max(np.abs(b)))):
-        raise NotExpressible("its equations are not linear")
-    return c, coeffs
-
-
-def _has_state(expr: ir.Expr | None) -> bool:
-    return any(k == "state" for k, _ in refs(expr))
-
-
-def neuron_spec(model: ir.Model, values: dict[str, Any], dt: Any) -> NodeSpec:
-    """The NIR node a neuron model with these parameter values is (raises :class:`NotExpressible`)."""
-    if model.refractory is not None:
-        raise NotExpressible("a refractory period has no NIR counterpart")
-    if model.on_spike:
-        raise NotExpressible(f"`on_spike {model.on_spike[0].var} {model.on_spike[0].op} ...` (a spike-triggered "
-                             "update) has no NIR counterpart")
-    if len(model.ports) != 1:
-        raise NotExpressible(f"NIR neurons have one input, {model.name} has {len(model.ports)} input ports")
-    lets = {let.name: let.value for let in model.lets}
-    odes = {o.var: substitute(o.rhs, lets) for o in model.odes}
-    order = [o.var for o in model.odes]
-    for var, rhs in odes.items():
-        if _functions(rhs):
-            raise NotExpressible(f"d{var}/dt uses {_functions(rhs)[0]}(), but NIR neurons are linear")
-    missing = [s.name for s in model.states if s.name not in odes]
-    if missing:
-        raise NotExpressible(f"state `{missing[0]}` has no equation")
-    ev = _evaluator(values, dt)
-    port = model.ports[0]
-    method = model.method if model.method not in LINEAR_METHODS else "exp_euler"
-    if len(model.states) == 1:
-        v = model.states[0]
-        c, (a, b) = _affine(lambda **p: ev(odes[v.name], **p), [v.name, port.name], [v.unit, port.unit])
-        vu, iu = coherent(v.unit), coherent(port.unit)
-        spec = _leaky(ev, model, v.name, c, a, b, vu, iu, method, dt)
-        spec.roles = {"v": v.name}
-        spec.units["input"] = unit_text(iu)
-        spec.units["output"] = "1" if model.spiking else unit_text(vu)
-        return spec
-    if len(model.states) == 2:
-        return _cuba(ev, model, odes, order, port, method)
-    raise NotExpressible(f"{len(model.states)} state variables; NIR neurons have one (LIF, LI, IF, I) or two "
-                         "(CubaLIF, CubaLI)")
-
-
-def _spike_reset(ev, model: ir.Model, v: str, vu: Any) -> tuple[np.ndarray, np.ndarray, str]:
-    sp, rs = model.spike, model.reset
-    if not (isinstance(sp.left, ir.Ref) and sp.left.kind == "state" and sp.left.name == v and sp.op in (">", ">=")
-            and not _has_state(sp.right)):
-        raise NotExpressible(f"the spike condition must read `spike when {v} > threshold` for NIR")
-    if rs is None or rs.var != v or _has_state(rs.value):
-        raise NotExpressible(f"NIR neurons reset `{v}` to a constant after a spike")
-    return number(ev(sp.right), vu), number(ev(rs.value), vu), rs.mode
-
-
-def _leaky(ev, model, v, c, a, b, vu, iu, method, dt) -> NodeSpec:
-    per_s = number(a, u.Hz)
-    units = {"r": unit_text(coherent(vu / iu))}
-    if np.all(per_s < 0):
-        tau = -1.0 / per_s
-        fields = {"tau": tau, "r": number(b * (tau * u.second), vu / iu),
-                  "v_leak": number(c * (tau * u.second), vu)}
-        units.update(tau="s", v_leak=unit_text(vu))
-        kind = "LIF" if model.spiking else "LI"
-    elif np.all(per_s == 0) and np.all(number(c, vu / u.second) == 0):
-        fields = {"r": number(b, vu / iu / u.second)}
-        units["r"] = unit_text(coherent(vu / iu / u.second))
-        kind = "IF" if model.spiking else "I"
-    else:
-        raise NotExpressible(f"d{v}/dt is neither a leak towards a fixed point (LIF/LI) nor a pure integration "
-                             "(IF/I)")
-    spec = NodeSpec(kind, fields, units, method=method)
-    if model.spiking:
-        thr, reset, mode = _spike_reset(ev, model, v, vu)
-        spec.spike_op, spec.reset = model.spike.op, mode
-        fields.update(v_threshold=thr, v_reset=reset)
-        units.update(v_threshold=unit_text(vu), v_reset=unit_text(vu))
-        dt_s = float(number(dt, u.second))
-        if method == "euler" and kind == "LIF" and np.allclose(fields["tau"], dt_s, rtol=1e-6):
-            # one forward-Euler step of length tau = dt replaces v by r I + v_leak: a stateless threshold
-            if not np.all(fields["r"] > 0):
-                raise NotExpressible("a threshold unit needs a positive input gain r")
-            theta = (thr - fields["v_leak"]) / fields["r"]
-            return NodeSpec("Threshold", {"threshold": theta}, {"threshold": unit_text(iu)}, mode, method=method,
-                            spike_op=model.spike.op)
-    return spec
-
-
-def _cuba(ev, model: ir.Model, odes: dict, order: list[str], port: ir.PortDef, method: str) -> NodeSpec:
-    names = [s.name for s in model.states]
-    v = model.spike.left.name if model.spike is not None and isinstance(model.spike.left, ir.Ref) else None
-    if v not in names:
-        v = next((n for n in names if any(r == ("state", m) for m in names if m != n for r in refs(odes[n]))), None)
-    syn = next((n for n in names if n != v), None)
-    if v is None or syn is None or _has_state_other(odes[syn], syn) or ("input", port.name) in refs(odes[v]):
-        raise NotExpressible("two states, but not a synaptic current feeding a membrane (CubaLIF/CubaLI)")
-    if order.index(syn) > order.index(v):
-        raise NotExpressible(f"d{syn}/dt must be declared before d{v}/dt so that {v} integrates the new current "
-                             "(the order NIR's CubaLIF is imported with)")
-    su, vu = model.state(syn).unit, model.state(v).unit
-    c1, (a1, b1) = _affine(lambda **p: ev(odes[syn], **p), [syn, port.name], [su, port.unit])
-    c2, (a2, b2) = _affine(lambda **p: ev(odes[v], **p), [v, syn], [vu, su])
-    k1, k2 = number(a1, u.Hz), number(a2, u.Hz)
-    if not (np.all(k1 < 0) and np.all(k2 < 0) and np.all(number(c1, su / u.second) == 0)):
-        raise NotExpressible("the current and the membrane must both decay (tau_syn, tau_mem > 0), the current "
-                             "towards 0")
-    cs, cv, ci = coherent(su), coherent(vu), coherent(port.unit)
-    tau_syn, tau_mem = -1.0 / k1, -1.0 / k2
-    fields = {"tau_syn": tau_syn, "tau_mem": tau_mem, "r": number(b2 * (tau_mem * u.second), cv / cs),
-              "v_leak": number(c2 * (tau_mem * u.second), cv), "w_in": number(b1 * (tau_syn * u.second), cs / ci)}
-    units = {"tau_syn": "s", "tau_mem": "s", "r": unit_text(coherent(cv / cs)), "v_leak": unit_text(cv),
-             "w_in": unit_text(coherent(cs / ci)), "input": unit_text(ci),
-             "output": "1" if model.spiking else unit_text(cv)}
-    spec = NodeSpec("CubaLIF" if model.spiking else "CubaLI", fields, units, roles={"v": v, "i": syn},
-                    method=method)
-    if model.spiking:
-        thr, reset, mode = _spike_reset(ev, model, v, cv)
-        fields.update(v_threshold=thr, v_reset=reset)
-        units.update(v_threshold=unit_text(cv), v_reset=unit_text(cv))
-        spec.reset, spec.spike_op = mode, model.spike.op
-    return spec
-
-
-def _has_state_other(expr, own: str) -> bool:
-    return any(k == "state" and n != own for k, n in refs(expr))
-
-
-def synapse_spec(model: ir.Model, values: dict[str, Any], dt: Any, w_unit: Any) -> NodeSpec | None:
-    """A synapse model (on a projection, or as a readout) as a NIR node; ``None`` for an identity (Delta)."""
-    ev = _evaluator(values, dt)
-    lets = {let.name: let.value for let in model.lets}
-    out = substitute(model.output, lets)
-    w1 = 1.0 * w_unit
-    if not model.states:
-        if isinstance(out, ir.Ref) and out.kind == "weight":
-            return None
-        raise NotExpressible("a stateless synapse must deliver its input `w` unchanged")
-    if (len(model.states) == 1 and not model.odes and len(model.on_spike) == 1 and model.on_spike[0].op == "="
-            and isinstance(out, ir.Ref) and out.name == model.states[0].name
-            and substitute(model.on_spike[0].value, lets) == ir.Ref("weight", "w")):
-        return None                 # g = w each step: an identity, as the Delta readout
-    if len(model.states) != 1 or len(model.odes) != 1:
-        raise NotExpressible(f"{len(model.states)} state variables; NIR's LI node models a single-exponential "
-                             "synapse (Expon) only")
-    if model.method not in LINEAR_METHODS:
-        raise NotExpressible(f"method {model.method}: only exponential-Euler synapses map onto NIR exactly")
-    g = model.states[0].name
-    gu = model.states[0].unit or w_unit
-    rhs = substitute(model.odes[0].rhs, lets)
-    if _functions(rhs):
-        raise NotExpressible(f"d{g}/dt uses {_functions(rhs)[0]}(), but NIR is linear")
-    c, (a,) = _affine(lambda **p: ev(rhs, **p), [g], [gu])
-    upd = model.on_spike
-    ok = (len(upd) == 1 and upd[0].var == g and upd[0].op == "+="
-          and np.allclose(number(ev(substitute(upd[0].value, lets), w=w1), gu), 1.0)
-          and np.allclose(number(ev(substitute(upd[0].value, lets), w=0.0 * w_unit), gu), 0.0)
-          and np.allclose(number(ev(out, **{g: 1.0 * gu}), gu), 1.0)
-          and np.allclose(number(ev(out, **{g: 0.0 * gu}), gu), 0.0))
-    per_s = number(a, u.Hz)
-    if not ok or not np.all(per_s < 0) or not np.all(number(c, gu / u.second) == 0):
-        raise NotExpressible(f"only `d{g}/dt = -{g} / tau`, `on_spike {g} += w`, `output {g}` (Expon) maps onto "
-                             "a NIR node")
-    tau = -1.0 / per_s
-    dt_s = float(number(dt, u.second))
-    cu = coherent(gu)
-    # snndsl: g <- g e^(-dt/tau) + w. NIR LI, integrated exactly over a step with its input held:
-    # v <- v e^(-dt/tau) + r w (1 - e^(-dt/tau)); the same when r = 1 / (1 - e^(-dt/tau)).
-    r = 1.0 / -np.expm1(-dt_s / tau)
-    return NodeSpec("LI", {"tau": tau, "r": r, "v_leak": np.zeros_like(tau)},
-                    {"tau": "s", "r": "1", "v_leak": unit_text(cu), "input": unit_text(cu), "output": unit_text(cu)},
-                    roles={"v": g})
-
-
-# ---------------------------------------------------------------- network → graph
+    def chain(self, src: str, name: str, node: Any) -> str:
+        """Add ``node`` as ``name`` fed by ``src``; returns ``name`` (the next link's source)."""
+        self.nodes[name] = node
+        self.edges.append((src, name))
+        return name
 
 
 def _read(x: Any) -> Any:
@@ -297,8 +64,10 @@ def _per_neuron(value: Any, n: int) -> Any:
     return mant if unit.is_unitless and not isinstance(value, u.Quantity) else u.Quantity(mant, unit=unit)
 
 
-def surrogate_text(spec: ir.Spec) -> str:
-    return f"{spec.name}(" + ", ".join(f"{k} = {ir.show_value(v)}" for k, v in spec.args) + ")"
+def _param_values(model: ir.Model, mod: Any, n: int) -> dict[str, Any]:
+    """The current value of each parameter of ``model`` on module ``mod``, per neuron."""
+    from snndsl.lower.emit import py_name
+    return {p.name: _per_neuron(_read(getattr(mod, py_name(p.name))), n) for p in model.params}
 
 
 def _make_node(spec: NodeSpec, n: int, meta: dict) -> Any:
@@ -310,6 +79,7 @@ def _make_node(spec: NodeSpec, n: int, meta: dict) -> Any:
 
 
 def _node_meta(spec: NodeSpec, dt_s: float, snn: dict) -> dict:
+    """``dt`` (s), the unit of every field, the reset mode and snndsl's own record (a JSON string)."""
     meta: dict[str, Any] = {"dt": dt_s, "units": dict(spec.units)}
     if spec.reset is not None:
         meta["reset"] = spec.reset
@@ -317,161 +87,169 @@ def _node_meta(spec: NodeSpec, dt_s: float, snn: dict) -> dict:
     return meta
 
 
-def to_nir(model, net=None, network: str | None = None):
-    """The NIR graph of one network of a :class:`~snndsl.compiled.CompiledModel`.
-
-    ``net`` is an instance of the network (default: a new one); its parameter values (trained, or as
-    initialised) are what is exported, and its states are re-initialised to read initial values. Raises :class:`SnnError` (SNN701) naming every construct NIR cannot
-    express, each at its population or projection."""
-    import brainstate as bs
-    import nir
-
+def _initial(meta: dict, mod: Any, roles: dict[str, str], unit_of) -> None:
+    """``metadata["v_initial"]`` (and ``i_initial``): the initial value of the state playing each role."""
     from snndsl.lower.emit import py_name
-    from snndsl.lower.network import NetworkLowering
+    for role, state in roles.items():
+        meta[f"{role}_initial"] = number(getattr(mod, py_name(state)).value, unit_of(state)).reshape(-1)
 
-    program, netir = model.program, model.ir(network)
-    lowering = NetworkLowering(program, netir)
-    problems: list[Diagnostic] = []
 
-    def refuse(what: str, why: str, span) -> None:
-        problems.append(Diagnostic("SNN701", f"{what} is not expressible in NIR: {why}", span))
+# ---------------------------------------------------------------- one function per node kind
 
-    for x in netir.inputs:
+
+def refuse_unsupported(g: _Graph) -> set[str]:
+    """Refuse encoders (data generated inside the network) and conductance projections (``g (E - V)`` reads
+    the target's membrane); returns the names of the conductance projections, which get no nodes."""
+    for x in g.netir.inputs:
         if x.source is not None:
-            refuse(f"input `{x.name}`", f"its encoder {x.source.name}() generates data inside the network; NIR "
-                   "inputs are data given from outside", x.span)
-    conductance = {pr.name for pr in netir.projections if pr.output is not None and pr.output.name == "conductance"}
-    for pr in netir.projections:
+            g.refuse(f"input `{x.name}`", f"its encoder {x.source.name}() generates data inside the network; NIR "
+                     "inputs are data given from outside", x.span)
+    conductance = {pr.name for pr in g.netir.projections if pr.output is not None
+                   and pr.output.name == "conductance"}
+    for pr in g.netir.projections:
         if pr.name in conductance:
-            refuse(f"projection `{pr.name}`", "a conductance input g (E - V) depends on the target's membrane",
-                   pr.span)
-    if net is None:
-        net = model.network(network)
-    bs.nn.init_all_states(net)
-    dt, dt_s = netir.dt, float(number(netir.dt, u.second))
-    nodes: dict[str, Any] = {}
-    edges: list[tuple[str, str]] = []
-    snn_unit: dict[str, Any] = {}       # the unit of what each node sends, in snndsl
-    nir_unit: dict[str, Any] = {}       # ... and as its numbers are written in the NIR file
+            g.refuse(f"projection `{pr.name}`", "a conductance input g (E - V) depends on the target's membrane",
+                     pr.span)
+    return conductance
 
-    for i, x in enumerate(netir.inputs):
-        if x.source is not None:
-            continue
-        unit = x.unit if x.kind == "current" and x.unit is not None else u.UNITLESS
-        meta = {"snndsl": json.dumps({"role": "input", "kind": x.kind, "unit": unit_text(unit), "index": i})}
-        nodes[x.name] = nir.Input(input_type=np.array([x.size]), metadata=meta)
-        snn_unit[x.name] = nir_unit[x.name] = unit
-    for index, pop in enumerate(netir.populations):
-        m = program.model(pop.model)
-        mod = getattr(net, py_name(pop.name))
-        values = {p.name: _per_neuron(_read(getattr(mod, py_name(p.name))), pop.size) for p in m.params}
-        try:
-            if m.kind == "neuron":
-                spec = neuron_spec(m, values, dt)
-            else:
-                spec = synapse_spec(m, values, dt, pop.facts.receives)
-        except NotExpressible as e:
-            refuse(f"{'readout' if pop.readout else 'population'} `{pop.name}` ({m.name})", str(e), pop.span)
-            continue
-        snn = {"role": "population", "name": pop.name, "index": index, "model": m.name, "std": _is_std(m),
-               "readout": pop.readout,
-               "trainable": [k for k, v in pop.values if v.trainable], "method": spec.method}
-        if spec.spike_op:
-            snn["spike_op"] = spec.spike_op
-        if m.spiking and pop.surrogate is not None:
-            snn["surrogate"] = surrogate_text(pop.surrogate)
-        if m.spiking:
-            snn_unit[pop.name] = u.UNITLESS
-        elif m.kind == "synapse":
-            snn_unit[pop.name] = pop.facts.receives
-        else:
-            snn_unit[pop.name] = m.state(spec.roles["v"]).unit
-        nir_unit[pop.name] = coherent(snn_unit[pop.name])
-        if spec is None:            # an identity readout (Delta): a unit gain node
-            meta = {"dt": dt_s, "units": {"input": unit_text(nir_unit[pop.name])},
-                    "snndsl": json.dumps(snn, sort_keys=True)}
-            nodes[pop.name] = nir.Scale(np.ones(pop.size, np.float32), metadata=meta)
-            continue
-        meta = _node_meta(spec, dt_s, snn)
-        for role, state in spec.roles.items():
-            s = m.state(state)
-            su = s.unit if s.unit is not None else pop.facts.receives
-            meta[f"{role}_initial"] = number(getattr(mod, py_name(state)).value, coherent(su)).reshape(-1)
-        nodes[pop.name] = _make_node(spec, pop.size, meta)
 
-    for index, pr in enumerate(netir.projections):
-        if pr.name in conductance:
-            continue
-        a = lowering.attr[pr.name]
-        pre, post = netir.node(pr.pre), netir.node(pr.post)
-        comm = getattr(net, a)
-        w, b = _weights(comm, pr, pre.size, post.size)
-        arriving = u.get_unit(w) * snn_unit.get(pr.pre, u.UNITLESS)
-        try:
-            delivered = coherent(arriving)
-            syn_spec = None
-            if pr.synapse is not None:
-                syn_model = program.model(pr.synapse.model)
-                smod = getattr(net, f"{a}_syn")
-                svals = {p.name: _per_neuron(_read(getattr(smod, py_name(p.name))), post.size)
-                         for p in syn_model.params}
-                try:
-                    syn_spec = synapse_spec(syn_model, svals, dt, arriving)
-                except NotExpressible as e:
-                    raise NotExpressible(f"synapse {syn_model.name}: {e}") from None
-        except NotExpressible as e:
-            refuse(f"projection `{pr.name}`", str(e), pr.span)
-            continue
-        if pr.pre not in nodes or pr.post not in nodes:
-            continue
-        src = pr.pre
-        snn = {"projection": pr.name, "index": index}
-        if pr.delay_steps > 0:
-            d = nir.Delay(np.full(pre.size, pr.delay_steps * dt_s),
-                          metadata={"dt": dt_s, "snndsl": json.dumps({**snn, "role": "delay"})})
-            nodes[f"{a}_delay"] = d
-            edges.append((src, f"{a}_delay"))
-            src = f"{a}_delay"
-        per_signal = 1.0 * nir_unit[pr.pre]
-        wn = np.asarray(number(w * per_signal, delivered), np.float32)
-        meta = {"unit": unit_text(delivered),
-                "snndsl": json.dumps({**snn, "role": "weights", "conn": pr.conn.name})}
-        if pr.conn.name == "one_to_one":
-            node = nir.Scale(wn, metadata=meta)
-        elif b is not None:
-            node = nir.Affine(wn.T.copy(), np.asarray(number(b, delivered), np.float32), metadata=meta)
-        else:
-            node = nir.Linear(wn.T.copy(), metadata=meta)
-        nodes[a] = node
-        edges.append((src, a))
-        src = a
-        if syn_spec is not None:
-            smeta = _node_meta(syn_spec, dt_s, {**snn, "role": "synapse", "model": pr.synapse.model,
-                                                 "std": _is_std(program.model(pr.synapse.model)),
-                                                 "trainable": [k for k, v in pr.synapse.values if v.trainable]})
-            smeta["v_initial"] = number(getattr(getattr(net, f"{a}_syn"), py_name(syn_spec.roles["v"])).value,
-                                        delivered).reshape(-1)
-            nodes[f"{a}_syn"] = _make_node(syn_spec, post.size, smeta)
-            edges.append((src, f"{a}_syn"))
-            src = f"{a}_syn"
-        edges.append((src, pr.post))
-    if problems:
-        raise SnnError(sorted(problems, key=lambda d: (d.line, d.column)))
-    for index, name in enumerate(netir.outputs):
-        key = "output" if len(netir.outputs) == 1 else f"output_{name}"
-        while key in nodes:
+def input_node(g: _Graph, index: int, x: ir.NetInput) -> None:
+    """``nir.Input`` of the input's size; a current input records its unit (spikes are dimensionless)."""
+    import nir
+    unit = x.unit if x.kind == "current" and x.unit is not None else u.UNITLESS
+    meta = {"snndsl": json.dumps({"role": "input", "kind": x.kind, "unit": unit_text(unit), "index": index})}
+    g.nodes[x.name] = nir.Input(input_type=np.array([x.size]), metadata=meta)
+    g.snn_unit[x.name] = g.nir_unit[x.name] = unit
+
+
+def _population_record(pop: ir.Population, index: int, m: ir.Model, spec: NodeSpec | None) -> dict:
+    snn = {"role": "population", "name": pop.name, "index": index, "model": m.name, "std": is_std(m),
+           "readout": pop.readout, "trainable": [k for k, v in pop.values if v.trainable],
+           "method": spec.method if spec is not None else "exp_euler"}
+    if spec is not None and spec.spike_op:
+        snn["spike_op"] = spec.spike_op
+    if m.spiking and pop.surrogate is not None:
+        snn["surrogate"] = surrogate_text(pop.surrogate)
+    return snn
+
+
+def population_node(g: _Graph, index: int, pop: ir.Population) -> None:
+    """The NIR neuron node of a population (LIF, IF, LI, I, CubaLIF, CubaLI, Threshold), an LI node for an
+    ``Expon`` readout, or a unit-gain ``Scale`` for an identity readout; refused when NIR has none."""
+    import nir
+    from snndsl.lower.emit import py_name
+    m = g.program.model(pop.model)
+    mod = getattr(g.net, py_name(pop.name))
+    values = _param_values(m, mod, pop.size)
+    dt = g.netir.dt
+    try:
+        spec = neuron_spec(m, values, dt) if m.kind == "neuron" else \
+            synapse_spec(m, values, dt, pop.facts.receives)
+    except NotExpressible as e:
+        g.refuse(f"{'readout' if pop.readout else 'population'} `{pop.name}` ({m.name})", str(e), pop.span)
+        return
+    snn = _population_record(pop, index, m, spec)
+    if m.spiking:
+        g.snn_unit[pop.name] = u.UNITLESS
+    elif m.kind == "synapse":
+        g.snn_unit[pop.name] = pop.facts.receives
+    else:
+        g.snn_unit[pop.name] = m.state(spec.roles["v"]).unit
+    g.nir_unit[pop.name] = coherent(g.snn_unit[pop.name])
+    if spec is None:            # an identity readout (Delta): a unit gain node
+        meta = {"dt": g.dt_s, "units": {"input": unit_text(g.nir_unit[pop.name])},
+                "snndsl": json.dumps(snn, sort_keys=True)}
+        g.nodes[pop.name] = nir.Scale(np.ones(pop.size, np.float32), metadata=meta)
+        return
+    meta = _node_meta(spec, g.dt_s, snn)
+
+    def unit_of(state: str) -> Any:
+        s = m.state(state)
+        return coherent(s.unit if s.unit is not None else pop.facts.receives)
+    _initial(meta, mod, spec.roles, unit_of)
+    g.nodes[pop.name] = _make_node(spec, pop.size, meta)
+
+
+def delay_node(g: _Graph, src: str, attr: str, pr: ir.Projection, n_pre: int, record: dict) -> str:
+    """``nir.Delay`` of ``delay_steps * dt`` seconds (one value per presynaptic neuron) after ``src``."""
+    import nir
+    node = nir.Delay(np.full(n_pre, pr.delay_steps * g.dt_s),
+                     metadata={"dt": g.dt_s, "snndsl": json.dumps({**record, "role": "delay"})})
+    return g.chain(src, f"{attr}_delay", node)
+
+
+def weight_node(g: _Graph, src: str, attr: str, pr: ir.Projection, w: Any, b: Any, delivered: Any,
+                record: dict) -> str:
+    """``Scale`` (one_to_one), ``Affine`` (with a bias) or ``Linear``; the matrix is ``(post, pre)`` as NIR
+    takes it, in units of ``delivered`` per unit of what the presynaptic node sends in the file."""
+    import nir
+    wn = np.asarray(number(w * (1.0 * g.nir_unit[pr.pre]), delivered), np.float32)
+    meta = {"unit": unit_text(delivered), "snndsl": json.dumps({**record, "role": "weights", "conn": pr.conn.name})}
+    if pr.conn.name == "one_to_one":
+        node = nir.Scale(wn, metadata=meta)
+    elif b is not None:
+        node = nir.Affine(wn.T.copy(), np.asarray(number(b, delivered), np.float32), metadata=meta)
+    else:
+        node = nir.Linear(wn.T.copy(), metadata=meta)
+    return g.chain(src, attr, node)
+
+
+def synapse_node(g: _Graph, src: str, attr: str, pr: ir.Projection, spec: NodeSpec, n_post: int,
+                 delivered: Any, record: dict) -> str:
+    """The LI node of a projection's ``Expon`` synapse, with its initial conductance."""
+    syn_model = g.program.model(pr.synapse.model)
+    meta = _node_meta(spec, g.dt_s, {**record, "role": "synapse", "model": pr.synapse.model,
+                                     "std": is_std(syn_model),
+                                     "trainable": [k for k, v in pr.synapse.values if v.trainable]})
+    _initial(meta, getattr(g.net, f"{attr}_syn"), {"v": spec.roles["v"]}, lambda _: delivered)
+    return g.chain(src, f"{attr}_syn", _make_node(spec, n_post, meta))
+
+
+def _synapse_spec(g: _Graph, pr: ir.Projection, attr: str, n_post: int, arriving: Any) -> NodeSpec | None:
+    if pr.synapse is None:
+        return None
+    syn_model = g.program.model(pr.synapse.model)
+    values = _param_values(syn_model, getattr(g.net, f"{attr}_syn"), n_post)
+    try:
+        return synapse_spec(syn_model, values, g.netir.dt, arriving)
+    except NotExpressible as e:
+        raise NotExpressible(f"synapse {syn_model.name}: {e}") from None
+
+
+def projection_nodes(g: _Graph, index: int, pr: ir.Projection) -> None:
+    """The chain of nodes of one projection, from its source population or input into its target."""
+    attr = g.lowering.attr[pr.name]
+    pre, post = g.netir.node(pr.pre), g.netir.node(pr.post)
+    w, b = _weights(getattr(g.net, attr), pr, pre.size, post.size)
+    arriving = u.get_unit(w) * g.snn_unit.get(pr.pre, u.UNITLESS)
+    try:
+        delivered = coherent(arriving)
+        syn_spec = _synapse_spec(g, pr, attr, post.size, arriving)
+    except NotExpressible as e:
+        g.refuse(f"projection `{pr.name}`", str(e), pr.span)
+        return
+    if pr.pre not in g.nodes or pr.post not in g.nodes:
+        return
+    record = {"projection": pr.name, "index": index}
+    src = pr.pre
+    if pr.delay_steps > 0:
+        src = delay_node(g, src, attr, pr, pre.size, record)
+    src = weight_node(g, src, attr, pr, w, b, delivered, record)
+    if syn_spec is not None:
+        src = synapse_node(g, src, attr, pr, syn_spec, post.size, delivered, record)
+    g.edges.append((src, pr.post))
+
+
+def output_nodes(g: _Graph) -> None:
+    """``nir.Output`` per network output: ``output`` for one, ``output_<name>`` for several."""
+    import nir
+    for index, name in enumerate(g.netir.outputs):
+        key = "output" if len(g.netir.outputs) == 1 else f"output_{name}"
+        while key in g.nodes:
             key += "_"
-        nodes[key] = nir.Output(output_type=np.array([netir.node(name).size]),
-                                metadata={"snndsl": json.dumps({"role": "output", "index": index})})
-        edges.append((name, key))
-    graph = nir.NIRGraph(nodes, edges, metadata={"dt": dt_s, "generator": "snndsl", "network": netir.name},
-                         type_check=False)
-    graph.check_types()
-    return graph
-
-
-def _is_std(model: ir.Model) -> bool:
-    return model.span is not None and model.span.source.path.startswith("<std>")
+        g.nodes[key] = nir.Output(output_type=np.array([g.netir.node(name).size]),
+                                  metadata={"snndsl": json.dumps({"role": "output", "index": index})})
+        g.edges.append((name, key))
 
 
 def _weights(comm, pr: ir.Projection, n_pre: int, n_post: int) -> tuple[Any, Any]:
@@ -491,7 +269,41 @@ def _weights(comm, pr: ir.Projection, n_pre: int, n_post: int) -> tuple[Any, Any
     return w, params.get("bias")
 
 
-# ---------------------------------------------------------------- files and the command line
+# ---------------------------------------------------------------- the graph, files
+
+
+def to_nir(model, net=None, network: str | None = None):
+    """The NIR graph of one network of a :class:`~snndsl.runtime.model.CompiledModel`.
+
+    ``net`` is an instance of the network (default: a new one); its parameter values (trained, or as
+    initialised) are what is exported, and its states are re-initialised to read initial values. Raises
+    :class:`SnnError` (SNN701) naming every construct NIR cannot express, each at its population or projection."""
+    import brainstate as bs
+    import nir
+
+    from snndsl.lower.network import NetworkLowering
+
+    program, netir = model.program, model.ir(network)
+    if net is None:
+        net = model.network(network)
+    g = _Graph(program, netir, NetworkLowering(program, netir), net, float(number(netir.dt, u.second)))
+    conductance = refuse_unsupported(g)
+    bs.nn.init_all_states(net)
+    for i, x in enumerate(netir.inputs):
+        if x.source is None:
+            input_node(g, i, x)
+    for index, pop in enumerate(netir.populations):
+        population_node(g, index, pop)
+    for index, pr in enumerate(netir.projections):
+        if pr.name not in conductance:
+            projection_nodes(g, index, pr)
+    if g.problems:
+        raise SnnError(sorted(g.problems, key=lambda d: (d.line, d.column)))
+    output_nodes(g)
+    graph = nir.NIRGraph(g.nodes, g.edges, metadata={"dt": g.dt_s, "generator": "snndsl", "network": netir.name},
+                         type_check=False)
+    graph.check_types()
+    return graph
 
 
 def load_params(model, net, params_dir: str | Path) -> None:
@@ -546,4 +358,4 @@ def write(graph, out: str | Path) -> Path:
     return out
 
 
-__all__ = ["to_nir", "export", "neuron_spec", "synapse_spec", "NotExpressible"]
+__all__ = ["to_nir", "export", "write", "load_params", "neuron_spec", "synapse_spec", "NotExpressible"]
