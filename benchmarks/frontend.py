@@ -1,5 +1,5 @@
 """The front-end workload: a generated model with many populations, timed through parse + resolve + check + lower
-(``snndsl.compiled.compile_source``: the text of the emitted module, not its execution)."""
+(``snndsl.compiler.compile_source``: the text of the emitted module, not its execution)."""
 
 from __future__ import annotations
 
