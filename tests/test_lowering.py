@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import snndsl
-import snndsl.registry.model_entries as lower_network
+import snndsl.registry.model_entries as connectivity
 
 DECAY = """\
 neuron Decay {{
@@ -95,7 +95,7 @@ def test_sparse_and_masked_dense_fixed_prob_agree(monkeypatch):
     x = (np.random.default_rng(0).random((40, 60)) < 0.2).astype(np.float32)
     outs = []
     for threshold in (10**9, 0):
-        monkeypatch.setattr(lower_network, "SPARSE_ABOVE", threshold)
+        monkeypatch.setattr(connectivity, "SPARSE_ABOVE", threshold)
         model = snndsl.loads(SPARSE, "sparse.snn")
         assert ("_EventProb(60" in model.code) == (threshold == 0)     # spiking sources: event-driven
         bs.random.seed(0)
@@ -107,13 +107,14 @@ def test_sparse_and_masked_dense_fixed_prob_agree(monkeypatch):
 
 @pytest.mark.parametrize("events", [True, False])
 @pytest.mark.parametrize("shape,rate", [((300,), 0.02), ((300,), 0.6), ((4, 300), 0.03), ((2, 3, 300), 0.01)])
-def test_sparse_delivery_equals_the_dense_product_and_its_gradient(shape, rate, events):
+def test_sparse_delivery_equals_the_dense_product_and_its_gradient(shape, rate, events, monkeypatch):
     """Event-driven (few active sources take the event path, many (rate 0.6) the pass over every synapse) or
     not, sparse delivery equals x @ W and its custom gradient the dense one, for values that are not 0/1 and
     batched inputs."""
     import jax
     import jax.numpy as jnp
 
+    monkeypatch.setattr(connectivity, "SPARSE_ABOVE", 0)      # a module that stores fixed_prob sparsely
     module = snndsl.loads(SPARSE, "sparse.snn").module
     pre, post = (a.astype(jnp.int32) for a in jnp.nonzero(module._fixed_prob_mask(300, 200, 0.05, 0)))
     op = module._sparse_op(pre, post, 300, 200, events)

@@ -2,8 +2,9 @@
 
 The emitted module is built as a structure, never from string templates: expressions and statements are
 ``ast`` nodes; :class:`Line` pairs one with the ``.snn`` location it came from, :class:`Block` is a compound
-statement (``class``, ``def``, ``with``) around more of them. :func:`render` unparses each node and appends
-``# file.snn:LINE`` comments.
+statement (``class``, ``def``, ``with``) around more of them, :class:`Doc` a docstring. :func:`render`
+unparses each node, appends ``# file.snn:LINE`` comments and breaks lines longer than
+:data:`~snndsl.lower.layout.WIDTH` (:mod:`snndsl.lower.layout`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Sequence
 
 import attrs
 
+from snndsl.lower import layout
 from snndsl.source import Span
 
 #: Names the emitted code uses itself; user identifiers equal to one of them (or to a Python keyword or
@@ -50,7 +52,7 @@ class Block:
     """A compound statement: ``header`` is the ``ast`` node with an empty body, filled from ``body``."""
 
     header: ast.stmt
-    body: tuple["Line | Block | Blank", ...]
+    body: tuple["Line | Block | Blank | Doc", ...]
     comment: str = ""
 
 
@@ -59,31 +61,48 @@ class Blank:
     """An empty line between definitions."""
 
 
-Stmt = Line | Block | Blank
+@attrs.frozen
+class Doc:
+    """A docstring: paragraphs separated by blank lines; lines indented by four spaces are kept as written
+    (:func:`snndsl.lower.layout.docstring`)."""
+
+    text: str
+
+
+Stmt = Line | Block | Blank | Doc
 
 
 def render(stmts: Sequence[Stmt], indent: int = 0) -> list[str]:
     out: list[str] = []
-    pad = "    " * indent
+    col = 4 * indent
     for st in stmts:
         if isinstance(st, Blank):
             out.append("")
+        elif isinstance(st, Doc):
+            out.extend(layout.docstring(st.text, col))
         elif isinstance(st, Line):
-            text = ast.unparse(ast.fix_missing_locations(st.node))
-            lines = text.split("\n")
-            if st.comment:
-                lines[0] += f"  # {st.comment}"
-            out.extend(pad + ln for ln in lines)
+            out.extend(layout.statement(ast.unparse(ast.fix_missing_locations(st.node)), col, st.comment))
         else:
             node = st.header
             node.body = [ast.Pass()]
             header = ast.unparse(ast.fix_missing_locations(node)).split("\n")
             head = [h for h in header if h.strip() != "pass"]
-            if st.comment:
-                head[-1] += f"  # {st.comment}"
-            out.extend(pad + h for h in head)
-            body = render(st.body, indent + 1) if st.body else [pad + "    pass"]
+            out.extend(" " * col + h for h in head[:-1])      # decorators
+            out.extend(layout.statement(head[-1], col, st.comment))
+            body = render(st.body, indent + 1) if st.body else [" " * col + "    pass"]
             out.extend(body)
+    return out
+
+
+def names(stmts: Sequence[Stmt]) -> set[str]:
+    """Every name the statements read (``ast.Name`` in a load context), nested blocks included."""
+    out: set[str] = set()
+    for st in stmts:
+        if isinstance(st, (Line, Block)):
+            node = st.node if isinstance(st, Line) else st.header
+            out |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        if isinstance(st, Block):
+            out |= names(st.body)
     return out
 
 
@@ -145,8 +164,8 @@ def expr_stmt(value: ast.expr, comment: str = "") -> Line:
     return Line(ast.Expr(value), comment)
 
 
-def docstring(text: str) -> Line:
-    return Line(ast.Expr(ast.Constant(text)))
+def docstring(text: str) -> Doc:
+    return Doc(text)
 
 
 def arguments(args: Sequence[str] = (), defaults: Sequence[ast.expr] = (), kwonly: Sequence[str] = (),

@@ -1,10 +1,14 @@
 """Neuron and synapse models → brainstate module classes in the emitted module.
 
-One class per model, shared by every population using it; population values arrive as constructor
-arguments. One step of a spiking neuron follows brainpy.state (see docs/language.md, "One time step"):
-spike of the stored state → reset → ``on_spike`` updates → ODEs in declaration order → refractory hold →
-store → spike of the new state. A synapse integrates its ODEs, then adds the weighted input ``w``
-(``on_spike``), then returns its ``output``.
+One class per model and set of trainable parameters, shared by every population using it: population
+values arrive as constructor arguments; which parameters are trained is settled here (a trainable one is a
+``ParamState`` read through ``.value``, the others plain arrays), so ``LIF`` and ``LIF_trainable_tau`` are
+two classes when both are used. The class docstring shows the model's equations as declared.
+
+One step of a spiking neuron follows brainpy.state (see docs/language.md, "One time step"): spike of the
+stored state → reset → ``on_spike`` updates → ODEs in declaration order → refractory hold → store → spike of
+the new state. A synapse integrates its ODEs, then adds the weighted input ``w`` (``on_spike``), then
+returns its ``output``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import brainunit as u
 
 from snndsl import ir
+from snndsl.ir import show_expr
 from snndsl.ir.infer import ModelEnv
 from snndsl.ir.evaluate import evaluate
 from snndsl.lower import emit as E
@@ -24,12 +29,14 @@ from snndsl.registry import INTEGRATORS, SURROGATES
 
 
 class ModelLowering:
-    """Builds the class for one model. ``lets`` are inlined, so exponential Euler sees their dependence on
-    the integrated variable (a conductance ``g (E - V)`` in a ``let`` is part of dV/dt's Jacobian)."""
+    """Builds the class ``cls`` for one model whose parameters ``trainable`` are trained. ``lets`` are
+    inlined, so exponential Euler sees their dependence on the integrated variable (a conductance
+    ``g (E - V)`` in a ``let`` is part of dV/dt's Jacobian)."""
 
-    def __init__(self, model: ir.Model):
+    def __init__(self, model: ir.Model, cls: str | None = None, trainable: tuple[str, ...] = ()):
         self.m = model
-        self.cls = E.py_name(model.name)
+        self.cls = cls or E.py_name(model.name)
+        self.trainable = trainable
         lets = {let.name: let.value for let in model.lets}
         self.sub = lambda e: substitute(e, lets)
         self.v = membrane(model)
@@ -65,12 +72,18 @@ class ModelLowering:
     def stored(self, ref: ir.Ref) -> ast.expr:
         """A symbol read from the module (``output()``/``spike()`` of the stored state)."""
         if ref.kind == "param":
-            return E.call("_read", E.attr("self", E.py_name(ref.name)))
+            return self.param(ref.name)
         if ref.kind == "state":
             return E.attr("self", E.py_name(ref.name), "value")
         if ref.kind == "dt":
             return E.call(E.attr("bs", "environ", "get_dt"))
         raise ValueError(f"{ref.name} cannot be read outside update")
+
+    def param(self, name: str) -> ast.expr:
+        """A parameter's value: ``self.tau.value`` when it is trained (a ``ParamState``), else ``self.tau``."""
+        if name in self.trainable:
+            return E.attr("self", E.py_name(name), "value")
+        return E.attr("self", E.py_name(name))
 
     def ex(self, expr: ir.Expr, var: str | None = None) -> ast.expr:
         return lower(self.sub(expr), lambda r: self.local(r, var))
@@ -88,12 +101,37 @@ class ModelLowering:
     # ---------------------------------------------------------------- class
     def build(self) -> E.Block:
         m = self.m
-        body: list[E.Stmt] = [E.docstring(f"{m.kind} {m.name}, from {E.where(m.span)}."), E.Blank(),
+        body: list[E.Stmt] = [E.docstring(self.doc()), E.Blank(),
                               self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank()]
         if m.kind == "neuron" or m.states:   # a stateless synapse (Delta) has nothing to read between steps
             body += [self.output(), E.Blank()]
         body.append(self.update())
         return E.class_(self.cls, [E.attr("bs", "nn", "Module")], body, E.where(m.span))
+
+    def doc(self) -> str:
+        """The docstring: the model's equations as declared, and what is trained."""
+        m = self.m
+        rows = [f"let {let.name} = {show_expr(let.value)}" for let in m.lets]
+        rows += [f"d{o.var}/dt = {show_expr(o.rhs)}" for o in m.odes]
+        if m.spike is not None:
+            sp = m.spike
+            scale = f", scale = {show_expr(sp.scale)}" if sp.scale is not None else ""
+            rows.append(f"spike when {show_expr(sp.left)} {sp.op} {show_expr(sp.right)}{scale}")
+        if m.reset is not None:
+            rows.append(f"reset {m.reset.mode} {m.reset.var} = {show_expr(m.reset.value)}")
+        rows += [f"on_spike {x.var} {x.op} {show_expr(x.value)}" for x in m.on_spike]
+        if m.refractory is not None:
+            rows.append(f"refractory {show_expr(m.refractory)}")
+        if m.kind == "synapse" and m.output is not None:
+            rows.append(f"output {show_expr(m.output)}")
+        if m.odes:
+            rows.append(f"method {m.method}")
+        text = f"{m.kind.capitalize()} {m.name}, from {E.where(m.span)}."
+        if rows:
+            text += "\n\n" + "\n".join("    " + r for r in rows)
+        if self.trainable:
+            text += f"\n\nTrainable: {', '.join(self.trainable)} (a ParamState, one value per neuron)."
+        return text
 
     def init(self) -> E.Block:
         m = self.m
@@ -115,8 +153,6 @@ class ModelLowering:
         if m.spike is not None:
             kwonly.append("surrogate")
             defaults.append(self.surrogate_expr(m.surrogate))
-        kwonly.append("trainable")
-        defaults.append(ast.Tuple([], ast.Load()))
         if m.kind == "synapse":
             kwonly.append("unit")
             defaults.append(E.attr("u", "UNITLESS"))
@@ -124,9 +160,11 @@ class ModelLowering:
         lines.append(E.set_attr("self", ["size"], E.name("size")))
         for p in m.params:
             n = E.py_name(p.name)
-            lines.append(E.set_attr("self", [n], E.call("_param", E.name(n), E.name("size"),
-                                                        ast.Compare(E.const(p.name), [ast.In()], [E.name("trainable")])),
-                                    E.where(p.span)))
+            value = E.call(E.attr("bt", "init", "param"), E.name(n), ast.Tuple([E.name("size")], ast.Load()))
+            if p.name in self.trainable:    # one value per neuron, even from a scalar
+                value = E.call(E.attr("bs", "ParamState"),
+                               E.binop("*", value, E.call(E.attr("jnp", "ones"), E.name("size"))))
+            lines.append(E.set_attr("self", [n], value, E.where(p.span)))
         for s in m.states:
             n = E.py_name(s.name)
             lines.append(E.set_attr("self", [f"{n}_init"], E.name(n), E.where(s.span)))
@@ -197,7 +235,7 @@ class ModelLowering:
         lines: list[E.Stmt] = []
         for p in m.params:
             if ("param", p.name) in used:
-                lines.append(E.assign(E.py_name(p.name), E.call("_read", E.attr("self", E.py_name(p.name)))))
+                lines.append(E.assign(E.py_name(p.name), self.param(p.name)))
         for s in m.states:
             lines.append(E.assign(E.py_name(s.name), E.attr("self", E.py_name(s.name), "value")))
         if m.spike is not None:

@@ -33,16 +33,50 @@ def topological(net: ir.Network) -> list[ir.Population]:
     return done
 
 
+Variant = tuple[str, tuple[str, ...]]
+
+
+def trained(model: ir.Model, values: tuple[tuple[str, ir.Value], ...]) -> Variant:
+    """``(model name, its trainable parameters in declaration order)`` of one population or synapse."""
+    flagged = {k for k, v in values if v.trainable}
+    return model.name, tuple(p.name for p in model.params if p.name in flagged)
+
+
+def variants(program: ir.Program, net: ir.Network) -> list[Variant]:
+    """The model classes ``net`` instantiates, populations first."""
+    out = [trained(program.model(p.model), p.values) for p in net.populations]
+    out += [trained(program.model(pr.synapse.model), pr.synapse.values) for pr in net.projections
+            if pr.synapse is not None]
+    return list(dict.fromkeys(out))
+
+
+def model_classes(program: ir.Program) -> dict[Variant, str]:
+    """The class name of each model variant the program's networks use: the model's name when nothing is
+    trained, ``LIF_trainable_tau_V_th`` when ``tau`` and ``V_th`` are (underscores appended if taken)."""
+    taken = {E.py_name(n.name) for n in (*program.models, *program.networks)}
+    out = {}
+    for net in program.networks:
+        for model, params in variants(program, net):
+            if (model, params) in out:
+                continue
+            name = E.py_name(model)
+            if params:
+                name = E.py_name(f"{model}_trainable_{'_'.join(params)}")
+                while name in taken:
+                    name += "_"
+                taken.add(name)
+            out[model, params] = name
+    return out
+
+
 class NetworkLowering:
-    def __init__(self, program: ir.Program, net: ir.Network):
+    def __init__(self, program: ir.Program, net: ir.Network, classes: dict[Variant, str] | None = None):
         self.program, self.net = program, net
         self.models = {p.model: program.model(p.model) for p in net.populations}
-        self.lowered = {name: ModelLowering(m) for name, m in self.models.items()}
-        for pr in net.projections:
-            if pr.synapse is not None:
-                m = program.model(pr.synapse.model)
-                self.lowered.setdefault(m.name, ModelLowering(m))
-        self.needs_t = any(self.lowered[p.model].needs_t for p in net.populations)
+        classes = classes or model_classes(program)
+        self.lowered = {v: ModelLowering(program.model(v[0]), classes[v], v[1])
+                        for v in variants(program, net)}
+        self.needs_t = any(self.of(p).needs_t for p in net.populations)
         self.attr = {}
         taken = {E.py_name(n.name) for n in (*net.inputs, *net.populations)}
         for pr in net.projections:
@@ -53,24 +87,19 @@ class NetworkLowering:
             taken.add(name)
             self.attr[pr.name] = name
 
-    def classes(self) -> list[E.Stmt]:
-        out: list[E.Stmt] = []
-        for lowering in self.lowered.values():
-            out += [lowering.build(), E.Blank(), E.Blank()]
-        return out
+    def of(self, pop: ir.Population) -> ModelLowering:
+        """The lowering of ``pop``'s model class."""
+        return self.lowered[trained(self.models[pop.model], pop.values)]
 
     # ---------------------------------------------------------------- __init__
     def pop_ctor(self, pop: ir.Population) -> ast.expr:
         kwargs = {E.py_name(k): init_expr(v.value) for k, v in pop.values}
-        trainable = [k for k, v in pop.values if v.trainable]
-        if trainable:
-            kwargs["trainable"] = ast.Tuple([E.const(k) for k in trainable], ast.Load())
         model = self.models[pop.model]
         if pop.surrogate is not None and model.spiking and pop.surrogate != model.surrogate:
-            kwargs["surrogate"] = self.lowered[pop.model].surrogate_expr(pop.surrogate)
+            kwargs["surrogate"] = self.of(pop).surrogate_expr(pop.surrogate)
         if model.kind == "synapse":
             kwargs["unit"] = unit_expr(pop.facts.receives)
-        return E.call(self.lowered[pop.model].cls, E.const(pop.size), **kwargs)
+        return E.call(self.of(pop).cls, E.const(pop.size), **kwargs)
 
     def hoisted(self) -> list[ir.Projection]:
         """Projections whose weighted input depends on a data input alone (inferred): ``project`` computes
@@ -90,11 +119,8 @@ class NetworkLowering:
             a = self.attr[pr.name]
             lines.append(E.set_attr("self", [a], self.comm(pr), E.where(pr.span)))
             if pr.synapse is not None:
-                syn = self.lowered[pr.synapse.model]
+                syn = self.lowered[trained(self.program.model(pr.synapse.model), pr.synapse.values)]
                 kwargs = {E.py_name(k): init_expr(v.value) for k, v in pr.synapse.values}
-                trainable = [k for k, v in pr.synapse.values if v.trainable]
-                if trainable:
-                    kwargs["trainable"] = ast.Tuple([E.const(k) for k in trainable], ast.Load())
                 kwargs["unit"] = unit_expr(pr.facts.delivered)
                 lines.append(E.set_attr("self", [f"{a}_syn"], E.call(syn.cls, E.const(net.node(pr.post).size),
                                                                       **kwargs), E.where(pr.synapse.span)))
@@ -250,14 +276,14 @@ class NetworkLowering:
                     args.append(E.name(fname))
                 else:
                     args.append(_sum(currents))
-        kwargs = {"t": E.name("t")} if self.lowered[pop.model].needs_t else {}
+        kwargs = {"t": E.name("t")} if self.of(pop).needs_t else {}
         lines.append(E.assign(E.py_name(pop.name), E.call(E.attr("self", E.py_name(pop.name)), *args, **kwargs),
                               E.where(pop.span)))
         return lines
 
     def build(self) -> E.Block:
         net = self.net
-        body = [E.docstring(f"network {net.name}, from {E.where(net.span)}."),
+        body = [E.docstring(f"Network {net.name}, from {E.where(net.span)}."),
                 E.assign("dt", value_expr(net.dt), E.where(net.span)), E.Blank(),
                 self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank(),
                 *([self.project(), E.Blank()] if self.hoisted() else []), self.update()]

@@ -1,7 +1,10 @@
-"""Helpers every emitted module carries: this file's code below the marker is copied into it verbatim.
+"""Helpers of the emitted modules: each top-level definition here is copied verbatim into every
+module that uses it, with the definitions it uses in turn (:func:`snndsl.lower.needed` finds them
+from the code).
 
-It is ordinary, tested Python (no model data passes through it), so an emitted module needs nothing from
-snndsl at run time: only jax, brainstate, brainunit and braintools.
+It is ordinary, tested Python (no model data passes through it), so an emitted module needs nothing
+from snndsl at run time: only jax, brainstate, brainunit and braintools. Lines stay within 99
+characters (the emitted modules' width).
 """
 
 import brainstate as bs
@@ -10,27 +13,11 @@ import brainunit as u
 import jax
 import jax.numpy as jnp
 
-# --- prelude: copied into every emitted module from here on ---
-
-
-def _read(x):
-    """A parameter's value: trainable parameters are ParamStates, the others plain arrays."""
-    return x.value if isinstance(x, bs.State) else x
-
-
-def _param(value, size, trainable=False):
-    """Materialise a parameter (constant or initialiser) over ``size`` neurons; trainable ones become a
-    ``ParamState`` of shape ``(size,)`` so each neuron learns its own value."""
-    value = bt.init.param(value, (size,))
-    if trainable:
-        return bs.ParamState(value * jnp.ones((size,)))
-    return value
-
-
 def _state(value, size, batch_size=None):
-    """A state's initial value (constant, array or initialiser) at its full shape ``((batch,) size)``, strongly
-    typed: a weakly typed value (from a Python number) would come back strongly typed from the first jitted
-    step, and the second step would be traced and compiled again."""
+    """A state's initial value (constant, array or initialiser) at its full shape
+    ``((batch,) size)``, strongly typed: a weakly typed value (from a Python number) would come
+    back strongly typed from the first jitted step, and the second step would be traced and
+    compiled again."""
     shape = (size,) if batch_size is None else (batch_size, size)
     return _strong(u.math.broadcast_to(bt.init.param(value, (size,), batch_size), shape))
 
@@ -41,9 +28,9 @@ def _strong(value):
 
 
 def _typed(states):
-    """``states`` (a dict of States) with strongly typed values, set in place: a weakly typed parameter (e.g.
-    a ``ZeroInit`` bias) comes back strongly typed from the first training step, which would make the second
-    step compile again."""
+    """``states`` (a dict of States) with strongly typed values, set in place: a weakly typed
+    parameter (e.g. a ``ZeroInit`` bias) comes back strongly typed from the first training step,
+    which would make the second step compile again."""
     for state in states.values():
         state.value = _strong(state.value)
     return states
@@ -65,19 +52,22 @@ def _rk4(f, x):
 
 
 def _fixed_prob_mask(n_pre, n_post, p, seed):
-    """Each pre-post pair connected independently with probability ``p`` (reproducible from ``seed``)."""
+    """Each pre-post pair connected independently with probability ``p`` (reproducible from
+    ``seed``)."""
     return jax.random.uniform(jax.random.PRNGKey(seed), (n_pre, n_post)) < p
 
 
 def _sparse_op(pre, post, n_pre, n_post, events=True):
-    """``f(x, w)``: ``y[..., post[k]] += x[..., pre[k]] * w[k]`` over the synapses ``k`` (sorted by ``pre``).
+    """``f(x, w)``: ``y[..., post[k]] += x[..., pre[k]] * w[k]`` over the synapses ``k`` (sorted by
+    ``pre``).
 
-    ``events=True`` (spiking sources): event-driven, only the sources with ``x != 0`` this step are visited,
-    each adding its own outgoing weights (a contiguous run of ``w``); exact for any ``x``, and when more than a
-    quarter of the sources are active it takes the pass over every synapse instead (same sum, cheaper then).
-    ``events=False``: the pass over every synapse (a scatter-add). Either way the gradient is the exact
-    transpose and keeps only ``x`` and ``w`` (not ``x`` gathered per synapse, which would cost batch x synapses
-    per step in backpropagation through time)."""
+    ``events=True`` (spiking sources): event-driven, only the sources with ``x != 0`` this step are
+    visited, each adding its own outgoing weights (a contiguous run of ``w``); exact for any ``x``,
+    and when more than a quarter of the sources are active it takes the pass over every synapse
+    instead (same sum, cheaper then). ``events=False``: the pass over every synapse (a
+    scatter-add). Either way the gradient is the exact transpose and keeps only ``x`` and ``w``
+    (not ``x`` gathered per synapse, which would cost batch x synapses per step in backpropagation
+    through time)."""
     n_syn = int(pre.shape[0])
     deg = jnp.bincount(pre, length=n_pre).astype(jnp.int32)
     start = (jnp.cumsum(deg) - deg).astype(jnp.int32)
@@ -85,7 +75,8 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
     block = 64
 
     def dense(x, w):
-        return jnp.zeros(x.shape[:-1] + (n_post,), jnp.result_type(x, w)).at[..., post].add(x[..., pre] * w)
+        y = jnp.zeros(x.shape[:-1] + (n_post,), jnp.result_type(x, w))
+        return y.at[..., post].add(x[..., pre] * w)
 
     def sparse(x, w):
         lead = x.shape[:-1]
@@ -100,7 +91,7 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
         dtype = jnp.result_type(x, w)
         lanes = jnp.arange(width, dtype=jnp.int32)
 
-        def visit(_, carry):              # the next active source: its block, then its place in the block
+        def visit(_, carry):      # the next active source: its block, then its place in the block
             y, active, counts = carry
             b = jnp.argmax(counts > 0)
             k = jnp.argmax(active[b])
@@ -116,7 +107,8 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
 
         def each_event(_):
             y0 = jnp.zeros((n_rows, n_post), dtype)
-            return jax.lax.fori_loop(0, total, visit, (y0, active, counts))[0].reshape(lead + (n_post,))
+            y = jax.lax.fori_loop(0, total, visit, (y0, active, counts))[0]
+            return y.reshape(lead + (n_post,))
 
         return jax.lax.cond(total <= max(size // 4, 1), each_event, lambda _: dense(x, w), None)
 
@@ -139,9 +131,9 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
 
 
 class _SparseProb(bs.nn.Module):
-    """Fixed-probability connectivity stored sparsely: ``(pre, post)`` index pairs and one trainable weight
-    per synapse, ``y[post] += w * x[pre]`` (memory and work O(synapses), not O(pre x post)); see
-    :func:`_sparse_op`."""
+    """Fixed-probability connectivity stored sparsely: ``(pre, post)`` index pairs and one
+    trainable weight per synapse, ``y[post] += w * x[pre]`` (memory and work O(synapses), not
+    O(pre x post)); see :func:`_sparse_op`."""
 
     events = False
 
@@ -163,8 +155,8 @@ class _SparseProb(bs.nn.Module):
 
 
 class _EventProb(_SparseProb):
-    """:class:`_SparseProb` from a spiking source, delivered event-driven: each step only the sources that
-    spiked add their outgoing weights."""
+    """:class:`_SparseProb` from a spiking source, delivered event-driven: each step only the
+    sources that spiked add their outgoing weights."""
 
     events = True
 
@@ -181,7 +173,8 @@ class _OneToOne(bs.nn.Module):
 
 
 class _Delay(bs.nn.Module):
-    """A ring buffer delaying a signal by a whole number of steps (``read`` before ``write`` each step)."""
+    """A ring buffer delaying a signal by a whole number of steps (``read`` before ``write`` each
+    step)."""
 
     def __init__(self, steps, size):
         super().__init__()
@@ -206,23 +199,26 @@ class _Delay(bs.nn.Module):
 
 
 def _segment_length(steps, base):
-    """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~ steps/s network
-    states plus s steps of activations; a state is smaller than a step's activations), a divisor of ``steps``
-    when one lies within 25 % above that (else the remainder is one shorter segment)."""
+    """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~
+    steps/s network states plus s steps of activations; a state is smaller than a step's
+    activations), a divisor of ``steps`` when one lies within 25 % above that (else the remainder
+    is one shorter segment)."""
     s = max(int(base), round(steps ** 0.5 / 2))
     return next((d for d in range(s, s + s // 4 + 1) if steps % d == 0), s)
 
 
 def _loop(step, carry, x, segment=None, project=None):
-    """Run ``step(carry, inputs_t) -> (carry, y_t)`` over the time axis (axis 0) of ``x``; returns the last
-    carry and the ``y_t`` stacked over time. The network's states are carried along (brainstate's ``scan``).
-    ``inputs_t`` is ``(x_t,)``, or ``(x_t, project(x)_t)`` with ``project``: the weighted inputs that depend
-    on the data alone, computed for a whole segment of steps in one product.
+    """Run ``step(carry, inputs_t) -> (carry, y_t)`` over the time axis (axis 0) of ``x``; returns
+    the last carry and the ``y_t`` stacked over time. The network's states are carried along
+    (brainstate's ``scan``). ``inputs_t`` is ``(x_t,)``, or ``(x_t, project(x)_t)`` with
+    ``project``: the weighted inputs that depend on the data alone, computed for a whole segment of
+    steps in one product.
 
-    ``segment=None``: one scan; backpropagation through time keeps every step's activations (memory ~ T).
-    ``segment=b``: a two-level scan: segments of ``s = _segment_length(T, b)`` steps (about sqrt(T) / 2) under
-    ``checkpoint``, so the forward pass keeps only the state at segment boundaries and the backward pass
-    recomputes one segment at a time: memory ~ T/s + s steps, for about one extra forward pass."""
+    ``segment=None``: one scan; backpropagation through time keeps every step's activations (memory
+    ~ T). ``segment=b``: a two-level scan: segments of ``s = _segment_length(T, b)`` steps (about
+    sqrt(T) / 2) under ``checkpoint``, so the forward pass keeps only the state at segment
+    boundaries and the backward pass recomputes one segment at a time: memory ~ T/s + s steps, for
+    about one extra forward pass."""
     x = jnp.asarray(x)
     steps = x.shape[0]
 
@@ -273,9 +269,10 @@ def _lookup(net, path):
 
 
 def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
-    """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per network input
-    without an encoder; ``steps`` when there are none). Returns ``(outputs, records)``: the network's outputs
-    stacked over time, and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``) in ``record``."""
+    """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
+    network input without an encoder; ``steps`` when there are none). Returns
+    ``(outputs, records)``: the network's outputs stacked over time, and ``{path: [T, ...]}`` for
+    each ``pop.var`` (or ``pop``) in ``record``."""
     bs.nn.init_all_states(net, batch_size=batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
