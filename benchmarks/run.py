@@ -17,6 +17,7 @@ import gc
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -118,6 +119,14 @@ def add(workload, contender, timing=None, stats=None, unit="ms/step", front=None
 # ------------------------------------------------------------------------------------------------ training
 
 
+def _with_loop(text: str, loop: str) -> str:
+    """The model text with its train block's loop policy replaced (the models say `loop = bptt`)."""
+    new, n = re.subn(r"^(\s*loop\s*=\s*)bptt\s*$", lambda m: m.group(1) + loop, text, flags=re.M)
+    if n != 1:
+        raise ValueError("the benchmark model must have exactly one `loop = bptt` line")
+    return new
+
+
 def training_workload(label, snn, hand_cls, t, b, n_in, n_out, rate, lr, recurrent, tau_out, reps,
                       loops=("bptt",), plain=True, hand_loops=("bptt",)):
     """Compiled (one row per loop policy), handwritten and plain-JAX train steps of one network at one T."""
@@ -125,7 +134,7 @@ def training_workload(label, snn, hand_cls, t, b, n_in, n_out, rate, lr, recurre
     x, y = H.random_batch(t, b, n_in, n_out, rate_hz=rate)
     contenders, mems = {}, {}
     for loop in loops:
-        src = text.replace("loop      = bptt", "loop      = checkpointed" if loop == "checkpointed" else "loop = bptt")
+        src = _with_loop(text, loop)
         model = snndsl.loads(src, str(MODELS / snn))
         bs.random.seed(0)
         net = model.network()
@@ -163,7 +172,7 @@ def _grad_diff(text: str, x, y) -> float:
     initial parameters (compiled from ``text`` with each loop policy)."""
     out = {}
     for loop in ("bptt", "checkpointed"):
-        model = snndsl.loads(text.replace("loop      = bptt", f"loop      = {loop}"), "grad-check.snn")
+        model = snndsl.loads(_with_loop(text, loop), "grad-check.snn")
         bs.random.seed(0)
         net = model.network()
         bs.nn.init_all_states(net, batch_size=x.shape[1])
