@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str):
+    """Import a public name on first use (PEP 562) from the module :data:`_EXPORTS` names, and cache it."""
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value

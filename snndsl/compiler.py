@@ -1,5 +1,10 @@
 """The compiler as calls: text → parse → resolve → infer → checks → a checked :class:`snndsl.ir.Program`, and
-that program → the emitted module's text (:func:`compile_source`)."""
+that program → the emitted module's text (:func:`compile_source`).
+
+Parsing stops at the first syntax error; after that every phase reports what it finds and goes on, so one
+call returns (or raises) every problem of the file and its imports at once. Errors raise
+:class:`~snndsl.diagnostics.SnnError`; warnings alone do not, and come back in :attr:`Checked.warnings`.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ from snndsl.source import SourceFile
 
 @attrs.frozen
 class Checked:
-    """A valid program and the warnings found on the way."""
+    """A valid program and the warnings found on the way: ``program`` is the checked IR with inferred
+    facts (:class:`snndsl.ir.Program`), ``warnings`` the diagnostics of severity warning, ``source`` the
+    file checked."""
 
     program: ir.Program
     warnings: tuple[Diagnostic, ...] = ()
@@ -24,7 +31,12 @@ class Checked:
 
 
 def check_source(source: SourceFile) -> Checked:
-    """Check one source. Raises :class:`SnnError` with every error (and warning) found."""
+    """Check one source: resolve it (and its imports), run the inference pass, then every check rule.
+
+    Raises :class:`SnnError` with every error (and warning) found, sorted by file, line, column and code;
+    resolution keeps going after an error, so one run reports every problem. Imports are read relative to
+    the source's directory; an unreadable import is a diagnostic, not an ``OSError``.
+    """
     program, found = resolve_source(source)
     program = infer(program)
     found = list(found) + checks.run(program)
@@ -34,17 +46,21 @@ def check_source(source: SourceFile) -> Checked:
 
 
 def check_text(text: str, path: str = "<string>") -> Checked:
-    """Check model text; imports are relative to the current directory."""
+    """Check model text reported under ``path``; imports are relative to the current directory. Raises
+    :class:`SnnError` as :func:`check_source` does."""
     return check_source(SourceFile(path, text))
 
 
 def check_file(path: str | Path) -> Checked:
-    """Check a ``.snn`` file; ``OSError``/``UnicodeDecodeError`` propagate (the CLI reports them)."""
+    """Check a ``.snn`` file (imports relative to it); raises :class:`SnnError` as :func:`check_source` does,
+    and ``OSError``/``UnicodeDecodeError`` when the file itself cannot be read (the CLI reports them)."""
     return check_source(SourceFile.read(path))
 
 
 def compile_source(source: SourceFile) -> tuple[str, Checked]:
-    """Check ``source`` and return the emitted module text (raises :class:`SnnError` when invalid)."""
+    """Check ``source`` and return ``(module text, checked)``: the text of the emitted Python module
+    (:func:`snndsl.lower.emit_module`; source comments name ``source.path``) and the :class:`Checked`
+    program with its warnings. Raises :class:`SnnError` when the model does not check."""
     from snndsl.lower import emit_module
 
     checked = check_source(source)

@@ -127,7 +127,13 @@ class Diagnostic:
         return "\n".join(out)
 
     def to_json(self) -> dict:
-        """The diagnostic as plain data, with 1-based positions and a 0-based LSP ``range``."""
+        """The diagnostic as plain data, with 1-based positions and a 0-based LSP ``range``.
+
+        Keys: ``file``, ``line``, ``column``, ``end_line``, ``end_column`` (1-based; 1 without a span),
+        ``severity``, ``code``, ``message``, ``hint`` (``None`` without one) and, with a span, ``range``
+        (``{"start": {"line", "character"}, "end": ...}``, 0-based, as the Language Server Protocol has it).
+        This is what ``snndsl check --format json`` prints.
+        """
         d = {
             "file": self.file, "line": self.line, "column": self.column,
             "end_line": self.span.end_line if self.span else 1,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from snndsl import check_file
-from snndsl.ir import dump
+from snndsl.ir.text import dump
 
 from .conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""``snndsl.ir.show_expr``: the text of an IR expression parses and resolves back to the same tree.
+"""``snndsl.ir.text.show_expr``: the text of an IR expression parses and resolves back to the same tree.
 
 The property test draws random IR expressions (names of every kind a model has, plain numbers, quantities,
 math functions, ``+ - * / ^`` and unary minus, nested at random), prints them, puts the text in a neuron model
@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from snndsl import ir
+from snndsl.ir.text import show_expr
 from snndsl.registry import FUNCTIONS
 from snndsl.resolve import resolve_source
 from snndsl.source import SourceFile
@@ -86,7 +87,7 @@ expressions = st.recursive(leaves, _extend, max_leaves=12)
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(expressions)
 def test_show_expr_round_trips_through_the_parser_and_resolver(expr):
-    text = ir.show_expr(expr)
+    text = show_expr(expr)
     back = resolve_text(text)
     assert back == expr, text
     assert key(back) == key(expr), text
@@ -117,4 +118,4 @@ A, B, C = ir.Ref("param", "a"), ir.Ref("param", "b"), ir.Ref("state", "V")
     (ir.Func("max", (ir.BinOp("+", A, B), ir.Neg(C))), "max(a + b, -V)"),
 ])
 def test_show_expr_parenthesises_what_the_grammar_needs(expr, want):
-    assert ir.show_expr(expr) == want
+    assert show_expr(expr) == want

@@ -33,7 +33,13 @@ def endpoints_and_sizes(program: ir.Program) -> Iterator[Diagnostic]:
 
 
 def _cycles(nodes: list[str], edges: dict[str, list[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one node (Tarjan, iterative)."""
+    """Strongly connected components with more than one node (Tarjan, iterative).
+
+    ``edges[a]`` lists the nodes ``a`` feeds. Each node gets a visit ``index`` and ``low``, the smallest
+    index reachable from it through the depth-first tree and one back edge; a node with ``low == index``
+    roots a component, popped off ``stack``. An explicit work list replaces recursion, so a network of any
+    size cannot overflow the stack. Components come out in reverse topological order.
+    """
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()

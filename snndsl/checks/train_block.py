@@ -47,6 +47,7 @@ LOSS_FUNCTIONS = tuple(e.name for e in LOSSES if e.traits.task != "regulariser")
 
 
 def _walk(e):
+    """Every node of the loss expression ``e``, ``e`` first, depth-first (call arguments, operands)."""
     yield e
     for child in getattr(e, "args", ()) or ():
         yield from _walk(child)
@@ -56,6 +57,7 @@ def _walk(e):
 
 
 def _spiking_pop(program: ir.Program, net: ir.Network, e) -> bool:
+    """Whether ``e`` names a population of a spiking model (what spike-count losses and ``rate_reg`` take)."""
     if not (isinstance(e, ir.Ref) and e.kind == "pop"):
         return False
     node = net.node(e.name)
@@ -98,6 +100,9 @@ def loss_and_data(program: ir.Program) -> Iterator[Diagnostic]:
 
 
 def _loss(program: ir.Program, net: ir.Network, train: ir.Train) -> Iterator[Diagnostic]:
+    """The loss's shape: it calls a loss function (SNN207); ``pop.var`` reads name existing states (SNN201);
+    reductions are over ``time`` (SNN207); a loss taking ``reduced`` predictions gets one reduced over time
+    (SNN207) and one taking ``spiking`` gets a spiking population (SNN219)."""
     nodes = list(_walk(train.loss))
     if not any(isinstance(e, ir.Func) and e.name in LOSS_FUNCTIONS for e in nodes):
         yield Diagnostic("SNN207", "the loss calls no loss function", train.loss.span,

@@ -48,6 +48,7 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
     env, out = ModelEnv(model, w_unit), []
 
     def ev(expr):
+        """The stand-in value of ``expr``; a unit error is collected and gives ``None``."""
         try:
             return evaluate(expr, env)
         except UnitError as e:

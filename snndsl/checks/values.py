@@ -27,6 +27,7 @@ def _default_value(param: ir.ParamDef) -> Any:
 
 
 def _constant(expr: ir.Expr | None) -> Any:
+    """The value of ``expr`` when it is a constant (no symbols, consistent units), else ``None``."""
     if expr is None:
         return None
     try:
@@ -92,6 +93,8 @@ def positive_and_ranged(program: ir.Program) -> Iterator[Diagnostic]:
 
 
 def _delay(proj: ir.Projection, dt: Any) -> Iterator[Diagnostic]:
+    """A delay must be >= 0 (SNN507) and a whole number of steps of ``dt`` (SNN505, naming the two nearest
+    valid delays); ``dt`` ``None`` (invalid, reported elsewhere) skips the second test."""
     d = _ms(proj.delay)
     if d < 0:
         yield Diagnostic("SNN507", f"delay must not be negative, not {ir.show_value(proj.delay)}", proj.delay_span)
@@ -188,6 +191,7 @@ def spike_scales(program: ir.Program) -> Iterator[Diagnostic]:
 
 
 def _lookup_value(values: dict, ref: ir.Ref) -> Any:
+    """The constant given for parameter ``ref`` in ``values``; ``LookupError`` for anything else (not constant)."""
     if ref.kind != "param" or values.get(ref.name) is None:
         raise LookupError(ref.name)
     return values[ref.name]

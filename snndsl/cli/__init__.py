@@ -19,7 +19,9 @@ GROUPS = (check, simulate, train, fmt, nir)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``snndsl`` argument parser with every subcommand."""
+    """The ``snndsl`` argument parser with every subcommand: each module of :data:`GROUPS` registers its
+    subcommands (``add_commands``) and sets ``run``, the function :func:`main` calls with the parsed
+    arguments. Global options: ``--version`` and ``--platform cpu|gpu``."""
     parser = argparse.ArgumentParser(prog="snndsl", description="Describe, check, simulate and train spiking "
                                      "neural networks from .snn model files.")
     parser.add_argument("--version", action="version", version=f"snndsl {__version__}")
@@ -32,7 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``snndsl ARGS``; returns the exit code."""
+    """Run ``snndsl ARGS`` (``argv`` ``None``: the process's arguments); returns the exit code.
+
+    0 success, 1 invalid model (or a non-finite training run), 2 usage or I/O error (argparse exits with 2
+    itself on bad arguments), 130 when interrupted. ``--platform`` is applied before any subcommand imports
+    JAX. A closed output pipe (``snndsl check ... | head``) ends quietly with 0.
+    """
     args = build_parser().parse_args(argv)
     if args.platform:
         import jax

@@ -11,6 +11,13 @@ from snndsl.diagnostics import SnnError
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """``snndsl check FILE... [--format text|json] [-q]``: check each file and report every diagnostic.
+
+    Text: diagnostics rendered on stderr, ``FILE: ok`` on stdout for a file without errors (unless
+    ``--quiet``). JSON on stdout: per file ``{"file", "valid", "diagnostics"}`` (the object itself for one
+    file, a list for several). Returns 1 when any file is invalid, 2 when one cannot be read (reported in
+    one line), else 0; the other files are still checked.
+    """
     from snndsl.compiler import check_file
 
     status, found = 0, []
@@ -38,6 +45,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    """``snndsl compile FILE [-o OUT.py]``: write the emitted module to stdout, or atomically to ``OUT.py``.
+
+    Warnings go to stderr. Returns 1 (diagnostics on stderr) when the model does not check, 2 when the
+    file cannot be read or the output cannot be written, else 0.
+    """
     from snndsl.compiler import compile_source
     from snndsl.fileio import atomic_write_text
     from snndsl.source import SourceFile

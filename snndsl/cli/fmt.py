@@ -17,6 +17,7 @@ from snndsl.syntax.format import FormatterError, format_text
 
 
 def _read(path: str) -> str:
+    """The text of ``path`` with its line ends as written."""
     # newline="": keep "\r\n" as written, so a file with Windows line ends counts as changed (fmt writes "\n").
     with open(path, encoding="utf-8", newline="") as f:
         return f.read()
@@ -35,6 +36,14 @@ def _write(path: str, text: str) -> None:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
+    """``snndsl fmt FILE... [--check]``: rewrite each file in canonical form where it changes
+    (``reformatted FILE`` on stderr), or with ``--check`` only list those that would change.
+
+    Returns the worst status over the files: 1 for a syntax error (diagnostics on stderr, file untouched)
+    or, with ``--check``, a file that would change; 2 for a file that cannot be read or written, or whose
+    meaning or comments the formatter would have changed (a bug, :class:`~snndsl.syntax.format.FormatterError`,
+    file untouched); else 0.
+    """
     status = 0
     for path in args.files:
         try:

@@ -8,6 +8,12 @@ from snndsl.diagnostics import SnnError
 
 
 def cmd_export(args) -> int:
+    """``snndsl export FILE --to nir -o OUT.nir [--params DIR] [--network NAME] [--seed N]``.
+
+    Writes the network (parameters from the checkpoint ``DIR/params``, else initialised with ``--seed``)
+    as a NIR graph (:func:`snndsl.nir.export.export`). Returns 1 when the model does not check; 2 for an
+    unreadable file or checkpoint, an unknown network, or a model without networks; else 0.
+    """
     from snndsl.nir.export import export
     from snndsl.runtime.checkpoint import CheckpointError
 
@@ -31,6 +37,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
+    """``snndsl import FILE.nir -o OUT.snn [--dt '1 ms'] [--name NAME]``: a NIR graph as a ``.snn`` model
+    and its ``OUT.params.npz`` (:func:`snndsl.nir.importer.import_file`).
+
+    Returns 2 for a bad ``--dt`` or an unreadable file, 1 for a graph snndsl cannot express (the reason
+    on stderr) or, a bug, an imported model that does not check; else 0.
+    """
     from snndsl.nir.importer import NirImportError, import_file, parse_dt
 
     try:

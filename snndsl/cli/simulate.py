@@ -10,6 +10,13 @@ from snndsl.diagnostics import SnnError
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``snndsl run FILE --steps N [...]``: simulate (:func:`snndsl.runtime.simulate.run`), print each
+    spiking population's firing rate (``NAME: R Hz``) and, with ``--out DIR``, write the records, a
+    summary and plots there.
+
+    Returns 1 when the model does not check; 2 for an unreadable file, a bad ``--record`` path or data
+    file, or an unknown ``--network``; else 0.
+    """
     from pathlib import Path
 
     from snndsl.runtime import simulate

@@ -10,6 +10,15 @@ from snndsl.diagnostics import SnnError
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """``snndsl train FILE [...]``: train the network of the file's (first) train block
+    (:func:`snndsl.runtime.train_driver.train`) on its data source, or on ``--data``; the command line
+    overrides the block's epochs, batch, seed and devices. Results (metrics, checkpoint, plots) go to
+    ``--out`` (default ``runs/<file stem>``); a one-line summary is printed at the end.
+
+    Returns 2 for an unreadable file, a file without a train block, bad data, a bad checkpoint or an
+    impossible device request; 1 when the model does not check or training stops on a non-finite loss or
+    gradient; else 0.
+    """
     from pathlib import Path
 
     from snndsl.runtime import checkpoint

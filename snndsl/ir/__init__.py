@@ -2,8 +2,12 @@
 
 The IR is what checks inspect and the lowering reads. Names are resolved (a :class:`Ref` says what kind of
 thing it names), quantities are :class:`brainunit.Quantity`, registry calls are :class:`Spec`. Every node keeps
-the span of the source it came from (never compared). :func:`dump` renders any IR value as stable text, the
-format of the golden IR files.
+the span of the source it came from (never compared). A ``unit`` field holds a :class:`brainunit.Unit`
+(``Unit(1)`` when dimensionless); a value field a Quantity, a float or an IR expression (:data:`Expr`).
+
+:func:`show_unit` and :func:`show_value` print units and constants for messages; :mod:`snndsl.ir.text`
+prints whole trees (:func:`~snndsl.ir.text.dump`, the golden IR format) and expressions
+(:func:`~snndsl.ir.text.show_expr`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,13 @@ REF_KINDS = ("param", "state", "input", "let", "weight", "time", "dt", "pop", "s
 
 @attrs.frozen
 class Ref:
+    """A name, bound: ``kind`` (one of :data:`REF_KINDS`) says what it names, ``name`` is the name as written.
+
+    In a model: ``param``, ``state``, ``input`` (a port), ``let``, ``weight`` (``w``, a synapse's weighted
+    input this step), ``time`` (``t``) and ``dt``. In a train block's loss: ``pop`` (an input or population
+    of the network, standing for its output) and ``special`` (``label``, ``target``, ``time``).
+    """
+
     kind: str = attrs.field(validator=attrs.validators.in_(REF_KINDS))
     name: str
     span: Span | None = _span
@@ -43,6 +54,9 @@ class Ref:
 
 @attrs.frozen
 class BinOp:
+    """``left op right``: ``op`` is ``+``, ``-``, ``*``, ``/`` or ``^`` (power; with a unit, the exponent is a
+    constant, checked)."""
+
     op: str
     left: "Expr"
     right: "Expr"
@@ -51,13 +65,16 @@ class BinOp:
 
 @attrs.frozen
 class Neg:
+    """``-operand`` (the language has no negative literals: ``-2 mV`` is ``Neg(Const(2 mV))``)."""
+
     operand: "Expr"
     span: Span | None = _span
 
 
 @attrs.frozen
 class Func:
-    """A math function (:data:`snndsl.registry.FUNCTIONS`) or, in a loss, a loss/reduction entry."""
+    """A math function (:data:`snndsl.registry.FUNCTIONS`) or, in a loss, a loss/reduction entry; ``args``
+    in order (a loss's defaults filled in, e.g. ``label``)."""
 
     name: str
     args: tuple["Expr", ...]
@@ -90,6 +107,7 @@ class Spec:
     span: Span | None = _span
 
     def arg(self, name: str, default: Any = None) -> Any:
+        """The value bound to parameter ``name`` (a default already filled in counts), else ``default``."""
         return next((v for k, v in self.args if k == name), default)
 
 
@@ -98,7 +116,11 @@ class Spec:
 
 @attrs.frozen
 class ParamDef:
-    """``param name: unit = default``; ``unit`` is a brainunit Unit (dimensionless ``Unit(1)``)."""
+    """``param name: unit = default``; ``unit`` is a brainunit Unit (dimensionless ``Unit(1)``).
+
+    ``default`` is an expression over numbers, units and the parameters declared above (``None``: every
+    population must give a value); the lowering folds it to a constant where it can, else computes it in the
+    emitted ``__init__`` from the other parameters' values."""
 
     name: str
     unit: Any
@@ -108,7 +130,10 @@ class ParamDef:
 
 @attrs.frozen
 class StateDef:
-    """``state name: unit = init``; ``unit`` is ``None`` for a synapse state that takes its input's unit."""
+    """``state name: unit = init``; ``unit`` is ``None`` for a synapse state that takes its input's unit.
+
+    ``init`` is the initial value, an expression over numbers, units and parameters (``None``: zero in the
+    state's unit); a population may override it with a constant or an initialiser."""
 
     name: str
     unit: Any
@@ -118,6 +143,10 @@ class StateDef:
 
 @attrs.frozen
 class PortDef:
+    """``input name: unit``: a port of a neuron model, through which projections deliver their input in
+    ``unit`` (a current, or with a ``conductance`` output a function of the membrane; see ``Ref`` kind
+    ``input``)."""
+
     name: str
     unit: Any
     span: Span | None = _span
@@ -125,6 +154,9 @@ class PortDef:
 
 @attrs.frozen
 class LetDef:
+    """``let name = value``: an algebraic definition, inlined into every expression that reads it (so
+    exponential Euler sees it as part of the integrated variable's derivative)."""
+
     name: str
     value: Expr
     span: Span | None = _span
@@ -132,6 +164,9 @@ class LetDef:
 
 @attrs.frozen
 class OdeDef:
+    """``dvar/dt = rhs``: ``var`` names a state, ``rhs`` is its derivative (the state's unit per unit of
+    time, checked), integrated with the model's ``method``."""
+
     var: str
     rhs: Expr
     span: Span | None = _span
@@ -139,7 +174,11 @@ class OdeDef:
 
 @attrs.frozen
 class SpikeDef:
-    """``spike when left op right, scale = scale``; ``scale`` is filled with its default by the resolver."""
+    """``spike when left op right, scale = scale``; ``scale`` is filled with its default by the resolver.
+
+    ``op`` is ``>=``, ``>``, ``<=`` or ``<``. The spike is H((left - right) / scale) (for ``<``/``<=``,
+    (right - left) / scale), H the surrogate's step; ``scale`` defaults to (right - reset value) when the
+    model resets, so the surrogate sees the distance to threshold relative to the reset jump."""
 
     left: Expr
     op: str
@@ -150,6 +189,9 @@ class SpikeDef:
 
 @attrs.frozen
 class ResetDef:
+    """``reset mode var = value`` after a spike: ``mode`` ``soft`` subtracts (threshold - value) from state
+    ``var``, ``hard`` sets it to ``value`` (the gradient stopped through the reset amount)."""
+
     mode: str
     var: str
     value: Expr
@@ -158,7 +200,8 @@ class ResetDef:
 
 @attrs.frozen
 class UpdateDef:
-    """``on_spike var op value`` (``op`` is ``=``, ``+=`` or ``-=``)."""
+    """``on_spike var op value`` (``op`` is ``=``, ``+=`` or ``-=``): in a neuron applied where it spiked,
+    after the reset; in a synapse applied every step with ``value`` over ``w``, the weighted input."""
 
     var: str
     op: str
@@ -168,7 +211,14 @@ class UpdateDef:
 
 @attrs.frozen
 class Model:
-    """A neuron (``kind == "neuron"``) or synapse model, as declared; instances live in a :class:`Network`."""
+    """A neuron (``kind == "neuron"``) or synapse (``"synapse"``) model, as declared; instances live in a
+    :class:`Network`.
+
+    Declarations in source order: ``params``, ``states``, ``ports`` (a neuron's inputs), ``lets``, ``odes``,
+    ``on_spike`` updates (for a synapse: what ``w`` adds each step). A spiking neuron has ``spike``, usually
+    ``reset``, optionally a ``refractory`` period and a ``surrogate`` (``None``: the default ``relu_grad``).
+    ``method`` names the integrator (:data:`snndsl.registry.INTEGRATORS`); ``output`` is a synapse's output.
+    """
 
     kind: str
     name: str
@@ -189,13 +239,16 @@ class Model:
     span: Span | None = _span
 
     def param(self, name: str) -> ParamDef | None:
+        """The parameter ``name``, or ``None``."""
         return next((p for p in self.params if p.name == name), None)
 
     def state(self, name: str) -> StateDef | None:
+        """The state ``name``, or ``None``."""
         return next((s for s in self.states if s.name == name), None)
 
     @property
     def spiking(self) -> bool:
+        """Whether the model emits spikes (it has a ``spike when`` condition)."""
         return self.spike is not None
 
 
@@ -204,7 +257,10 @@ class Model:
 
 @attrs.frozen
 class Value:
-    """A parameter or state value of a population: a constant (Quantity or float) or an initialiser Spec."""
+    """A parameter or state value of a population: a constant (Quantity or float) or an initialiser Spec.
+
+    ``trainable`` (written ``trainable tau = 20 ms``, parameters only): the value becomes a ``ParamState``
+    of one value per neuron that the train block's optimizer updates."""
 
     value: Any
     trainable: bool = False
@@ -213,6 +269,11 @@ class Value:
 
 @attrs.frozen
 class InputDef:
+    """``input name: kind[size] unit = source``: ``kind`` is an :data:`snndsl.registry.INPUT_KINDS` entry
+    (``spikes`` or ``current``), ``size`` the number of channels, ``unit`` a current input's unit (``None``
+    for spikes). ``source`` is the encoder generating it inside the network, or ``None`` for a data input
+    (an argument of the network's ``update``, one ``[B, size]`` array per step)."""
+
     name: str
     kind: str
     size: int
@@ -248,11 +309,15 @@ class Population:
     span: Span | None = _span
 
     def value(self, name: str) -> Value | None:
+        """The value given for parameter or state ``name``, or ``None`` (the model's default applies)."""
         return next((v for k, v in self.values if k == name), None)
 
 
 @attrs.frozen
 class SynapseUse:
+    """``synapse = Model(args...)`` of a projection: the synapse model's name and the ``values`` given for
+    its parameters and states (as :attr:`Population.values`); one instance per postsynaptic neuron."""
+
     model: str
     values: tuple[tuple[str, Value], ...] = ()
     span: Span | None = _span
@@ -284,8 +349,12 @@ class ProjectionFacts:
 class Projection:
     """``connect name: pre -> post: conn, synapse = ..., output = ..., port = ..., delay = ...``.
 
-    ``delay_steps`` is the delay in whole steps of the network's dt (0 without a delay); ``facts`` are
-    filled in by the inference pass."""
+    ``name`` is the label, or ``"pre->post"`` without one; ``pre`` and ``post`` name nodes of the network.
+    ``conn`` is the connectivity call (:data:`snndsl.registry.CONNECTIVITY`, weights ``w`` and bias ``b``),
+    ``synapse`` the synapse between weights and target (``None``: the weighted input arrives as it is),
+    ``output`` how it enters the port (``None``: a current), ``port`` the target's port (``None``: its
+    first). ``delay`` is the Quantity written (or ``None``), ``delay_steps`` the same in whole steps of the
+    network's dt (0 without a delay); ``facts`` are filled in by the inference pass."""
 
     name: str
     pre: str
@@ -303,6 +372,10 @@ class Projection:
 
 @attrs.frozen
 class Network:
+    """``network name { ... }``: the time step ``dt`` (a Quantity), its ``inputs``, ``populations`` (readouts
+    included) and ``projections`` in declaration order, and ``outputs``, the names of the nodes whose output
+    the network's ``update`` returns each step (one value, or a tuple in this order)."""
+
     name: str
     dt: Any
     inputs: tuple[InputDef, ...] = ()
@@ -317,11 +390,21 @@ class Network:
     span: Span | None = _span
 
     def node(self, name: str) -> InputDef | Population | None:
+        """The input or population called ``name``, or ``None``."""
         return next((n for n in (*self.inputs, *self.populations) if n.name == name), None)
 
 
 @attrs.frozen
 class Train:
+    """``train network { ... }``: how to train ``network``.
+
+    ``data`` is the data source call (:data:`snndsl.registry.DATA`; ``None``: data must come from
+    ``snndsl train --data``), ``loss`` the loss expression (over :class:`Ref` ``pop``/``special`` names and
+    :class:`Field` reads), ``optimizer`` and ``loop`` registry calls (default ``adam()`` and ``bptt``),
+    ``epochs``, ``batch`` (``None``: every sample in one batch), ``seed``, and ``devices`` (a count,
+    ``"all"``, or ``None``: one device). ``setting_spans`` locate the settings as written (:meth:`where`).
+    """
+
     network: str
     data: Spec | None
     loss: Expr | None
@@ -348,17 +431,20 @@ class Program:
     trains: tuple[Train, ...] = ()
 
     def model(self, name: str) -> Model | None:
+        """The neuron or synapse model ``name`` (defined or imported), or ``None``."""
         return next((m for m in self.models if m.name == name), None)
 
     def network(self, name: str) -> Network | None:
+        """The network ``name``, or ``None``."""
         return next((n for n in self.networks if n.name == name), None)
 
 
-# ---------------------------------------------------------------- dump
+# ---------------------------------------------------------------- units and constants as text
 
 
 def show_unit(unit: Any) -> str:
-    """A unit as people write it: ``mV/ms``, ``nS/mm^2``, ``1`` for dimensionless."""
+    """A unit as people write it: ``mV/ms``, ``nS/mm^2``, ``1`` for dimensionless; ``None`` (a synapse state
+    that takes its input's unit) as ``<unit of its input>``."""
     if unit is None:
         return "<unit of its input>"
     text = str(unit).replace(" / ", "/").replace(" * ", "*")
@@ -366,7 +452,8 @@ def show_unit(unit: Any) -> str:
 
 
 def show_value(value: Any) -> str:
-    """A constant as .snn text: ``20 ms``, ``0.3``."""
+    """A constant as .snn text: ``20.0 ms``, ``0.3``; an array-valued Quantity shows its array, a unit its
+    name (:func:`show_unit`), anything else ``str(value)``."""
     if isinstance(value, u.Quantity):
         mant = value.mantissa
         num = repr(float(mant)) if getattr(mant, "ndim", 0) == 0 else str(mant)
@@ -377,86 +464,3 @@ def show_value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
-
-
-def _empty(v: Any) -> bool:
-    return v is None or (isinstance(v, (tuple, str)) and not v)
-
-
-def dump(obj: Any, indent: int = 0) -> str:
-    """Stable, readable text of an IR value (spans left out, empty fields skipped); the golden IR format."""
-    pad = "  " * indent
-    if isinstance(obj, (Const, Ref, BinOp, Neg, Func, Field)):
-        return pad + show_expr(obj)
-    if attrs.has(type(obj)):
-        lines = [pad + type(obj).__name__]
-        for f in attrs.fields(type(obj)):
-            v = getattr(obj, f.name)
-            if not f.eq or _empty(v):
-                continue
-            body = dump(v, indent + 2)
-            if "\n" in body or (attrs.has(type(v)) and not isinstance(v, (Const, Ref, BinOp, Neg, Func, Field))):
-                lines.append(f"{pad}  {f.name}:\n{body}")
-            else:
-                lines.append(f"{pad}  {f.name}: {body.strip()}")
-        return "\n".join(lines)
-    if isinstance(obj, tuple):
-        if len(obj) == 2 and isinstance(obj[0], str):
-            body = dump(obj[1], indent + 1)
-            return f"{pad}{obj[0]} = {body.strip()}" if "\n" not in body else f"{pad}{obj[0]} =\n{body}"
-        return "\n".join(f"{pad}- {dump(v, indent + 1).strip()}" if "\n" not in dump(v, indent + 1)
-                         else f"{pad}-\n{dump(v, indent + 1)}" for v in obj)
-    return pad + show_value(obj)
-
-
-# Binding strength, loosest first, as in grammars/snn.lark: sum (``+ -``, left-associative) < product
-# (``* /``, left-associative) < unary minus < power < atom. The grammar's power rule is ``atom "^" unary``: the
-# base must be an atom (``-a ^ b`` is ``-(a ^ b)``, ``a ^ b ^ c`` is ``a ^ (b ^ c)``) and the exponent may carry
-# its own sign (``a ^ -b``).
-_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = range(1, 6)
-_PREC = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "^": _POWER}
-
-
-def _prec(e: Any) -> int:
-    if isinstance(e, BinOp):
-        return _PREC[e.op]
-    if isinstance(e, Neg) or (isinstance(e, Const) and show_value(e.value).startswith("-")):
-        return _UNARY
-    return _ATOM
-
-
-def show_expr(e: Any, parent: int = _SUM) -> str:
-    """An IR expression as .snn text that parses (and resolves) back to the same tree.
-
-    Parentheses are the fewest the grammar needs, plus a few for the reader: an operand of a unary minus that
-    is a power or itself signed (``-(a ^ b)``, ``-(-a)``), a power in an exponent (``a ^ (b ^ c)``) and a
-    quantity as the base of a power (``(2.0 ms) ^ 2``). A negative constant is printed with its sign and
-    treated like a unary minus (``(-2.0) ^ x``; it reads back as ``Neg(2.0)``: the language has no negative
-    literals). ``parent`` is the binding strength the context needs; a looser expression is parenthesised.
-    """
-    text = _show_expr(e)
-    return f"({text})" if _prec(e) < parent else text
-
-
-def _show_expr(e: Any) -> str:
-    if isinstance(e, Const):
-        return show_value(e.value)
-    if isinstance(e, Ref):
-        return e.name
-    if isinstance(e, Field):
-        return f"{e.pop}.{e.var}"
-    if isinstance(e, Neg):
-        return "-" + show_expr(e.operand, _ATOM)
-    if isinstance(e, Func):
-        return f"{e.name}(" + ", ".join(show_expr(a) for a in e.args) + ")"
-    if isinstance(e, BinOp):
-        if e.op == "^":
-            base = show_expr(e.left, _ATOM)
-            if isinstance(e.left, Const) and isinstance(e.left.value, u.Quantity) and base[0] != "(":
-                base = f"({base})"
-            exponent = show_expr(e.right, _UNARY if _prec(e.right) == _UNARY else _ATOM)
-            return f"{base} ^ {exponent}"
-        p = _PREC[e.op]
-        # Left-associative: the left operand may bind as loosely as the operator, the right one must bind tighter.
-        return f"{show_expr(e.left, p)} {e.op} {show_expr(e.right, p + 1)}"
-    return show_value(e)

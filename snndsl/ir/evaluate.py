@@ -32,14 +32,17 @@ class UnitError(Exception):
 
 
 def unit_of(value: Any):
+    """The brainunit unit of ``value`` (``Unit(1)`` for a plain number)."""
     return u.get_unit(value)
 
 
 def same_dim(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` have the same physical dimension (``1 mV`` and ``2 V`` do; scale is ignored)."""
     return u.get_dim(a) == u.get_dim(b)
 
 
 def dimensionless(value: Any) -> bool:
+    """Whether ``value`` is a plain number or a Quantity of dimension one (``V / mV`` is)."""
     return u.get_dim(value) == u.get_dim(1.0)
 
 
@@ -59,7 +62,14 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def evaluate(expr: ir.Expr, env: Callable[[ir.Ref], Any]) -> Any:
-    """The value of ``expr``; ``env(ref)`` supplies each referenced symbol's value. Raises :class:`UnitError`."""
+    """The value of ``expr``; ``env(ref)`` supplies each referenced symbol's value.
+
+    Operands are evaluated first, then the dimension rule of the operation is checked: ``+`` and ``-`` need
+    the same dimension (SNN302), ``^`` a dimensionless exponent (SNN308, see :func:`_power`), math
+    functions their :class:`~snndsl.registry.MathFunction` rule (SNN304 for a dimensioned argument of a
+    dimensionless function, SNN302 for mixed units). A division by zero or an overflow gives NaN in the right
+    unit, never an exception. Raises :class:`UnitError` at the offending sub-expression's span.
+    """
     if isinstance(expr, ir.Const):
         return expr.value
     if isinstance(expr, ir.Ref):
@@ -93,6 +103,8 @@ def _arith(op: str, a: Any, b: Any) -> Any:
 
 
 def _power(expr: ir.BinOp, base: Any, exponent: Any) -> Any:
+    """``base ^ exponent``: the exponent must be dimensionless; a base with a unit may only be raised to a
+    constant integer or half-integer (``unit^(1/2)`` is a unit, ``unit^x`` is not), SNN308 otherwise."""
     if not dimensionless(exponent):
         raise UnitError("SNN308", f"an exponent must be dimensionless, not {show(exponent)}", expr.right.span)
     if dimensionless(base):

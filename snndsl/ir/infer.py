@@ -52,6 +52,7 @@ class ModelEnv:
         self.values["weight", "w"] = one(w_unit)
 
     def __call__(self, ref: ir.Ref) -> Any:
+        """The stand-in of ``ref`` (``1 ms`` for ``t`` and ``dt``): an environment for :func:`evaluate`."""
         if ref.kind in ("time", "dt"):
             return one(u.ms)
         return self.values[ref.kind, ref.name]
@@ -112,6 +113,7 @@ def delivered_value(program: ir.Program, net: ir.Network, proj: ir.Projection,
 
 
 def _spiking(program: ir.Program, node: ir.InputDef | ir.Population | None) -> bool:
+    """Whether ``node`` emits 0/1 spikes: an input of a spiking kind, or a population of a spiking model."""
     if isinstance(node, ir.InputDef):
         entry = INPUT_KINDS.get(node.kind)
         return bool(entry is not None and entry.traits.spiking)
@@ -120,6 +122,13 @@ def _spiking(program: ir.Program, node: ir.InputDef | ir.Population | None) -> b
 
 
 def _projection_facts(program: ir.Program, net: ir.Network, proj: ir.Projection) -> ir.ProjectionFacts | None:
+    """The facts of ``proj`` (see :class:`~snndsl.ir.ProjectionFacts`), ``None`` when an endpoint or the
+    connectivity rule is unknown (already reported).
+
+    delivered = unit(w) x unit(source); arrives = unit(synapse output with input in ``delivered``) or
+    ``delivered`` without a synapse, times the unit of the output's ``scales_by`` parameter (the reversal
+    potential E of a conductance: nS x mV = pA).
+    """
     pre, post = net.node(proj.pre), net.node(proj.post)
     entry = CONNECTIVITY.get(proj.conn.name)
     if pre is None or post is None or entry is None:
@@ -141,6 +150,8 @@ def _projection_facts(program: ir.Program, net: ir.Network, proj: ir.Projection)
 
 def _population_facts(program: ir.Program, net: ir.Network, pop: ir.Population,
                       projections: tuple[ir.Projection, ...]) -> ir.PopulationFacts:
+    """The facts of ``pop``; a synapse readout receives what the first projection into it delivers
+    (dimensionless when nothing projects to it), ``projections`` being the ones with facts already."""
     model = program.model(pop.model)
     receives = None
     if model is not None and model.kind == "synapse":

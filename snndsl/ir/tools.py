@@ -8,7 +8,12 @@ from snndsl import ir
 
 
 def substitute(expr: ir.Expr | None, lets: dict[str, ir.Expr]) -> ir.Expr | None:
-    """``expr`` with every ``let`` reference replaced by its definition (itself substituted)."""
+    """``expr`` with every ``let`` reference replaced by its definition (itself substituted).
+
+    ``lets`` maps each ``let`` name to its definition; resolution rejects cyclic definitions, so the
+    recursion ends. Spans are kept, so a diagnostic on the result still points into the source. ``None``
+    stays ``None`` (an optional field such as a spike scale).
+    """
     if expr is None:
         return None
     if isinstance(expr, ir.Ref) and expr.kind == "let":
@@ -38,7 +43,14 @@ def refs(expr: ir.Expr | None) -> set[tuple[str, str]]:
 
 
 def is_linear_in(expr: ir.Expr, var: str) -> bool:
-    """True when ``expr`` is affine in state ``var`` (what ``method exact`` requires)."""
+    """True when ``expr`` is affine in state ``var`` (what ``method exact`` requires): a x + b with a and b
+    free of ``var``.
+
+    Computed as a polynomial degree in ``var``: a constant or another symbol is 0, ``var`` 1; ``+``/``-``
+    take the larger degree, ``*`` adds them, ``/`` keeps the numerator's when the denominator is free of
+    ``var``; a power or a function of ``var`` is not polynomial. ``let`` references must be substituted
+    first (:func:`substitute`); a ``let`` left in counts as free of ``var``.
+    """
     def degree(e) -> int | None:  # None: not polynomial in var
         if isinstance(e, ir.Ref):
             return 1 if (e.kind, e.name) == ("state", var) else 0
@@ -65,7 +77,8 @@ def is_linear_in(expr: ir.Expr, var: str) -> bool:
 
 
 def membrane(model: ir.Model) -> str | None:
-    """The state a conductance input and the spike condition act on (V in most models)."""
+    """The state a conductance input and the spike condition act on (V in most models): the state on the
+    left of ``spike when``, else the state the reset sets, else the first state (``None`` without states)."""
     if model.spike is not None and isinstance(model.spike.left, ir.Ref) and model.spike.left.kind == "state":
         return model.spike.left.name
     if model.reset is not None:

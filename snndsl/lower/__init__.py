@@ -21,7 +21,9 @@ from snndsl.lower.network import NetworkLowering, model_classes
 
 @attrs.frozen
 class Helper:
-    """A top-level definition of prelude.py: its source text and the prelude names it reads."""
+    """A top-level definition of prelude.py: ``name``, its source ``text`` exactly as written (decorators
+    and docstring included; it is copied verbatim into modules that use it) and ``uses``, the names of other
+    prelude definitions and imports it reads."""
 
     name: str
     text: str
@@ -30,7 +32,12 @@ class Helper:
 
 @functools.cache
 def prelude() -> tuple[tuple[tuple[str, str | None], ...], dict[str, Helper]]:
-    """prelude.py's imports ``(module, alias)`` and its definitions by name, in file order."""
+    """prelude.py's imports ``(module, alias)`` and its definitions by name, in file order.
+
+    Read from the installed package once (cached) and parsed with :mod:`ast`: nothing in prelude.py is
+    imported or executed here. ``uses`` of each :class:`Helper` are the names it loads that prelude.py
+    defines or imports (its own name excluded).
+    """
     text = resources.files("snndsl.lower").joinpath("prelude.py").read_text(encoding="utf-8")
     tree = ast.parse(text)
     lines = text.splitlines()
@@ -59,7 +66,17 @@ def needed(roots: set[str]) -> list[Helper]:
 
 
 def emit_module(program: ir.Program, source_name: str) -> str:
-    """The module text for every network of ``program`` (with the models they use)."""
+    """The module text for every network of ``program`` (with the models they use).
+
+    Layout: the docstring naming ``source_name``; the library imports the module reads; the prelude
+    helpers it reads (:func:`needed`), verbatim; one class per model variant
+    (:func:`~snndsl.lower.network.model_classes`), each once even when several networks use it; one class
+    per network; with a train block, ``loss_fn`` and ``make_trainer`` for the first one
+    (:mod:`snndsl.lower.trainer`); and ``__all__`` (the networks, ``simulate`` and the training
+    functions). ``program`` must have passed the checks: lowering assumes every name resolves and every
+    unit is consistent. The text is compiled once before it is returned, so a lowering bug raises
+    ``SyntaxError`` here rather than when the user runs it.
+    """
     classes: list[E.Stmt] = []
     nets = []
     names = model_classes(program)

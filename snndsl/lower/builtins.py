@@ -4,6 +4,20 @@ encoder, loss and loop policy becomes code in the emitted module.
 Each function implements one hook (``Registry.implement``); the lowering calls ``entry.hook("lower")`` and
 never branches on an entry's name. Entries that lower to a library class need no hook: their
 :class:`~snndsl.registry.Target` is called with their arguments (:func:`snndsl.lower.exprs.target_call`).
+
+The signature of a hook is fixed per registry (every entry of the registry is called the same way):
+
+* integrators ``(f, x) -> expr``: ``f`` names the emitted derivative ``def dX(X): return ...``, ``x`` the
+  state's local variable; the result is the state after one step of ``dt`` (``bs.environ.get_dt()``);
+* connectivity ``(net, projection) -> expr``: the weight module, a ``bs.nn.Module`` mapping the source's
+  output ``[..., n_pre]`` to the weighted input ``[..., n_post]``;
+* outputs ``(spec, g, v) -> expr``: the input at the port from the synapse output ``g`` (``[B, n_post]``)
+  and, for outputs that use the membrane, the membrane potential ``v`` of the step being integrated;
+* encoders ``(spec, shape, dt) -> expr``: this step's value of a generated input, ``shape`` being
+  ``(size,)`` or ``(batch, size)``;
+* losses ``(loss, e, ctx) -> expr``: the scalar loss of the call ``e`` on one batch
+  (:class:`~snndsl.lower.trainer.LossLowering` reads its operands in context ``ctx``);
+* loop policies ``(loop, hoisted) -> kwargs``: the keyword arguments of the prelude's ``_loop``.
 """
 
 from __future__ import annotations
@@ -26,24 +40,32 @@ if TYPE_CHECKING:  # pragma: no cover
 @INTEGRATORS.implement("lower", "exp_euler", "exact")
 def _exp_euler(f: str, x: str) -> ast.expr:
     """x(t + dt) = x + (e^{a dt} - 1)/a * f(x), a = df/dx (brainstate's exponential Euler; exact when f is
-    linear in x)."""
+    linear in x).
+
+    ``a`` is the derivative's Jacobian diagonal, found by autodiff inside ``bs.nn.exp_euler_step``, so a
+    ``let`` or conductance input that depends on x is part of it. The same code serves ``exact``: for
+    dx/dt = a x + b the step is the exact propagator (the checks ensure ``exact`` is used only on linear ODEs).
+    """
     return E.call(E.attr("bs", "nn", "exp_euler_step"), E.name(f), E.name(x))
 
 
 @INTEGRATORS.implement("lower", "euler")
 def _euler(f: str, x: str) -> ast.expr:
-    """x(t + dt) = x + dt f(x)."""
+    """Forward Euler: x(t + dt) = x + dt f(x) (first order; stable for dt well below the fastest time
+    constant)."""
     return E.binop("+", E.name(x), E.binop("*", E.call(E.attr("bs", "environ", "get_dt")), E.call(f, E.name(x))))
 
 
 @INTEGRATORS.implement("lower", "rk4")
 def _rk4(f: str, x: str) -> ast.expr:
-    """The classical fourth-order Runge-Kutta step (the ``_rk4`` helper)."""
+    """The classical fourth-order Runge-Kutta step (the ``_rk4`` helper): k1 = f(x), k2 = f(x + dt/2 k1),
+    k3 = f(x + dt/2 k2), k4 = f(x + dt k3); x(t + dt) = x + dt/6 (k1 + 2 k2 + 2 k3 + k4)."""
     return E.call("_rk4", E.name(f), E.name(x))
 
 
 # ---------------------------------------------------------------- connectivity: the weight module
 def _seed(net: ir.Network, pr: ir.Projection) -> int:
+    """The random seed of a projection's connectivity: its ``seed`` argument, else its index in ``net``."""
     seed = pr.conn.arg("seed")
     return net.projections.index(pr) if seed is None else seed
 
@@ -51,7 +73,14 @@ def _seed(net: ir.Network, pr: ir.Projection) -> int:
 @CONNECTIVITY.implement("lower", "dense", "all_to_all", "fixed_prob")
 def _linear(net: ir.Network, pr: ir.Projection) -> ast.expr:
     """``bs.nn.Linear(pre, post)``: y = x W + b; ``masked`` storage multiplies W by a fixed 0/1 mask;
-    ``sparse`` storage keeps only the connected pairs (event-driven from a spiking source)."""
+    ``sparse`` storage keeps only the connected pairs (event-driven from a spiking source).
+
+    ``x`` is ``[..., n_pre]``, ``W`` ``[n_pre, n_post]`` initialised from ``w`` (a constant becomes
+    ``bt.init.Constant``), ``b`` ``[n_post]`` when given. ``fixed_prob`` draws mask_ij ~ Bernoulli(p) from
+    its seed (``_fixed_prob_mask``); stored sparsely (``_SparseProb``/``_EventProb``, storage ``sparse``
+    above :data:`snndsl.registry.SPARSE_ABOVE` pairs) it computes y_j = sum over synapses i -> j of
+    w_ij x_i with one weight per synapse.
+    """
     pre, post = net.node(pr.pre), net.node(pr.post)
     w, b = pr.conn.arg("w"), pr.conn.arg("b")
     if pr.facts.storage == "sparse":
@@ -67,39 +96,47 @@ def _linear(net: ir.Network, pr: ir.Projection) -> ast.expr:
 
 @CONNECTIVITY.implement("lower", "one_to_one")
 def _one_to_one(net: ir.Network, pr: ir.Projection) -> ast.expr:
-    """y_i = w_i x_i (the ``_OneToOne`` helper)."""
+    """y_i = w_i x_i (the ``_OneToOne`` helper): one weight per neuron, pre and post of the same size."""
     return E.call("_OneToOne", E.const(net.node(pr.post).size), weight_init(pr.conn.arg("w")))
 
 
 # ---------------------------------------------------------------- synaptic outputs: the input at a port
 @OUTPUTS.implement("lower", "current")
 def _current(spec: ir.Spec | None, g: ast.expr, v: ast.expr | None) -> ast.expr:
-    """I = g: the synapse output is the current itself."""
+    """I = g: the synapse output (or the weighted input, without a synapse) is the current itself; ``spec``
+    may be ``None`` (the default output) and ``v`` is unused."""
     return g
 
 
 @OUTPUTS.implement("lower", "conductance")
 def _conductance(spec: ir.Spec, g: ast.expr, v: ast.expr) -> ast.expr:
-    """I = g (E - V), with the membrane potential V of the step being integrated."""
+    """I = g (E - V), with the membrane potential V of the step being integrated.
+
+    ``v`` is the argument of the port's function ``def pop_port(V): ...`` that the network passes to the
+    neuron's ``update``; the model evaluates it inside dV/dt, so exponential Euler sees -g in its Jacobian.
+    """
     return E.binop("*", g, E.binop("-", value_expr(spec.arg("E")), v))
 
 
 # ---------------------------------------------------------------- encoders: an input's value this step
 @ENCODERS.implement("lower", "poisson")
 def _poisson(spec: ir.Spec, shape: ast.expr, dt: ast.expr) -> ast.expr:
-    """Independent Bernoulli draws with probability rate x dt each step."""
+    """Independent Bernoulli draws with probability p = rate x dt each step: ``rand(*shape) < p``, a boolean
+    array of ``shape`` (a Poisson process at ``rate`` while p << 1)."""
     p = E.binop("*", value_expr(spec.arg("rate")), dt)
     return ast.Compare(E.call(E.attr("bs", "random", "rand"), ast.Starred(shape, ast.Load())), [ast.Lt()], [p])
 
 
 @ENCODERS.implement("lower", "constant")
 def _constant(spec: ir.Spec, shape: ast.expr, dt: ast.expr) -> ast.expr:
-    """The same value every step."""
+    """The same value every step: ``value * ones(shape)`` (in the value's unit)."""
     return E.binop("*", value_expr(spec.arg("value")), E.call(E.attr("jnp", "ones"), shape))
 
 
 # ---------------------------------------------------------------- losses
 def _softmax_ce(loss: "LossLowering", pred: ast.expr, label: ast.expr) -> ast.expr:
+    """mean_b -log softmax(pred_b)[label_b]; ``pred`` ``[B, classes]`` is kept as ``prediction`` (accuracy is
+    judged on it), ``label`` ``[B]`` integers."""
     loss.stmts.append(E.assign("prediction", pred))
     loss.prediction = E.name("prediction")
     ce = E.call(E.attr("bt", "metric", "softmax_cross_entropy_with_integer_labels"), loss.prediction, label)
@@ -108,26 +145,33 @@ def _softmax_ce(loss: "LossLowering", pred: ast.expr, label: ast.expr) -> ast.ex
 
 @LOSSES.implement("lower", "cross_entropy")
 def _cross_entropy(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
-    """mean over the batch of -log softmax(prediction)[label]."""
+    """mean over the batch of -log softmax(prediction)[label]: softmax_k(z) = e^{z_k} / sum_j e^{z_j} of the
+    prediction ``[B, classes]`` (already reduced over time), ``label`` ``[B]`` class indices."""
     return _softmax_ce(loss, loss.ex(e.args[0], ctx), loss.ex(e.args[1], ctx))
 
 
 @LOSSES.implement("lower", "spike_count_cross_entropy")
 def _spike_count_cross_entropy(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
-    """Cross-entropy with the spike counts (spikes summed over time) as the logits."""
+    """Cross-entropy with the spike counts (spikes summed over time) as the logits: z_bk = sum_t s_tbk, then
+    as :func:`_cross_entropy` (the sum is a running value of the time loop)."""
     return _softmax_ce(loss, loss.over_time("sum", e.args[0], ctx), loss.ex(e.args[1], ctx))
 
 
 @LOSSES.implement("lower", "mse")
 def _mse(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
-    """mean((prediction - target)^2) over every element."""
+    """mean((prediction - target)^2) over every element, on plain numbers (units dropped), so ``prediction``
+    ``[B, N]`` (or ``[T, B, N]`` for a sequence) and ``target`` must broadcast."""
     diff = E.binop("-", loss.plain(loss.ex(e.args[0], ctx)), loss.ex(e.args[1], ctx))
     return E.call(E.attr("jnp", "mean"), E.binop("^", diff, E.const(2)))
 
 
 @LOSSES.implement("lower", "rate_reg")
 def _rate_reg(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
-    """mean((r - target)^2), r the firing rate in Hz (mean spikes per step / dt in seconds)."""
+    """mean((r - target)^2), r the firing rate in Hz (mean spikes per step / dt in seconds).
+
+    r_bn = (1/T sum_t s_tbn) / dt per neuron and sample, the target a constant in Hz (0 by default); the
+    mean is over samples and neurons.
+    """
     rate = E.binop("/", loss.over_time("mean", e.args[0], ctx),
                    E.call(E.attr("u", "get_magnitude"), E.call(E.attr("net", "dt", "to_decimal"),
                                                                E.attr("u", "second"))))
@@ -139,7 +183,8 @@ def _rate_reg(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
 # ---------------------------------------------------------------- loop policies: arguments of `_loop`
 @LOOPS.implement("lower", "bptt")
 def _bptt(loop: ir.Spec, hoisted: bool) -> dict[str, ast.expr]:
-    """One scan over every step; backpropagation keeps every step's residuals (memory ~ T)."""
+    """One scan over every step; backpropagation keeps every step's residuals (memory ~ T). No arguments:
+    ``_loop`` runs ``segment=None``, ``project=None``."""
     return {}
 
 

@@ -43,6 +43,10 @@ def where(span: Span | None) -> str:
 
 @attrs.frozen
 class Line:
+    """One simple statement: ``node`` (an ``ast.stmt`` such as ``Assign`` or ``Return``) and the source
+    ``comment`` rendered after it (``file.snn:LINE``, or a few words such as ``reset soft, file.snn:12``;
+    empty for none)."""
+
     node: ast.stmt
     comment: str = ""
 
@@ -73,6 +77,14 @@ Stmt = Line | Block | Blank | Doc
 
 
 def render(stmts: Sequence[Stmt], indent: int = 0) -> list[str]:
+    """The source lines of ``stmts`` at nesting level ``indent`` (four spaces each), without newlines.
+
+    A :class:`Line` is unparsed and laid out by :func:`snndsl.lower.layout.statement` (its comment after
+    it, or above it when it does not fit); a :class:`Block` renders its header (decorators included) the same
+    way and then its body one level deeper (``pass`` when empty); a :class:`Doc` becomes a docstring
+    (:func:`snndsl.lower.layout.docstring`) and a :class:`Blank` an empty line. Every line is within
+    :data:`~snndsl.lower.layout.WIDTH` characters where a statement can be broken at all.
+    """
     out: list[str] = []
     col = 4 * indent
     for st in stmts:
@@ -110,14 +122,18 @@ def names(stmts: Sequence[Stmt]) -> set[str]:
 
 
 def name(n: str) -> ast.expr:
+    """The expression ``n`` (a variable read)."""
     return ast.Name(n, ast.Load())
 
 
 def store(n: str) -> ast.expr:
+    """The assignment target ``n``."""
     return ast.Name(n, ast.Store())
 
 
 def attr(base: str | ast.expr, *fields: str, ctx=None) -> ast.expr:
+    """``base.f1.f2...``: ``attr("bs", "nn", "Module")`` is ``bs.nn.Module``. ``base`` is a name or an
+    expression; ``ctx`` (e.g. ``ast.Store()``) applies to the last attribute, every other one is read."""
     node = name(base) if isinstance(base, str) else base
     for i, f in enumerate(fields):
         last = i == len(fields) - 1
@@ -126,12 +142,15 @@ def attr(base: str | ast.expr, *fields: str, ctx=None) -> ast.expr:
 
 
 def const(v: Any) -> ast.expr:
+    """A literal (number, string, bool, ``None``); a negative float is emitted as ``-(abs value)``, the form
+    ``ast.parse`` gives for ``-2.0``, so the emitted text parses back to the same tree."""
     if isinstance(v, float) and v < 0:
         return ast.UnaryOp(ast.USub(), ast.Constant(-v))
     return ast.Constant(v)
 
 
 def call(func: ast.expr | str, *args: ast.expr, **kwargs: ast.expr) -> ast.expr:
+    """``func(args..., key=value...)``; ``func`` is a name or an expression (e.g. from :func:`attr`)."""
     f = name(func) if isinstance(func, str) else func
     return ast.Call(f, list(args), [ast.keyword(k, v) for k, v in kwargs.items()])
 
@@ -140,56 +159,71 @@ _BIN = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "^": ast.Pow, "
 
 
 def binop(op: str, left: ast.expr, right: ast.expr) -> ast.expr:
+    """``left op right`` for ``op`` in ``+ - * /`` and the power, written ``^`` (as in .snn) or ``**``."""
     return ast.BinOp(left, _BIN[op](), right)
 
 
 def neg(x: ast.expr) -> ast.expr:
+    """``-x``."""
     return ast.UnaryOp(ast.USub(), x)
 
 
 def assign(target: str | ast.expr, value: ast.expr, comment: str = "") -> Line:
+    """``target = value`` with a source comment; ``target`` is a name or a store expression."""
     t = store(target) if isinstance(target, str) else target
     return Line(ast.Assign([t], value), comment)
 
 
 def set_attr(base: str, fields: Sequence[str], value: ast.expr, comment: str = "") -> Line:
+    """``base.f1.f2 = value``: ``set_attr("self", ["V", "value"], x)`` is ``self.V.value = x``."""
     return Line(ast.Assign([attr(base, *fields, ctx=ast.Store())], value), comment)
 
 
 def ret(value: ast.expr, comment: str = "") -> Line:
+    """``return value``."""
     return Line(ast.Return(value), comment)
 
 
 def expr_stmt(value: ast.expr, comment: str = "") -> Line:
+    """An expression evaluated for its effect (a call such as ``super().__init__()``)."""
     return Line(ast.Expr(value), comment)
 
 
 def docstring(text: str) -> Doc:
+    """A docstring of ``text`` (see :class:`Doc` for its paragraphs and kept lines)."""
     return Doc(text)
 
 
 def arguments(args: Sequence[str] = (), defaults: Sequence[ast.expr] = (), kwonly: Sequence[str] = (),
               kw_defaults: Sequence[ast.expr | None] = (), kwarg: str | None = None) -> ast.arguments:
+    """A parameter list: positional ``args`` (the last ``len(defaults)`` of them with ``defaults``), then
+    keyword-only ``kwonly`` with ``kw_defaults`` (one each, ``None`` for a required one), then ``**kwarg``.
+    """
     return ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in args], vararg=None,
                          kwonlyargs=[ast.arg(a) for a in kwonly], kw_defaults=list(kw_defaults),
                          kwarg=ast.arg(kwarg) if kwarg else None, defaults=list(defaults))
 
 
 def def_(fname: str, args: ast.arguments, body: Sequence[Stmt], comment: str = "") -> Block:
+    """``def fname(args): body`` (no decorators, no annotations)."""
     return Block(ast.FunctionDef(fname, args, [], [], None, None, []), tuple(body), comment)
 
 
 def class_(cname: str, bases: Sequence[ast.expr], body: Sequence[Stmt], comment: str = "") -> Block:
+    """``class cname(bases): body``."""
     return Block(ast.ClassDef(cname, list(bases), [], [], [], []), tuple(body), comment)
 
 
 def with_(ctx: ast.expr, body: Sequence[Stmt], comment: str = "") -> Block:
+    """``with ctx: body`` (no ``as``), e.g. ``with bs.environ.context(dt=self.dt):``."""
     return Block(ast.With([ast.withitem(ctx, None)], [], None), tuple(body), comment)
 
 
 def if_(test: ast.expr, body: Sequence[Stmt], comment: str = "") -> Block:
+    """``if test: body`` (no ``else``)."""
     return Block(ast.If(test, [], []), tuple(body), comment)
 
 
 def import_(module: str, alias: str | None = None) -> Line:
+    """``import module`` or ``import module as alias``."""
     return Line(ast.Import([ast.alias(module, alias)]))

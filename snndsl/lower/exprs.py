@@ -1,4 +1,11 @@
-"""IR expressions → Python ``ast`` expressions over brainunit quantities."""
+"""IR expressions → Python ``ast`` expressions over brainunit quantities.
+
+Values reach the emitted code only as float/int/bool literals and units re-rendered by brainunit
+(``20.0 * u.ms``, ``u.Unit('nS / mm^2')``), never as text from the ``.snn`` file, so a model cannot inject
+code. Arithmetic is emitted as Python operators on brainunit quantities, which carry and check the units at
+run time as the checks did statically; math functions and library-backed registry entries are called
+through their :class:`~snndsl.registry.Target` (``u.math.exp``, ``bt.init.KaimingNormal``).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,12 @@ from snndsl.registry import FUNCTIONS, INITIALISERS, REGISTRIES, Entry
 _UNIT_TEXT = re.compile(r"^[A-Za-z0-9_^*/ .\-]+$")
 
 def unit_expr(unit: Any) -> ast_expr:
-    """``u.ms`` where brainunit has the name, else ``u.Unit('nS / mm^2')`` (text rendered by brainunit)."""
+    """``u.ms`` where brainunit has the name, else ``u.Unit('nS / mm^2')`` (text rendered by brainunit).
+
+    A dimensionless unit is ``u.UNITLESS``. The unit reaches the emitted code only as brainunit's own
+    rendering, and only when that text is made of letters, digits, ``_ ^ * / . -`` and spaces; anything else
+    raises ``ValueError`` (nothing from a .snn file is emitted as code).
+    """
     text = str(unit)
     if text in ("", "1", "Unit(1)") or unit.is_unitless:
         return E.attr("u", "UNITLESS")
@@ -31,7 +43,12 @@ ast_expr = Any
 
 
 def value_expr(value: Any) -> ast_expr:
-    """A constant: ``20.0 * u.ms``, ``0.3``, ``3``, ``True`` (finite numbers only: checked upstream)."""
+    """A constant: ``20.0 * u.ms``, ``0.3``, ``3``, ``True`` (finite numbers only: checked upstream).
+
+    A Quantity is its mantissa (a float) times :func:`unit_expr` of its unit, a dimensionless one just the
+    float; a unit alone is :func:`unit_expr`. Raises ``ValueError`` for a non-finite number and
+    ``TypeError`` for a value of another type.
+    """
     if isinstance(value, u.Quantity):
         mant = float(value.mantissa)
         if not math.isfinite(mant):
@@ -53,7 +70,12 @@ def value_expr(value: Any) -> ast_expr:
 
 
 def lower(expr: ir.Expr, ref: Callable[[ir.Ref], ast_expr]) -> ast_expr:
-    """The ``ast`` of ``expr``; ``ref`` lowers each symbol (a local variable, ``self.x``, a port call...)."""
+    """The ``ast`` of ``expr``; ``ref`` lowers each symbol (a local variable, ``self.x``, a port call...).
+
+    The tree keeps its shape: ``BinOp`` and ``Neg`` map to Python's operators (``^`` to ``**``), constants
+    to :func:`value_expr`, math functions to their registry target (:func:`function_call`). Arithmetic on
+    brainunit quantities carries the units. Raises ``TypeError`` for a train-block node (``Field``).
+    """
     if isinstance(expr, ir.Const):
         return value_expr(expr.value)
     if isinstance(expr, ir.Ref):

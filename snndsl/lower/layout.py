@@ -79,10 +79,13 @@ def docstring(text: str, col: int) -> list[str]:
 
 
 def _fits(text: str, col: int, extra: int = 0) -> bool:
+    """Whether ``text`` starting at column ``col``, followed by ``extra`` characters, ends within WIDTH."""
     return col + len(text) + extra <= WIDTH
 
 
 def _tokens(code: str) -> list[tokenize.TokenInfo] | None:
+    """The tokens of ``code`` on one line (layout tokens dropped), or ``None`` when it does not tokenize
+    (e.g. unbalanced brackets in a fragment): the caller then leaves it as written."""
     try:
         toks = list(tokenize.generate_tokens(io.StringIO(code).readline))
     except (tokenize.TokenError, SyntaxError):
@@ -133,6 +136,7 @@ def _items(body: str) -> list[str]:
 
 
 def _break(code: str, col: int, bracketed: bool, extra: int = 0, hang: bool = True) -> list[str]:
+    """:func:`_broken` as a list (the cached tuple copied, so callers may edit it)."""
     return list(_broken(code, col, bracketed, extra, hang))
 
 
@@ -206,7 +210,14 @@ def _fill(pieces: list[str], col: int, extra: int, hang: bool, sep: str = " ") -
 
 def _at_operators(code: str, toks: list[tokenize.TokenInfo], col: int, extra: int,
                   hang: bool) -> list[str] | None:
-    """``code`` broken before its loosest top-level operators (it lies inside brackets), filled."""
+    """``code`` broken before its loosest top-level operators (it lies inside brackets), filled.
+
+    The priority levels of :data:`_PRIORITY` are tried loosest first; the first level present at the top
+    level cuts ``code`` into pieces, each starting with its operator, filled into lines by :func:`_fill`. A
+    ``+``/``-`` after an operator or ``(`` is a sign and never cut; ``not in`` is cut before ``not``. Code
+    with a top-level ``lambda`` or comprehension ``for`` is left to the bracket breaking. ``None`` when
+    nothing fits.
+    """
     top = list(_top_level(toks))
     if any(t.type == tokenize.NAME and t.string in ("lambda", "for") for _, t in top):
         return None

@@ -19,7 +19,7 @@ from typing import Any
 import brainunit as u
 
 from snndsl import ir
-from snndsl.ir import show_expr
+from snndsl.ir.text import show_expr
 from snndsl.ir.infer import ModelEnv
 from snndsl.ir.evaluate import evaluate
 from snndsl.lower import emit as E
@@ -31,9 +31,22 @@ from snndsl.registry import INTEGRATORS, SURROGATES
 class ModelLowering:
     """Builds the class ``cls`` for one model whose parameters ``trainable`` are trained. ``lets`` are
     inlined, so exponential Euler sees their dependence on the integrated variable (a conductance
-    ``g (E - V)`` in a ``let`` is part of dV/dt's Jacobian)."""
+    ``g (E - V)`` in a ``let`` is part of dV/dt's Jacobian).
+
+    Attributes: ``m`` the model, ``cls`` the class name, ``trainable`` the trained parameters, ``v`` its
+    membrane (:func:`snndsl.ir.tools.membrane`: the state ports and the spike condition act on),
+    ``refractory`` whether a refractory hold is emitted, ``needs_t`` whether ``update`` takes the time
+    ``t``, ``env`` the unit stand-ins of its symbols. The emitted class, for a population of ``size``
+    neurons (batch ``B`` or none)::
+
+        __init__(size, *, <params>, <states>, surrogate, unit)  # values per population
+        init_state(batch_size) / reset_state(batch_size)          # states [B, size] or [size]
+        output()                                                  # the stored state's output
+        update([w,] <ports>..., [t])                              # one step; returns the output
+    """
 
     def __init__(self, model: ir.Model, cls: str | None = None, trainable: tuple[str, ...] = ()):
+        """Prepare ``model``'s lowering; ``cls`` defaults to the model's name made a safe identifier."""
         self.m = model
         self.cls = cls or E.py_name(model.name)
         self.trainable = trainable
@@ -46,6 +59,8 @@ class ModelLowering:
         self.env = ModelEnv(model)
 
     def _all_exprs(self):
+        """Every expression ``update`` evaluates (``None`` where the model has none): derivatives,
+        ``on_spike`` values, the spike condition and scale, the reset value, output and refractory period."""
         m = self.m
         yield from (o.rhs for o in m.odes)
         yield from (x.value for x in m.on_spike)
@@ -58,7 +73,12 @@ class ModelLowering:
 
     # ---------------------------------------------------------------- symbols
     def local(self, ref: ir.Ref, var: str | None = None) -> ast.expr:
-        """A symbol inside ``update``: parameters and states are locals, ports are called with the membrane."""
+        """A symbol inside ``update``: parameters and states are locals, ports are called with the membrane.
+
+        A port reads ``_port(I, V)``: the summed current, or for conductance inputs the port's function at
+        ``var`` (the variable being integrated) or the membrane. ``t`` is the step's time, ``dt`` the
+        environment's, ``w`` the synapse's weighted input argument.
+        """
         if ref.kind == "input":
             return E.call("_port", E.name(E.py_name(ref.name)), E.name(E.py_name(var or self.v)))
         if ref.kind == "time":
@@ -86,9 +106,16 @@ class ModelLowering:
         return E.attr("self", E.py_name(name))
 
     def ex(self, expr: ir.Expr, var: str | None = None) -> ast.expr:
+        """``expr`` inside ``update``, ``let`` definitions inlined, symbols as :meth:`local` lowers them
+        (``var``: the variable a port's conductance input is evaluated at, default the membrane)."""
         return lower(self.sub(expr), lambda r: self.local(r, var))
 
     def spike_arg(self, reader) -> ast.expr:
+        """The argument of the surrogate spike function: x = (left - right) / scale for ``spike when left >=
+        right`` (``>`` alike), (right - left) / scale for ``<=``/``<``; the spike is H(x) (1 for x >= 0) with
+        the surrogate's gradient. Without a written ``scale`` the resolver uses (threshold - reset
+        value); without a reset either, it is one unit of ``left`` (``1 mV``), so x is a plain number.
+        ``reader`` lowers each symbol (:meth:`local` inside ``update``, :meth:`stored` in ``output``)."""
         sp = self.m.spike
         left, right = lower(self.sub(sp.left), reader), lower(self.sub(sp.right), reader)
         diff = E.binop("-", left, right) if sp.op in (">=", ">") else E.binop("-", right, left)
@@ -100,6 +127,8 @@ class ModelLowering:
 
     # ---------------------------------------------------------------- class
     def build(self) -> E.Block:
+        """The class: docstring (:meth:`doc`), ``__init__``, ``init_state``, ``reset_state``, ``output``
+        (omitted for a stateless synapse, which has nothing stored to read) and ``update``."""
         m = self.m
         body: list[E.Stmt] = [E.docstring(self.doc()), E.Blank(),
                               self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank()]
@@ -109,7 +138,12 @@ class ModelLowering:
         return E.class_(self.cls, [E.attr("bs", "nn", "Module")], body, E.where(m.span))
 
     def doc(self) -> str:
-        """The docstring: the model's equations as declared, and what is trained."""
+        """The docstring: the model's equations as declared, and what is trained.
+
+        The first line names the model and its source (``Neuron LIF, from models/std.snn:12.``); then one
+        indented row per ``let``, ODE, spike, reset, ``on_spike``, refractory and output statement, printed
+        back as ``.snn`` text (:func:`~snndsl.ir.text.show_expr`), and the integration method.
+        """
         m = self.m
         rows = [f"let {let.name} = {show_expr(let.value)}" for let in m.lets]
         rows += [f"d{o.var}/dt = {show_expr(o.rhs)}" for o in m.odes]
@@ -134,6 +168,16 @@ class ModelLowering:
         return text
 
     def init(self) -> E.Block:
+        """``__init__(self, size, *, <each parameter>, <each state>, surrogate, unit)``.
+
+        A parameter's keyword default is its declared constant; one whose default refers to other parameters
+        defaults to ``None`` and is computed from them in the body. Each parameter is stored as
+        ``bt.init.param(value, (size,))`` (a scalar stays a scalar, an initialiser draws ``[size]``); a
+        trained one as a ``ParamState`` of ``[size]``, one value per neuron. A state's keyword (default
+        ``None``: the declared initial value) is kept as ``self.X_init`` for :meth:`init_state`. Spiking
+        models take ``surrogate`` (the spike function, default the model's); synapses take ``unit``, the
+        unit of their input, which states declared without a unit take.
+        """
         m = self.m
         kwonly, defaults, lines = [], [], []
         for p in m.params:
@@ -193,6 +237,8 @@ class ModelLowering:
         return ast.IfExp(ast.Compare(override, [ast.IsNot()], [E.const(None)]), override, default)
 
     def _state_lines(self, kind: str) -> list[E.Stmt]:
+        """The body of ``init_state`` (``kind == "init"``: new State objects) or ``reset_state`` (new values
+        for the existing ones)."""
         lines: list[E.Stmt] = []
         for s in self.m.states:
             n = E.py_name(s.name)
@@ -211,10 +257,15 @@ class ModelLowering:
         return lines
 
     def init_state(self) -> E.Block:
+        """``init_state(self, batch_size=None, **kwargs)``: each state a ``bs.HiddenState`` of shape
+        ``[batch_size, size]`` (``[size]`` unbatched) from :meth:`initial`; with a refractory period,
+        ``last_spike_time`` (a ``ShortTermState``, -1e7 ms: long ago)."""
         args = E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs")
         return E.def_("init_state", args, self._state_lines("init"))
 
     def reset_state(self) -> E.Block:
+        """``reset_state(self, batch_size=None, **kwargs)``: the states of :meth:`init_state` set back to
+        their initial values (the State objects are kept, so jitted code that holds them stays valid)."""
         args = E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs")
         return E.def_("reset_state", args, self._state_lines("reset"))
 
@@ -230,6 +281,17 @@ class ModelLowering:
         return E.def_("output", E.arguments(["self"]), [E.ret(value)])
 
     def update(self) -> E.Block:
+        """``update(self, [w=0.0,] <port>=0 unit..., [t=0 ms])``: one time step, returning the new output.
+
+        For a neuron: read parameters and states into locals; spike = H(x) of the stored state
+        (:meth:`spike_arg`); reset (soft: V -= (threshold - value) * spike; hard: V -= (stop_gradient(V)
+        - value) * spike, i.e. V = value where it spiked with no gradient through the jump); ``on_spike``
+        updates (:meth:`updates`); remember the post-reset V when refractory; integrate each ODE
+        (:meth:`integrate`); hold V during the refractory period (:meth:`hold`); store the states; return
+        the spike of the new state (a non-spiking neuron returns its membrane). For a synapse: integrate
+        the ODEs, then add the weighted input ``w`` (its ``on_spike`` updates), store, return ``output``.
+        Every port's value is a current ``[B, size]`` or, for conductance inputs, a function of V.
+        """
         m = self.m
         used = set().union(*(refs(self.sub(e)) for e in self._all_exprs()))
         lines: list[E.Stmt] = []
@@ -279,6 +341,10 @@ class ModelLowering:
         return E.def_("update", E.arguments(args, defaults), lines)
 
     def updates(self) -> list[E.Stmt]:
+        """The ``on_spike`` statements. In a neuron they are gated by this step's spike s (0/1, with its
+        surrogate gradient): ``x += v`` is x + v s, ``x -= v`` is x - v s, and ``x = v`` a selection
+        ``where(s > 0, v, x)`` (no gradient through the choice, as brainpy). In a synapse ``w`` is the
+        weighted input already, so they apply every step ungated."""
         out = []
         for upd in self.m.on_spike:
             x = E.py_name(upd.var)
@@ -294,6 +360,9 @@ class ModelLowering:
         return out
 
     def integrate(self, ode: ir.OdeDef) -> list[E.Stmt]:
+        """``def dX(X): return rhs`` and ``X = <step>``, the model's integrator hook applied to them (see
+        :mod:`snndsl.lower.builtins`). Inside ``dX`` the ports are evaluated at the integrated variable when it
+        is the membrane, so conductance inputs g (E - V) move with V within the step."""
         x = E.py_name(ode.var)
         fname = f"d{x}"
         rhs = self.ex(ode.rhs, var=ode.var if ode.var == self.v else None)
@@ -303,6 +372,9 @@ class ModelLowering:
         return [fdef, E.assign(x, step, f"{method}, {E.where(ode.span)}")]
 
     def hold(self) -> list[E.Stmt]:
+        """The refractory hold: V = where(t - last_spike_time < period, V_held, V), V_held being the
+        post-reset value; then last_spike_time = t where the spike condition holds on the new V (its
+        gradient stopped: a time, not a quantity to train)."""
         m, v = self.m, E.py_name(self.v)
         period = self.ex(m.refractory)
         since = E.binop("-", E.name("t"), E.attr("self", "last_spike_time", "value"))
@@ -316,4 +388,5 @@ class ModelLowering:
 
 
 def Line_super() -> E.Line:
+    """The statement ``super().__init__()``."""
     return E.expr_stmt(E.call(E.attr(E.call("super"), "__init__")))

@@ -70,7 +70,19 @@ def model_classes(program: ir.Program) -> dict[Variant, str]:
 
 
 class NetworkLowering:
+    """Builds the class of network ``net`` of ``program`` (:meth:`build`).
+
+    ``classes`` names each model variant's class (:func:`model_classes`, shared by every network of the
+    module); ``lowered`` holds the :class:`~snndsl.lower.models.ModelLowering` of each variant ``net`` uses,
+    ``attr`` the attribute name of each projection (its label, or ``pre_to_post``; ``_`` appended on a
+    clash). The emitted class has one attribute per population (a model instance of its size), per
+    projection (its weight module), per synapse (``<proj>_syn``) and per delay (``<proj>_delay``); its
+    ``update`` takes one array per data input, ``[B, size]`` (``[size]`` unbatched) of plain numbers (a
+    current input is given its declared unit inside).
+    """
+
     def __init__(self, program: ir.Program, net: ir.Network, classes: dict[Variant, str] | None = None):
+        """Lower ``net``; ``classes`` from :func:`model_classes` (computed here when not given)."""
         self.program, self.net = program, net
         self.models = {p.model: program.model(p.model) for p in net.populations}
         classes = classes or model_classes(program)
@@ -93,6 +105,9 @@ class NetworkLowering:
 
     # ---------------------------------------------------------------- __init__
     def pop_ctor(self, pop: ir.Population) -> ast.expr:
+        """``Model(size, name=value...)``: the population's values as keyword arguments (constants or
+        initialisers), a surrogate that differs from the model's, and for a synapse readout the unit of
+        what it receives (inferred)."""
         kwargs = {E.py_name(k): init_expr(v.value) for k, v in pop.values}
         model = self.models[pop.model]
         if pop.surrogate is not None and model.spiking and pop.surrogate != model.surrogate:
@@ -111,6 +126,9 @@ class NetworkLowering:
         return CONNECTIVITY[pr.conn.name].hook("lower")(self.net, pr)
 
     def init(self) -> E.Block:
+        """``__init__``: every population (:meth:`pop_ctor`), then every projection's weight module
+        (:meth:`comm`), its synapse (one instance per postsynaptic neuron, in the unit the projection
+        delivers) and its delay line (``_Delay(steps, n_pre)``) when it has a delay."""
         net = self.net
         lines: list[E.Stmt] = [E.expr_stmt(E.call(E.attr(E.call("super"), "__init__")))]
         for pop in net.populations:
@@ -130,6 +148,10 @@ class NetworkLowering:
         return E.def_("__init__", E.arguments(["self"]), lines)
 
     def init_state(self) -> E.Block:
+        """``init_state(batch_size=None)``: the shape of each generated input (``(size,)`` or
+        ``(batch_size, size)``) and, when a model needs the time, the step counter ``i`` (an int32
+        ``ShortTermState``; t = i dt). The populations' own states are initialised by brainstate, which
+        visits every submodule."""
         lines: list[E.Stmt] = []
         for x in self.net.inputs:
             if x.source is not None:
@@ -146,6 +168,8 @@ class NetworkLowering:
         return E.def_("init_state", E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs"), lines)
 
     def reset_state(self) -> E.Block:
+        """``reset_state(batch_size=None)``: the input shapes again (the batch size may change) and the step
+        counter back to 0."""
         lines: list[E.Stmt] = [E.expr_stmt(E.call(E.attr("self", "init_state"), E.name("batch_size")))] \
             if self.net.inputs and any(x.source for x in self.net.inputs) else []
         if self.needs_t:
@@ -163,6 +187,9 @@ class NetworkLowering:
                 for x in self.net.inputs if x.source is None and x.unit is not None]
 
     def project(self) -> E.Block:
+        """``project(self, <data inputs>)``: ``{projection attribute: weighted input}`` for the hoisted
+        projections (:meth:`hoisted`), for any leading axes: one step ``[B, N]`` or a whole segment ``[T, B,
+        N]`` in one matrix product (the checkpointed loop uses it)."""
         data_inputs = [E.py_name(x.name) for x in self.net.inputs if x.source is None]
         items = {self.attr[pr.name]: E.call(E.attr("self", self.attr[pr.name]), self.raw_input(pr))
                  for pr in self.hoisted()}
@@ -174,9 +201,18 @@ class NetworkLowering:
             E.with_(E.call(E.attr("bs", "environ", "context"), dt=E.attr("self", "dt")), body)])
 
     def raw_input(self, pr: ir.Projection) -> ast.expr:
+        """The local variable holding the (data input) source of ``pr`` inside ``project``."""
         return E.name(E.py_name(pr.pre))
 
     def update(self) -> E.Block:
+        """``update(self, <data inputs>[, projected=None])``: one time step under ``dt``, returning the
+        network's outputs (one, or a tuple in the declared order).
+
+        Order: the hoisted projections' weighted inputs (from ``projected`` when the loop computed them for
+        the segment, else :meth:`project` now); t = i dt when needed; each generated input from its encoder;
+        data inputs given their unit; populations in :func:`topological` order (:meth:`pop_update`); every
+        delay line written with this step's source value; the step counter advanced.
+        """
         net = self.net
         data_inputs = [x for x in net.inputs if x.source is None]
         body: list[E.Stmt] = []
@@ -213,6 +249,8 @@ class NetworkLowering:
         return ENCODERS[x.source.name].hook("lower")(x.source, shape, E.attr("self", "dt"))
 
     def raw_source(self, pr: ir.Projection) -> ast.expr:
+        """What a delay line stores for ``pr``: the source's value this step, a current input divided by its
+        unit (the buffer holds plain numbers; :meth:`source` multiplies the unit back)."""
         pre = self.net.node(pr.pre)
         n = E.name(E.py_name(pr.pre))
         if isinstance(pre, ir.InputDef) and pre.unit is not None:
@@ -220,6 +258,10 @@ class NetworkLowering:
         return n
 
     def source(self, pr: ir.Projection, updated: set[str]) -> ast.expr:
+        """The presynaptic value ``pr`` reads this step: the delay line's oldest entry (written
+        ``delay_steps`` steps ago) with a delay; the source's new value when it is in ``updated`` (inputs
+        and populations already updated this step); else its stored ``output()``, i.e. last step's (a
+        self-projection or a recurrent loop closed by it)."""
         pre = self.net.node(pr.pre)
         a = self.attr[pr.name]
         if pr.delay_steps > 0:
@@ -232,6 +274,14 @@ class NetworkLowering:
         return E.call(E.attr("self", E.py_name(pr.pre), "output"))   # last step's output
 
     def pop_update(self, pop: ir.Population, updated: set[str]) -> list[E.Stmt]:
+        """The statements updating ``pop``: each projection into it evaluated (source → weights → synapse,
+        ``<proj>_out``), then its model's ``update`` called.
+
+        Into a neuron, each port receives the sum of its inputs: current outputs add up as they are; with
+        any membrane-dependent output (a conductance) the port gets a function ``def <pop>_<port>(V)``
+        returning the currents plus each g (E - V), which the model evaluates inside dV/dt. A port nothing
+        projects to gets ``0 unit``. Into a synapse readout, the weighted inputs add up as its ``w``.
+        """
         model = self.models[pop.model]
         lines: list[E.Stmt] = []
         ports: dict[str, list[ast.expr]] = {}
@@ -282,6 +332,8 @@ class NetworkLowering:
         return lines
 
     def build(self) -> E.Block:
+        """The network class: docstring, ``dt``, ``__init__``, ``init_state``, ``reset_state``,
+        ``project`` (with hoisted projections) and ``update``."""
         net = self.net
         body = [E.docstring(f"Network {net.name}, from {E.where(net.span)}."),
                 E.assign("dt", value_expr(net.dt), E.where(net.span)), E.Blank(),
@@ -291,6 +343,7 @@ class NetworkLowering:
 
 
 def _sum(terms: list[ast.expr]) -> ast.expr:
+    """``t1 + t2 + ...`` of at least one term."""
     out = terms[0]
     for t in terms[1:]:
         out = E.binop("+", out, t)
@@ -298,4 +351,5 @@ def _sum(terms: list[ast.expr]) -> ast.expr:
 
 
 def Line_pass() -> E.Line:
+    """The statement ``pass`` (a method with nothing to do)."""
     return E.Line(ast.Pass())

@@ -75,10 +75,13 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
     block = 64
 
     def dense(x, w):
+        """The pass over every synapse: a scatter-add of ``x[..., pre] * w`` into ``post``."""
         y = jnp.zeros(x.shape[:-1] + (n_post,), jnp.result_type(x, w))
         return y.at[..., post].add(x[..., pre] * w)
 
     def sparse(x, w):
+        """Event-driven: visit the nonzero entries of ``x`` (flattened over its leading axes),
+        found block by block (64 entries each), each adding its ``deg[i]`` outgoing weights."""
         lead = x.shape[:-1]
         rows = x.reshape((-1, n_pre))
         n_rows = rows.shape[0]
@@ -91,7 +94,9 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
         dtype = jnp.result_type(x, w)
         lanes = jnp.arange(width, dtype=jnp.int32)
 
-        def visit(_, carry):      # the next active source: its block, then its place in the block
+        def visit(_, carry):
+            """Add the outgoing weights of the next active source (the first block with an active
+            entry, then its first active entry), and mark it visited."""
             y, active, counts = carry
             b = jnp.argmax(counts > 0)
             k = jnp.argmax(active[b])
@@ -106,6 +111,8 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
             return y, active.at[b, k].set(False), counts.at[b].add(-1)
 
         def each_event(_):
+            """Visit each of the ``total`` active sources once, starting from ``y = 0``
+            (``[rows, n_post]``)."""
             y0 = jnp.zeros((n_rows, n_post), dtype)
             y = jax.lax.fori_loop(0, total, visit, (y0, active, counts))[0]
             return y.reshape(lead + (n_post,))
@@ -114,12 +121,17 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
 
     @jax.custom_vjp
     def op(x, w):
+        """``y[..., post[k]] += x[..., pre[k]] * w[k]``: ``x`` ``[..., n_pre]`` to ``y``
+        ``[..., n_post]``."""
         return sparse(x, w) if events and n_syn >= width else dense(x, w)
 
     def fwd(x, w):
+        """The forward pass, keeping ``(x, w)``: all the transpose needs."""
         return op(x, w), (x, w)
 
     def bwd(res, g):
+        """The exact transpose: ``gx[..., pre[k]] += g[..., post[k]] * w[k]``, and ``gw[k]`` the
+        sum over the leading axes of ``x[..., pre[k]] * g[..., post[k]]``."""
         x, w = res
         g_post = g[..., post]
         gx = jnp.zeros(x.shape, g.dtype).at[..., pre].add(g_post * w).astype(x.dtype)
@@ -138,6 +150,8 @@ class _SparseProb(bs.nn.Module):
     events = False
 
     def __init__(self, n_pre, n_post, p, w_init, seed):
+        """The pairs of :func:`_fixed_prob_mask` (``n_pre`` x ``n_post``, probability ``p``,
+        ``seed``) in row-major order (sorted by pre), one weight each from ``w_init``."""
         super().__init__()
         mask = _fixed_prob_mask(n_pre, n_post, p, seed)
         pre, post = jnp.nonzero(mask)
@@ -146,6 +160,8 @@ class _SparseProb(bs.nn.Module):
         self.op = _sparse_op(self.pre, self.post, n_pre, n_post, self.events)
 
     def update(self, x):
+        """The weighted input ``[..., n_post]`` from ``x`` ``[..., n_pre]`` (0/1 spikes or values),
+        in the unit of the weights times that of ``x``."""
         w = self.weight.value
         unit = u.get_unit(w) * u.get_unit(x)
         w, x = u.get_mantissa(w), u.get_mantissa(x)
@@ -165,10 +181,12 @@ class _OneToOne(bs.nn.Module):
     """``y_i = w_i x_i``: one trainable weight per neuron."""
 
     def __init__(self, size, w_init):
+        """``size`` weights (pre and post have that size) from ``w_init``."""
         super().__init__()
         self.weight = bs.ParamState(bt.init.param(w_init, (size,)))
 
     def update(self, x):
+        """``x * w``, element by element (``x`` ``[..., size]``)."""
         return x * self.weight.value
 
 
@@ -177,23 +195,29 @@ class _Delay(bs.nn.Module):
     step)."""
 
     def __init__(self, steps, size):
+        """A delay of ``steps`` >= 1 steps for a signal of ``size`` channels."""
         super().__init__()
         self.steps, self.size = steps, size
 
     def init_state(self, batch_size=None, **kwargs):
+        """``buffer`` ``[steps, (batch_size,) size]`` of zeros (nothing arrives during the first
+        ``steps`` steps) and the write position ``index``."""
         shape = (self.steps,) + (() if batch_size is None else (batch_size,)) + (self.size,)
         self.buffer = bs.HiddenState(jnp.zeros(shape))
         self.index = bs.ShortTermState(jnp.zeros((), dtype=jnp.int32))
 
     def reset_state(self, batch_size=None, **kwargs):
+        """The buffer emptied (zeros) and the position back to 0."""
         shape = (self.steps,) + (() if batch_size is None else (batch_size,)) + (self.size,)
         self.buffer.value = jnp.zeros(shape)
         self.index.value = jnp.zeros((), dtype=jnp.int32)
 
     def read(self):
+        """The value written ``steps`` steps ago (zeros before that)."""
         return self.buffer.value[self.index.value]
 
     def write(self, x):
+        """Store this step's ``x`` at the current position, which then advances (mod ``steps``)."""
         self.buffer.value = self.buffer.value.at[self.index.value].set(x)
         self.index.value = (self.index.value + 1) % self.steps
 
@@ -223,6 +247,7 @@ def _loop(step, carry, x, segment=None, project=None):
     steps = x.shape[0]
 
     def run(carry, x_segment):
+        """One scan of ``step`` over ``x_segment``, with the projected inputs of that segment."""
         inputs = (x_segment,) if project is None else (x_segment, project(x_segment))
         return bs.transform.scan(step, carry, inputs)
 
@@ -231,7 +256,8 @@ def _loop(step, carry, x, segment=None, project=None):
         return run(carry, x)
     n = steps // s
 
-    def segment_at(carry, i):         # slices x inside: no copy of the input outside the loop
+    def segment_at(carry, i):
+        """Segment ``i``: slices ``x`` inside the loop, so no copy of the input is made outside."""
         return run(carry, jax.lax.dynamic_slice_in_dim(x, i * s, s))
 
     segment_at = bs.transform.checkpoint(segment_at, prevent_cse=False)
@@ -249,14 +275,17 @@ def _running_max(acc, x):
 
 
 def _accuracy(prediction, y):
-    """Fraction of samples whose largest prediction is the label (NaN for regression)."""
+    """Fraction of samples whose largest prediction is the label (NaN for regression):
+    ``mean_b [argmax_k prediction[b, k] == y[b]]``, ``prediction`` ``[B, classes]``, ``y``
+    ``[B]``."""
     if prediction is None:
         return jnp.nan
     return jnp.mean(jnp.argmax(u.get_mantissa(prediction), axis=-1) == y)
 
 
 def _finite(grads):
-    """Whether each gradient is finite, keyed like the parameters (to name the culprit)."""
+    """Whether each gradient is finite, keyed like the parameters (to name the culprit): a dict
+    from each parameter's path to a boolean scalar, true when every element of its leaves is."""
     return {k: jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(g)]))
             for k, g in grads.items()}
 
@@ -278,6 +307,7 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
         steps = inputs[0].shape[0]
 
     def step(i, *xs):
+        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
         out = net.update(*xs)
         return out, {path: _lookup(net, path) for path in record}
 

@@ -25,6 +25,7 @@ def _reduces_over_time(name: str) -> bool:
 
 
 def _has_reduction(e: ir.Expr) -> bool:
+    """Whether ``e`` contains a reduction over time anywhere (see :func:`_reduces_over_time`)."""
     if isinstance(e, ir.Func):
         return _reduces_over_time(e.name) or any(map(_has_reduction, e.args))
     return any(_has_reduction(getattr(e, f)) for f in ("left", "right", "operand") if hasattr(e, f))
@@ -37,9 +38,17 @@ class LossLowering:
     (a sum for ``mean``/``sum``, a maximum, the last value), so no step's output is kept for the loss and a
     checkpointed loop stores only the carry at segment boundaries. Only a sequence used without a reduction
     (e.g. ``mse(out, target)`` over every step) is collected, as the loop's stacked output ``seq``.
+
+    State, filled while the loss is lowered and read by :func:`build`: ``reads`` (the local variable each
+    population or ``pop.var`` read gets inside the step function) and ``read_exprs`` (how to read it after
+    ``net.update``); ``running`` (per running value: its kind, this step's value, the stored value that
+    gives its initial shape, and a description); ``sequences`` (the collected reads); ``stmts`` (statements
+    of ``loss_fn`` before the return) and ``prediction`` (what accuracy is judged on, set by a
+    classification loss).
     """
 
     def __init__(self, net: ir.Network, program: ir.Program):
+        """An empty lowering for a loss over ``net``; :meth:`ex` fills it in."""
         self.net, self.program = net, program
         self.sequences: dict[str, ast.expr] = {}   # collected: key -> how to read it each step
         self.reads: dict[str, str] = {}            # key -> local name of this step's value inside `step`
@@ -50,6 +59,7 @@ class LossLowering:
 
     # ------------------------------------------------------------ reads of populations
     def _key(self, name: str, field: str | None) -> str:
+        """``pop`` or ``pop.var``: the key of a read in ``reads`` and ``seq``."""
         return name if field is None else f"{name}.{field}"
 
     def _step_read(self, name: str, field: str | None) -> ast.expr | None:
@@ -67,6 +77,12 @@ class LossLowering:
         return E.call(E.attr("net", E.py_name(name), "output"))
 
     def read(self, name: str, field: str | None, ctx: str) -> ast.expr:
+        """Population ``name``'s output (``field`` ``None``) or its state ``field``, in context ``ctx``.
+
+        ``stored``: read from the module now. ``step``: the local variable of this step's value inside the
+        step function (``out`` when it is the network's only output), registered in ``reads``. ``loss``:
+        the collected sequence ``seq[key]``, ``[T, B, N]``, registered in ``sequences``.
+        """
         key = self._key(name, field)
         if ctx == "stored":
             return self._stored_read(name, field)
@@ -81,8 +97,10 @@ class LossLowering:
 
     # ------------------------------------------------------------ expressions
     def ex(self, e: ir.Expr, ctx: str = "loss") -> ast.expr:
-        """``ctx``: "loss" (after the loop: sequences are stacked), "step" (inside the loop: this step's
-        values) or "stored" (before the loop: the stored state's values)."""
+        """The train-block expression ``e`` as ``ast``, in context ``ctx``: "loss" (after the loop: sequences
+        are stacked), "step" (inside the loop: this step's values) or "stored" (before the loop: the stored
+        state's values). ``label`` and ``target`` are ``y``; a bare ``time`` raises ``ValueError`` (it is
+        only an axis of a reduction; the checks reject it first)."""
         if isinstance(e, ir.Const):
             return value_expr(e.value)
         if isinstance(e, ir.Ref):
@@ -103,7 +121,13 @@ class LossLowering:
 
     def over_time(self, kind: str, arg: ir.Expr, ctx: str) -> ast.expr:
         """``kind`` (mean, sum, max, last) of ``arg`` over time: a running value when ``arg`` holds no other
-        reduction, else the reduction of the collected sequence."""
+        reduction, else the reduction of the collected sequence.
+
+        Running: ``acc[k]`` of the loop's carry, advanced each step as its :class:`~snndsl.registry.Reduction`
+        says (s += x, s = max(s, x) or s = x) and, for ``mean``, divided by T = ``x.shape[0]`` afterwards;
+        its value has the shape of one step's ``arg`` (``[B, N]``). Collected: the stacked ``[T, B, N]``
+        sequence reduced over axis 0 by the reduction's target, or its last element for ``last``.
+        """
         red = REDUCTIONS[kind].traits
         if ctx == "loss" and not _has_reduction(arg):
             k = len(self.running)
@@ -128,6 +152,7 @@ class LossLowering:
 
     @staticmethod
     def plain(x: ast.expr) -> ast.expr:
+        """``u.get_mantissa(x)``: the value without its unit (losses are computed on plain numbers)."""
         return E.call(E.attr("u", "get_mantissa"), x)
 
 
@@ -137,6 +162,18 @@ def optimizer_expr(spec: ir.Spec) -> ast.expr:
 
 
 def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
+    """``loss_fn`` and ``make_trainer`` for ``train``'s network, as statements of the emitted module.
+
+    ``loss_fn(net, x, y)`` runs the network over ``x`` ``[T, B, N]`` (time-major) with the loop policy's
+    ``_loop``: a step function ``step(acc, inputs)`` updates the network and advances the running values
+    ``acc`` (sums start at 0, maxima at -inf), collecting only the sequences the loss needs unreduced;
+    then it returns ``(loss, prediction)`` (``prediction`` ``None`` for regression). ``make_trainer(net,
+    batch_size, optimizer=None)`` initialises the states for ``batch_size``, registers every
+    ``ParamState`` with the optimizer (the train block's, unless one is given) and returns ``(optimizer,
+    train_step, eval_step)``, both jitted: ``train_step(x, y)`` resets the states to the batch of ``x``,
+    takes the gradient of the loss and applies it, returning ``(loss, accuracy, finite)`` (``finite``:
+    per parameter, whether its gradient is finite); ``eval_step(x, y)`` returns ``(loss, accuracy)``.
+    """
     net = program.network(train.network)
     loss = LossLowering(net, program)
     loss_value = loss.ex(train.loss)
@@ -214,4 +251,5 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
 
 
 def Line_assign_tuple(names: list[str], value: ast.expr, comment: str = "") -> E.Line:
+    """``a, b, ... = value`` (tuple unpacking) with a source comment."""
     return E.Line(ast.Assign([ast.Tuple([E.store(n) for n in names], ast.Store())], value), comment)

@@ -112,6 +112,7 @@ def _unit_tree(text: str) -> Any:
     tokens.reverse()
 
     def term() -> Any:
+        """One factor: a parenthesised product, ``1``, a name, or a name with a ``^k`` exponent."""
         tok = tokens.pop() if tokens else ")"
         if tok == "(":
             inner = product()
@@ -127,6 +128,7 @@ def _unit_tree(text: str) -> Any:
         return ("name", tok)
 
     def product() -> Any:
+        """Factors joined by ``*`` and ``/`` (a space multiplies), left-associative, up to ``)`` or the end."""
         left = term()
         while tokens and tokens[-1] != ")":
             op = tokens.pop() if tokens[-1] in ("*", "/") else "*"     # `1 nA^-1`: a space multiplies

@@ -65,6 +65,9 @@ def _units(ctx: Context, p: Proj) -> tuple[Any, Any, float, float]:
 
 
 def _conn(ctx: Context, p: Proj, key: str, notes: list) -> ast.Call:
+    """The connectivity call of a projection: ``one_to_one(w = 1)`` (scaled to snndsl's units) for an edge
+    without a matrix, ``one_to_one`` for a diagonal matrix without bias, else ``dense(w[, b])``; arrays that
+    are not uniform go to the parameter file under ``key.w``/``key.b`` (:func:`weight_value`)."""
     wu, bu, factor, bfactor = _units(ctx, p)
     if p.matrix is None:
         return b.call("one_to_one", b.arg(b.quantity(factor, wu), "w"))

@@ -43,6 +43,7 @@ class _Graph:
     problems: list[Diagnostic] = attrs.Factory(list)
 
     def refuse(self, what: str, why: str, span) -> None:
+        """Record that ``what`` cannot be exported (SNN701 at ``span``); export goes on to find every such part."""
         self.problems.append(Diagnostic("SNN701", f"{what} is not expressible in NIR: {why}", span))
 
     def chain(self, src: str, name: str, node: Any) -> str:
@@ -53,6 +54,7 @@ class _Graph:
 
 
 def _read(x: Any) -> Any:
+    """The value of a brainstate ``State``; anything else as it is."""
     import brainstate as bs
     return x.value if isinstance(x, bs.State) else x
 
@@ -71,6 +73,7 @@ def _param_values(model: ir.Model, mod: Any, n: int) -> dict[str, Any]:
 
 
 def _make_node(spec: NodeSpec, n: int, meta: dict) -> Any:
+    """The ``nir`` node of ``spec``'s type, each field broadcast to ``(n,)`` float64, with ``meta``."""
     import nir
     f = {k: np.broadcast_to(np.asarray(v, np.float64), (n,)).copy() for k, v in spec.fields.items()}
     cls = {"LIF": nir.LIF, "IF": nir.IF, "LI": nir.LI, "I": nir.I, "CubaLIF": nir.CubaLIF, "CubaLI": nir.CubaLI,
@@ -123,6 +126,9 @@ def input_node(g: _Graph, index: int, x: ir.NetInput) -> None:
 
 
 def _population_record(pop: ir.Population, index: int, m: ir.Model, spec: NodeSpec | None) -> dict:
+    """snndsl's record of a population node (``metadata["snndsl"]``): name, position, model, whether it is a
+    standard-library model, readout, trainable parameters, integration method, spike comparison and surrogate,
+    so the import can rebuild the statement exactly."""
     snn = {"role": "population", "name": pop.name, "index": index, "model": m.name, "std": is_std(m),
            "readout": pop.readout, "trainable": [k for k, v in pop.values if v.trainable],
            "method": spec.method if spec is not None else "exp_euler"}
@@ -206,6 +212,8 @@ def synapse_node(g: _Graph, src: str, attr: str, pr: ir.Projection, spec: NodeSp
 
 
 def _synapse_spec(g: _Graph, pr: ir.Projection, attr: str, n_post: int, arriving: Any) -> NodeSpec | None:
+    """The LI node of ``pr``'s synapse with its current parameter values, ``None`` without a synapse;
+    :class:`NotExpressible` (naming the synapse model) when it is not an exponential decay."""
     if pr.synapse is None:
         return None
     syn_model = g.program.model(pr.synapse.model)

@@ -111,6 +111,7 @@ def node_kind(name: str, node: Any) -> str:
 
 
 def _shape_size(shape: Any) -> int:
+    """The number of channels of a NIR shape; :class:`NirImportError` for a signal with two or more axes > 1."""
     dims = [int(d) for d in np.atleast_1d(np.asarray(shape)).reshape(-1)]
     if sum(d > 1 for d in dims) > 1:
         raise NirImportError(f"a multi-dimensional signal {tuple(dims)}; snndsl populations are 1-D")
@@ -179,7 +180,14 @@ class Proj:
 
 
 def _compose_op(p: Proj, op: str, node: Any, n_op: int, acc: list) -> None:
-    """Fold op node ``node`` into ``acc = [matrix (out, in), bias or None, delay in s, diagonal]``."""
+    """Fold op node ``node`` into ``acc = [matrix (out, in), bias or None, delay in s, diagonal]``.
+
+    With y = M x + b so far: a ``Linear``/``Affine`` W gives M' = W M and b' = W b (+ its own bias); a
+    ``Scale`` s gives M' = diag(s) M, b' = s b; a ``Delay`` adds its (uniform) delay, allowed only before
+    any bias, since snndsl delays the source's output; an ``LI`` marks the projection's synapse.
+    ``diagonal`` stays true while no full matrix was applied. :class:`NirImportError` for per-neuron
+    delays or a delay after a bias.
+    """
     import nir
     m, b, delay, diagonal = acc
     meta = snndsl_meta(node)

@@ -86,6 +86,7 @@ def _input(ctx: Context, k: str) -> ast.NetInput:
 
 
 def _header(has_params: bool) -> list[str]:
+    """The comment lines heading an imported file (``<snn>``/``<params>`` stand for the file names)."""
     import nir
     lines = [f"# <snn>: imported from NIR by `snndsl import` (nir {getattr(nir, '__version__', '?')}).",
              "# NIR gives continuous-time equations (times in seconds); snndsl steps them at dt with exponential",
@@ -97,6 +98,7 @@ def _header(has_params: bool) -> list[str]:
 
 
 def _network_name(ctx: Context, graph: Any, name: str | None, fallback: str) -> str:
+    """The network's name: ``name``, else the graph's recorded one, else ``fallback``; capitalised, not taken."""
     gmeta = getattr(graph, "metadata", None) or {}
     netname = safe_name(name or gmeta.get("network") or fallback, set(ctx.models) | ctx.taken)
     return netname[0].upper() + netname[1:] if netname[0].islower() else netname
@@ -143,7 +145,12 @@ def from_nir(graph, name: str | None = None, dt: Any = None, fallback_name: str 
 
 
 def read(path: str | Path, dt: Any = None, name: str | None = None) -> Imported:
-    """Read a NIR file and import it (:func:`from_nir`); the network is named after the file by default."""
+    """Read a NIR file and import it (:func:`from_nir`); the network is named after the file by default.
+
+    A graph whose shapes only broadcasting explains is read again without NIR's type check. Raises
+    :class:`NirImportError` for a file that is not a NIR graph (or uses what snndsl cannot express) and
+    ``OSError`` when it cannot be read; ``dt`` is a time quantity, or ``None`` for the graph's own.
+    """
     import nir
     try:
         try:

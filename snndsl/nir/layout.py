@@ -64,11 +64,17 @@ class _Sheet:
 
 
 def _body(item: ast.Item) -> tuple:
+    """The statements of a block item (a train block's settings); empty for an import."""
     return item.settings if isinstance(item, ast.TrainDef) else getattr(item, "body", ())
 
 
 def _place(sheet: _Sheet, items: Sequence[Item]) -> list[tuple[int, list[int], int]]:
-    """Give every item its lines: ``(header line, statement lines, closing line)`` per item."""
+    """Give every item its lines: ``(header line, statement lines, closing line)`` per item.
+
+    Lines are taken in order on ``sheet``: the item's comments above it, its header, one line per statement
+    (with the item's note for that statement, if any, after it) and the closing brace; an import is one
+    line, header and end at once.
+    """
     where = []
     for item in items:
         for text in item.above:
@@ -87,11 +93,14 @@ def _place(sheet: _Sheet, items: Sequence[Item]) -> list[tuple[int, list[int], i
 
 
 def _on(source: SourceFile, offsets: list[int], line: int, first: int, last: int) -> Span:
+    """The span of columns ``first`` to ``last`` (0-based, end excluded) of 1-based ``line``."""
     return source.span(offsets[line - 1] + first, offsets[line - 1] + last)
 
 
 def _spanned(item: ast.Item, source: SourceFile, offsets: list[int], head: int, lines: list[int],
              close: int) -> ast.Item:
+    """``item`` with spans at its planned lines: the header at ``head``, each statement at its line in
+    ``lines``, the closing brace at ``close`` (so the printer places comments there)."""
     at = lambda line, a=_INDENT, b=len(_CODE): _on(source, offsets, line, a, b)   # noqa: E731
     whole = source.span(offsets[head - 1], offsets[close - 1] + 1)
     if isinstance(item, ast.ImportStmt):

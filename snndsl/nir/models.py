@@ -68,7 +68,12 @@ def _relax(target: ast.Expr, var: str, tau: str) -> ast.Ode:
 
 
 def _equations(kind: str) -> list:
-    """NIR's equation for ``kind`` as ODE statements (with a note where the form needs one)."""
+    """NIR's equation for ``kind`` as ODE statements (with a note where the form needs one).
+
+    LIF/LI: dv/dt = ((v_leak - v) + r I) / tau. IF/I: dv/dt = r I / second (NIR's r is per second, the
+    parameters are plain numbers). CubaLIF/CubaLI: dI/dt = (w_in S - I) / tau_syn, then v as LIF with
+    tau_mem. Threshold: dv/dt = (I - v) / dt, which one forward-Euler step turns into v = I.
+    """
     n = b.name
     leak = b.binop("+", b.binop("-", n("v_leak"), n("v")), b.binop("*", n("r"), n("I")))
     if kind in ("LIF", "LI"):
@@ -81,6 +86,8 @@ def _equations(kind: str) -> list:
 
 
 def _spike_reset(kind: str, reset: str) -> list:
+    """The spike and reset statements of a literal NIR model: ``spike when v > v_threshold, scale = 1`` and
+    ``reset <mode> v = v_reset`` (a Threshold: ``v > threshold`` and a hard reset to 0)."""
     v = b.name("v")
     threshold = b.name("threshold" if kind == "Threshold" else "v_threshold")
     spike = ast.SpikeStmt(v, ">", threshold, b.integer(1), span=b.NOWHERE)
@@ -171,6 +178,7 @@ def _input_unit(node: Any) -> Any:
 
 
 def _as_std(ctx: Context, k: str, model: ir.Model, values: dict) -> tuple[list, dict]:
+    """Node ``k`` as the standard model ``model``: its arguments, and the units of its port and output."""
     ctx.models[model.name] = None
     args = param_args(ctx.names[k], model, values, ctx.params)
     if model.kind == "synapse":
@@ -182,6 +190,8 @@ def _as_std(ctx: Context, k: str, model: ir.Model, values: dict) -> tuple[list, 
 
 
 def _as_literal(ctx: Context, k: str, kind: str, reset: str, method: str) -> tuple[ir.Model, list, dict]:
+    """Node ``k`` as the literal model stating NIR's ``kind`` equation: its arguments (times converted from
+    s to ms, everything else dimensionless) and the states playing NIR's ``v`` and ``I``."""
     name, item, model = literal_ir(kind, reset, method)
     ctx.models[name] = item
     fields = node_fields(ctx.nodes[k], kind, ctx.sizes[k][0])
@@ -191,7 +201,13 @@ def _as_literal(ctx: Context, k: str, kind: str, reset: str, method: str) -> tup
 
 
 def _initial_args(ctx: Context, k: str, states: dict, std: bool) -> list:
-    """Initial state values recorded by the export (``v_initial``, ``i_initial``) that are not 0."""
+    """Initial state values recorded by the export (``v_initial``, ``i_initial``) that are not 0.
+
+    Each is a per-neuron array in the coherent unit of the state playing that role; for a standard model it
+    is converted to the state's declared unit, for a literal NIR model it stays a plain number. A uniform
+    array becomes a value in the statement; any other goes to the parameter file (the statement holds its
+    mean).
+    """
     n, out = ctx.sizes[k][0], []
     for role in ("v", "i"):
         arr, st = (ctx.nodes[k].metadata or {}).get(f"{role}_initial"), states.get(role)
@@ -205,6 +221,7 @@ def _initial_args(ctx: Context, k: str, states: dict, std: bool) -> list:
 
 
 def _identity(ctx: Context, k: str) -> tuple[ast.ReadoutDecl, None]:
+    """Node ``k`` (an exported identity readout, a unit-gain Scale) as a ``NirIdentity`` readout of its size."""
     ctx.models[IDENTITY] = identity_model()
     iu = _input_unit(ctx.nodes[k])
     ctx.punits[k] = (iu, iu)

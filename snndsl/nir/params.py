@@ -72,6 +72,7 @@ def _set_on(mod: Any, model: ir.Model, name: str, arr: Any, unit: str) -> None:
 
 
 def _set_weights(comm: Any, pr: ir.Projection, slot: str, arr: Any, unit: str) -> None:
+    """Set the ``w`` (weight) or ``b`` (bias) array of ``pr``'s weight module from the parameter file."""
     if pr.conn.name == "one_to_one":
         comm.weight.value = _value(arr, unit, comm.weight.value)
         return

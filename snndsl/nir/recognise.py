@@ -60,6 +60,7 @@ class NodeSpec:
 
 
 def _functions(expr: ir.Expr) -> list[str]:
+    """The math functions ``expr`` calls, outermost first (NIR neurons are linear: any one refuses the model)."""
     if isinstance(expr, ir.Func):
         return [expr.name] + [f for a in expr.args for f in _functions(a)]
     if isinstance(expr, ir.BinOp):
@@ -106,6 +107,7 @@ def _affine(f, names: list[str], units: list[Any]) -> tuple[Any, list[Any]]:
 
 
 def _has_state(expr: ir.Expr | None, but: str | None = None) -> bool:
+    """Whether ``expr`` reads a state other than ``but``."""
     return any(k == "state" and n != but for k, n in refs(expr))
 
 
@@ -142,6 +144,8 @@ def neuron_spec(model: ir.Model, values: dict[str, Any], dt: Any) -> NodeSpec:
 
 
 def _one_state(ev, model: ir.Model, odes: dict, method: str, dt: Any) -> NodeSpec:
+    """A one-state neuron: dv/dt = a v + b I + c read off by probing (:func:`_affine`), then classified by
+    :func:`_leaky`; ``v`` is the NIR role of the state, ``input``/``output`` units recorded."""
     v, port = model.states[0], model.ports[0]
     c, (a, b) = _affine(lambda **p: ev(odes[v.name], **p), [v.name, port.name], [v.unit, port.unit])
     vu, iu = coherent(v.unit), coherent(port.unit)
@@ -164,7 +168,13 @@ def _spike_reset(ev, model: ir.Model, v: str, vu: Any) -> tuple[np.ndarray, np.n
 
 
 def _leaky(ev, model, v, c, a, b, vu, iu, method, dt) -> NodeSpec:
-    """``dv/dt = a v + b I + c`` as LIF/LI (``a < 0``) or IF/I (``a = c = 0``), or as a Threshold."""
+    """``dv/dt = a v + b I + c`` as LIF/LI (``a < 0``) or IF/I (``a = c = 0``), or as a Threshold.
+
+    LIF/LI: tau = -1/a, r = b tau, v_leak = c tau, so that tau dv/dt = (v_leak - v) + r I. IF/I: r = b, in
+    volts per ampere per second (NIR's ``dv/dt = r I``). Anything else (a growing or mixed leak) is
+    refused. A spiking model adds threshold, reset value and mode (:func:`_spike_reset`); a forward-Euler
+    LIF with tau = dt is a :func:`_threshold`.
+    """
     per_s = number(a, u.Hz)
     units = {"r": unit_text(coherent(vu / iu))}
     if np.all(per_s < 0):
@@ -216,7 +226,13 @@ def _cuba_roles(model: ir.Model, odes: dict, port: ir.PortDef) -> tuple[str, str
 
 
 def _cuba(ev, model: ir.Model, odes: dict, order: list[str], method: str) -> NodeSpec:
-    """``tau_syn dI/dt = -I + w_in S``, ``tau_mem dv/dt = (v_leak - v) + r I`` (CubaLIF / CubaLI)."""
+    """``tau_syn dI/dt = -I + w_in S``, ``tau_mem dv/dt = (v_leak - v) + r I`` (CubaLIF / CubaLI).
+
+    Both ODEs are read off as affine forms: dI/dt = a1 I + b1 S (no constant: the current decays to 0) and
+    dv/dt = a2 v + b2 I + c2, with a1, a2 < 0. Then tau_syn = -1/a1, w_in = b1 tau_syn, tau_mem = -1/a2,
+    r = b2 tau_mem, v_leak = c2 tau_mem, each in the coherent units. The current's ODE must come first so
+    that v integrates this step's current, as NIR's CubaLIF is stepped.
+    """
     port = model.ports[0]
     v, syn = _cuba_roles(model, odes, port)
     if order.index(syn) > order.index(v):
@@ -327,6 +343,7 @@ def node_fields(node: Any, kind: str, n: int) -> dict[str, np.ndarray]:
 
 
 def _std_values(model: ir.Model, fields: dict) -> dict[str, Any]:
+    """The parameter values of standard model ``model`` from NIR ``fields`` (coherent units → the model's)."""
     vals = {}
     for p in model.params:
         src = STD[model.name].get(p.name)

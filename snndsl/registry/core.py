@@ -37,8 +37,11 @@ class Param:
     """
 
     name: str
+    #: what the argument must be (see above); resolution converts and checks it accordingly
     kind: str = "number"
+    #: the value when the call leaves the argument out; :data:`REQUIRED` when it must be given (SNN204)
     default: Any = REQUIRED
+    #: for ``quantity``: the unit name whose dimension the value must have (SNN305), or ``"any"``
     unit: str | None = None
 
     @property
@@ -81,6 +84,10 @@ class Entry:
 
     ``target`` is the library object the call lowers to, when one does the job; ``traits`` holds the
     registry's typed facts about the entry; ``needs`` names the hooks later phases implement for it.
+
+    ``params`` is the signature: a call's positional arguments bind in this order, named ones by name, and
+    every parameter appears in the resolved :class:`snndsl.ir.Spec` (defaults filled in), so the lowering
+    can pass them to ``target`` by name. ``doc`` is a one-line description for people reading the table.
     """
 
     name: str
@@ -112,20 +119,27 @@ class Registry:
     (unknown names are reported under it)."""
 
     def __init__(self, what: str, code: str, entries: tuple[Entry, ...] = ()):
+        """A table named ``what`` (``"surrogate"``) reporting unknown names under ``code``, holding
+        ``entries`` (:meth:`register` each: ``ValueError`` for a name given twice)."""
         self.what, self.code = what, code
         self._entries: dict[str, Entry] = {}
         for e in entries:
             self.register(e)
 
     def register(self, entry: Entry) -> Entry:
-        """Add ``entry``; a name may be registered once."""
+        """Add ``entry`` and return it; a name may be registered once (``ValueError`` otherwise)."""
         if entry.name in self._entries:
             raise ValueError(f"{self.what} {entry.name!r} is registered twice")
         self._entries[entry.name] = entry
         return entry
 
     def implement(self, hook: str, *names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Decorator: the function implements hook ``hook`` of the entries ``names`` (each must declare it)."""
+        """Decorator: the function implements hook ``hook`` of the entries ``names`` (each must declare it).
+
+        Returns the function unchanged, so one function may implement the hook of several entries
+        (``@INTEGRATORS.implement("lower", "exp_euler", "exact")``). Raises ``KeyError`` for an unknown
+        name and ``ValueError`` when an entry does not declare ``hook`` in ``needs`` or already has it.
+        """
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             for name in names:
                 entry = self._entries[name]
@@ -142,6 +156,7 @@ class Registry:
         return self._entries.get(name)
 
     def __getitem__(self, name: str) -> Entry:
+        """The entry called ``name``; ``KeyError`` when there is none (after checks, names are known)."""
         return self._entries[name]
 
     def names(self) -> list[str]:

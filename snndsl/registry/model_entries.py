@@ -1,5 +1,21 @@
 """Entries used inside models and networks: surrogates, initialisers, integration methods, connectivity,
-synaptic outputs, input kinds, encoders and the math functions of equations."""
+synaptic outputs, input kinds, encoders and the math functions of equations.
+
+Each registry, with the code an unknown name is reported under, its traits and its hooks:
+
+* :data:`SURROGATES` (SNN205): ``braintools.surrogate`` classes, called with their arguments; no traits.
+* :data:`INITIALISERS` (SNN206): ``braintools.init`` classes; :class:`Distribution` for random ones.
+* :data:`INTEGRATORS` (SNN215): :class:`Integrator`; hook ``lower`` (one step of dx/dt = f(x)).
+* :data:`CONNECTIVITY` (SNN212): :class:`Connectivity`; hook ``lower`` (the weight module).
+* :data:`OUTPUTS` (SNN222): :class:`Output`; hook ``lower`` (the input at the port).
+* :data:`INPUT_KINDS` (SNN217): :class:`InputKind`; no hooks.
+* :data:`ENCODERS` (SNN217): :class:`Encoder`; hook ``lower`` (network inputs) or ``encode`` (data sets,
+  :mod:`snndsl.runtime.data`).
+* :data:`FUNCTIONS` (SNN218): :class:`MathFunction`, which also carries how to fold it on constants.
+
+The ``lower`` hooks live in :mod:`snndsl.lower.builtins`, whose docstring gives each registry's hook
+signature.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +42,7 @@ def _hooked(name: str, *params: Param, needs: tuple[str, ...] = ("lower",), doc:
 
 # ---------------------------------------------------------------- surrogate gradients (braintools.surrogate)
 def _sg(name: str, cls: str, *params: Param) -> Entry:
+    """A surrogate entry: ``name(params)`` lowers to ``braintools.surrogate.<cls>(params)``."""
     return _lib("braintools", f"surrogate.{cls}", name, *params)
 
 
@@ -66,6 +83,7 @@ class Distribution:
 
 
 def _init(name: str, cls: str, *params: Param, doc: str = "", traits: Distribution | None = None) -> Entry:
+    """An initialiser entry lowering to ``braintools.init.<cls>``; ``traits`` for the checks."""
     return Entry(name, tuple(params), doc, target=Target("braintools", f"init.{cls}"), traits=traits)
 
 
@@ -92,7 +110,9 @@ INITIALISERS = Registry("initialiser", "SNN206", (
 # ---------------------------------------------------------------- integrators (hook `lower`: one ODE step)
 @attrs.frozen
 class Integrator:
-    """``linear_only``: the method is defined only for ODEs linear in their variable (checked, SNN309)."""
+    """Facts about an integration method. ``linear_only``: the method is defined only for ODEs linear in
+    their variable, dx/dt = a x + b (checked, SNN309; ``exact`` is, since exponential Euler solves that
+    form exactly)."""
 
     linear_only: bool = False
 
@@ -124,6 +144,7 @@ SPARSE_ABOVE = 250_000
 
 
 def _fixed_prob_storage(n_pre: int, n_post: int, p: float | None) -> str:
+    """``sparse`` above :data:`SPARSE_ABOVE` possible pairs, else ``masked`` (whatever ``p``)."""
     return "sparse" if n_pre * n_post > SPARSE_ABOVE else "masked"
 
 
@@ -177,7 +198,7 @@ INPUT_KINDS = Registry("input kind", "SNN217", (
 @attrs.frozen
 class Encoder:
     """Where an encoder is used: ``network`` (an input's source, hook ``lower``) or ``data`` (a data set's
-    encoding, hook ``encode``)."""
+    encoding, hook ``encode``). Resolution rejects an encoder in the wrong place (SNN217)."""
 
     where: str = attrs.field(validator=attrs.validators.in_(("network", "data")))
 
@@ -212,7 +233,9 @@ class MathFunction:
 
 
 def _safe(f: Callable[..., float]) -> Callable[..., float]:
+    """``f`` returning NaN where Python's math raises (overflow, domain, division by zero), as JAX does."""
     def g(*xs: float) -> float:
+        """``f(*xs)``, or NaN where it raises."""
         try:
             return f(*xs)
         except (OverflowError, ValueError, ZeroDivisionError):
@@ -229,15 +252,19 @@ def _u(name: str) -> Callable[..., Any]:
 
 
 def _sqrt(x: Any) -> Any:
+    """Fold ``sqrt``: of a Quantity with brainunit (its unit's square root), of a number as sqrt(|x|) (only
+    the unit matters while checking; a negative constant gives no error here)."""
     import brainunit as u
     return u.math.sqrt(x) if isinstance(x, u.Quantity) else math.sqrt(abs(float(x)))
 
 
 def _fn(name: str, arity: tuple[int, int], rule: str, fold: Callable[..., Any], target: Target, doc: str) -> Entry:
+    """A math function entry (see :class:`MathFunction` for ``arity``, ``rule``, ``fold``, ``target``)."""
     return Entry(name, doc=doc, traits=MathFunction(arity, rule, fold, target), target=target)
 
 
 def _um(name: str) -> Target:
+    """The target ``brainunit.math.<name>`` (unit-aware, so a dimensioned argument keeps its unit)."""
     return Target("brainunit", f"math.{name}")
 
 

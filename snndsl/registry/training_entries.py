@@ -1,5 +1,15 @@
 """Entries of train blocks: data sources, losses, reductions over time, optimizers, learning-rate schedules
-and loop policies, and the settings a train block takes."""
+and loop policies, and the settings a train block takes.
+
+* :data:`DATA` (SNN216): hook ``load`` (:mod:`snndsl.runtime.data`): ``(spec, network, seed, base
+  directory) -> Dataset``.
+* :data:`LOSSES` (SNN207): :class:`Loss`; hook ``lower`` (:mod:`snndsl.lower.builtins`): the scalar loss.
+* :data:`REDUCTIONS` (SNN207): :class:`Reduction`, computed inside the time loop by the lowering.
+* :data:`OPTIMIZERS` and :data:`SCHEDULES` (SNN208): ``braintools.optim`` classes called with their
+  arguments (an optimizer's ``lr`` may be a schedule call); :class:`Optimizer` for grouped arguments.
+* :data:`LOOPS` (SNN214): hook ``lower``: the arguments of the emitted ``_loop`` (how the time loop is
+  differentiated).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +43,8 @@ class Loss:
 
 
 def _loss(name: str, *params: Param, traits: Loss, doc: str) -> Entry:
+    """A loss entry; its operands are ``expr`` parameters the lowering reads (string defaults such as
+    ``"label"`` become the special names)."""
     return Entry(name, tuple(params), doc, traits=traits, needs=("lower",))
 
 
@@ -61,6 +73,7 @@ class Reduction:
 
 
 def _red(name: str, traits: Reduction, doc: str) -> Entry:
+    """A reduction over time: ``name(x, time)``, ``x`` any train-block expression, the axis ``time``."""
     return Entry(name, (P("x", "expr"), P("axis", "expr", default="time")), doc, traits=traits)
 
 

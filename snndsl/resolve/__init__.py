@@ -38,6 +38,7 @@ def _key(source: SourceFile) -> str:
 
 
 def _short(key: str) -> str:
+    """A file key relative to the current directory for messages (as it is where no relative path exists)."""
     try:
         return os.path.relpath(key)
     except ValueError:
@@ -57,6 +58,7 @@ class _Loader:
         self.failed = False
 
     def module(self, source: SourceFile) -> ast.Module | None:
+        """The parsed ``source``, parsed once per file (``None`` after a syntax error, which goes to ``diags``)."""
         key = _key(source)
         if key not in self.modules:
             try:
@@ -67,6 +69,9 @@ class _Loader:
         return self.modules[key]
 
     def sources_for(self, stmt: ast.ImportStmt, importer: SourceFile) -> list[SourceFile] | None:
+        """The files ``import "path"`` names: the standard library for ``"std"``, else one file relative to the
+        importing file (to the current directory for text without a file). ``None`` after SNN001 (not found) or
+        SNN003 (not UTF-8)."""
         if stmt.path == STD:
             return stdlib_files()
         base = Path(importer.path).parent if not importer.path.startswith("<") else Path.cwd()
@@ -83,7 +88,12 @@ class _Loader:
             return None
 
     def models(self, source: SourceFile, span: Span | None = None) -> dict[str, ast.NeuronDef | ast.SynapseDef]:
-        """Every model definition visible in ``source``: its own and those its imports bring in."""
+        """Every model definition visible in ``source``: its own and those its imports bring in.
+
+        Files are keyed by canonical path and resolved once (``done``); ``active`` is the chain of files
+        being resolved, so a file met again while active is an import cycle (SNN002, reported at the import
+        that starts it, and that file contributes nothing). Two different models of one name are SNN202.
+        """
         key = _key(source)
         if key in self.active:
             start = self.active.index(key)
@@ -111,6 +121,8 @@ class _Loader:
         return found
 
     def imported(self, stmt: ast.ImportStmt, importer: SourceFile) -> dict:
+        """The models one import statement brings in: every model of the imported files (and of their imports),
+        or only the ``names`` listed (SNN201 for a name the files do not define)."""
         sources = self.sources_for(stmt, importer)
         if sources is None:
             return {}
@@ -133,6 +145,7 @@ class _Loader:
         return chosen
 
     def add(self, found: dict, name: str, node, span: Span | None) -> None:
+        """Add model ``node`` to ``found`` under ``name``; a different model of the same name is SNN202."""
         if name in found and found[name] is not node:
             prev = found[name].name.span
             self.diags.error("SNN202", f"model `{name}` is defined twice", span,

@@ -174,6 +174,7 @@ def unit_value(node: ast.Expr, param: Param, diags: Diagnostics):
 
 
 def _finite(node: ast.Expr, value: Any, diags: Diagnostics) -> Any:
+    """``value`` unless its number is infinite or NaN (SNN506, then ``None``); non-numbers pass through."""
     if value is None:
         return None
     mag = u.get_mantissa(value) if isinstance(value, u.Quantity) else value

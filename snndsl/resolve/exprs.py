@@ -25,6 +25,8 @@ class Scope:
     def __init__(self, symbols: dict[str, str] | None = None, *, with_time: bool = False,
                  calls: dict[str, Any] | None = None, fields: bool = False, where: str = "here",
                  absent: dict[str, tuple[str, str, str]] | None = None):
+        """``where`` ends messages about this scope (``in neuron LIF``); ``absent`` maps names that exist elsewhere
+        (a synapse's ``w`` outside ``on_spike``) to the ``(code, message, hint)`` reported when they are used."""
         self.symbols = dict(symbols or {})
         self.absent = absent or {}   # names that exist elsewhere: name -> (code, message, hint)
         self.with_time = with_time
@@ -87,6 +89,9 @@ def resolve_expr(node: ast.Expr, scope: Scope, diags: Diagnostics) -> ir.Expr | 
 
 
 def _name(ident: ast.Ident, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
+    """A bare name: a symbol of ``scope``, ``t``/``dt`` where time is visible, or a unit of two or more letters
+    (``ms`` is ``1 ms``); single letters are never units. Otherwise SNN201 with a did-you-mean hint, or the
+    message ``scope.absent`` gives for a name that exists elsewhere."""
     name = ident.name
     kind = scope.symbols.get(name)
     if kind is not None:
@@ -108,6 +113,9 @@ def _name(ident: ast.Ident, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
 
 
 def _call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
+    """A call in an expression: one of ``scope.calls`` (losses and reductions in a train block), else a math
+    function with positional arguments only (SNN203) and its arity (SNN204). An unknown name is SNN207 in a
+    train block, SNN218 elsewhere."""
     name = node.func.name
     if name in scope.calls:
         return scope.calls[name](node, scope, diags)

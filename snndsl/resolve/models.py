@@ -40,6 +40,7 @@ def check_identifier(ident: ast.Ident, diags: Diagnostics, what: str = "name", r
 
 
 def _unit(node: ast.Unit | None, diags: Diagnostics):
+    """The brainunit unit of a unit in type position (``None`` when none is written or it is unknown)."""
     return None if node is None else unit_from_ast(node, diags)
 
 
@@ -48,6 +49,8 @@ class _ModelBuilder:
     initial values see the parameters declared before them."""
 
     def __init__(self, node: ast.NeuronDef | ast.SynapseDef, kind: str, diags: Diagnostics):
+        """``symbols`` maps each declared name to its :class:`~snndsl.ir.Ref` kind, ``first`` to its first
+        declaration (for SNN202), ``param_values`` each parameter to its folded value (or ``1 unit``)."""
         self.node, self.kind, self.diags = node, kind, diags
         self.symbols: dict[str, str] = {}
         self.first: dict[str, ast.Ident] = {}
@@ -55,6 +58,8 @@ class _ModelBuilder:
         self.broken = False
 
     def declare(self, ident: ast.Ident, kind: str) -> bool:
+        """Declare ``ident`` as a ``kind``; ``False`` when the name is taken in this model (SNN202). A
+        reserved name is reported and declared anyway (the model is marked broken)."""
         reserved = RESERVED | {"w"} if self.kind == "synapse" else RESERVED
         what = {"param": "parameter", "let": "definition", "input": "input port"}.get(kind, kind)
         if not check_identifier(ident, self.diags, what, reserved):
@@ -69,6 +74,7 @@ class _ModelBuilder:
         return True
 
     def const_env(self, ref: ir.Ref):
+        """The environment folding defaults: a parameter declared above, else :class:`UnitError` SNN219."""
         if ref.kind == "param" and ref.name in self.param_values:
             return self.param_values[ref.name]
         from snndsl.ir.evaluate import UnitError
@@ -76,6 +82,7 @@ class _ModelBuilder:
                         "defaults may use numbers, units and parameters declared above")
 
     def build(self) -> ir.Model:
+        """The model: declarations in the order of :func:`resolve_model`, then :meth:`equations`."""
         d, body = self.diags, self.node.body
         params, states, ports, lets = [], [], [], []
         # declarations first, in order; values see earlier parameters only
@@ -103,6 +110,8 @@ class _ModelBuilder:
         return self.equations(full, params, states, ports, lets)
 
     def param(self, st: ast.ParamDecl) -> ir.ParamDef:
+        """``param``: the default is resolved and folded (it may use parameters above); without a unit the
+        default's unit is taken; with neither, SNN220 (and the parameter is dimensionless)."""
         unit = _unit(st.unit, self.diags)
         default = None
         if st.default is not None:
@@ -124,6 +133,8 @@ class _ModelBuilder:
         return ir.ParamDef(st.name.name, unit if unit is not None else dimensionless_unit(), default, span=st.span)
 
     def state(self, st: ast.StateDecl) -> ir.StateDef:
+        """``state``: the initial value may use any parameter. A neuron state needs a unit, written or from
+        its initial value (SNN220); a synapse state without one keeps ``unit=None`` (its input's unit)."""
         unit = _unit(st.unit, self.diags)
         init = None
         if st.init is not None:
@@ -138,6 +149,7 @@ class _ModelBuilder:
         return ir.StateDef(st.name.name, unit, init, span=st.span)
 
     def single(self, cls, what: str):
+        """The one statement of type ``cls`` in the body (``None`` if absent); each further one is SNN202."""
         found = [st for st in self.node.body if isinstance(st, cls)]
         for extra in found[1:]:
             self.diags.error("SNN202", f"{self.node.name.name} has more than one {what}", extra.span,
@@ -145,6 +157,14 @@ class _ModelBuilder:
         return found[0] if found else None
 
     def equations(self, scope: Scope, params, states, ports, lets) -> ir.Model:
+        """The statements after the declarations, resolved in ``scope`` (every declaration, ``t``, ``dt``).
+
+        One ODE per state (SNN201 for a non-state, SNN202 twice); at most one reset, spike, refractory,
+        surrogate, method and output statement. ``reset`` and ``on_spike`` must target states (SNN201). A
+        synapse's ``w`` is visible in ``on_spike`` and, for a stateless synapse, in ``output``. SNN220 for a
+        synapse without output, a neuron without state, and spike-related statements without ``spike
+        when``.
+        """
         d, body, name = self.diags, self.node.body, self.node.name.name
         state_names = [s.name for s in states]
         odes, seen = [], {}
@@ -213,6 +233,7 @@ class _ModelBuilder:
                         spike, reset, tuple(updates), refractory, surrogate, method, output, span=self.node.span)
 
     def state_target(self, ident: ast.Ident, state_names: list[str]) -> bool:
+        """Whether ``ident`` names a state (what ``reset`` and ``on_spike`` may change); SNN201 if not."""
         if ident.name in state_names:
             return True
         self.diags.error("SNN201", f"`{ident.name}` is not a state of {self.node.name.name}", ident.span,

@@ -21,6 +21,7 @@ CONNECT_OPTIONS = ("synapse", "output", "port", "delay")
 
 
 def _size(node: ast.Expr, diags: Diagnostics) -> int | None:
+    """A population or input size: a constant positive whole number without a unit (SNN504 otherwise)."""
     value = constant(node, diags)
     if value is None:
         return None
@@ -73,6 +74,9 @@ class NetworkBuilder:
     entry point, the other methods resolve one statement each."""
 
     def __init__(self, node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics):
+        """``nodes`` maps each declared input and population to its name token (for SNN202), ``unresolved`` collects
+        the endpoints of connect statements that failed (:attr:`snndsl.ir.Network.unresolved`); ``quiet`` is set
+        when an import failed, so unknown models are not reported again."""
         self.node, self.models, self.diags = node, models, diags
         self.nodes: dict[str, ast.Ident] = {}
         self.inputs: set[str] = set()

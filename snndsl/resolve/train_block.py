@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {"epochs": 10, "batch": None, "seed": 0, "devices": N
 
 
 def _loss_call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
+    """A loss or reduction call, its arguments bound against the entry's signature; a string default
+    (``label``, ``target``, ``time``) becomes a ``special`` :class:`~snndsl.ir.Ref`, a constant a ``Const``."""
     entry = LOSSES.get(node.func.name) or REDUCTIONS.get(node.func.name)
     args = bind(node, entry, diags, scope)
     if args is None:

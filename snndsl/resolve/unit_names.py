@@ -56,6 +56,7 @@ def unit_text(text: str, span, diags: Diagnostics):
 
 
 def _parts(text: str) -> list[str]:
+    """The unit names in a compound unit's text, exponents dropped: ``nS/mm^2`` gives ``nS``, ``mm``."""
     out = []
     for piece in text.replace("*", "/").split("/"):
         out.append(piece.split("^")[0])

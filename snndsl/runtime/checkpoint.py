@@ -21,6 +21,8 @@ class CheckpointError(Exception):
 
 
 def _trees(net, optimizer) -> dict[str, Any]:
+    """What a checkpoint holds: ``params`` (every ``ParamState`` by dotted path), the optimizer's state tree
+    and its step count."""
     import brainstate as bs
 
     return {

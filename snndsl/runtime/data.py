@@ -22,6 +22,10 @@ class DataError(Exception):
 
 @attrs.frozen(eq=False)
 class Dataset:
+    """A data set: ``x`` ``[samples, time, channels]`` float32 inputs (spikes 0/1 or values) and ``y``
+    ``[samples]`` int32 labels or ``[samples, ...]`` float targets; ``x_test``/``y_test`` the test split
+    (``None`` without one)."""
+
     x: np.ndarray
     y: np.ndarray
     x_test: np.ndarray | None = None
@@ -41,6 +45,7 @@ class Dataset:
 
 
 def _dt_seconds(net: ir.Network) -> float:
+    """The network's time step in seconds."""
     import brainunit as u
 
     return float(net.dt.to_decimal(u.second))
@@ -135,6 +140,8 @@ def digits(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
 
 
 def _load_npz(path: str | Path, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` [samples, time, ``n_in``] float32 and ``y`` (int32 labels, or float32 targets) from an .npz file;
+    :class:`DataError` when it cannot be read, lacks an array, or the shapes do not fit."""
     try:
         with np.load(path) as f:
             x, y = np.asarray(f["x"], np.float32), np.asarray(f["y"])
@@ -177,6 +184,7 @@ def from_file(path: str | Path, net: ir.Network) -> Dataset:
 
 
 def _input_size(net: ir.Network) -> int:
+    """The size of the network's one data input; :class:`DataError` unless there is exactly one."""
     data_inputs = [x for x in net.inputs if x.source is None]
     if len(data_inputs) != 1:
         raise DataError(f"training needs exactly one data input in {net.name}, found {len(data_inputs)}")

@@ -29,6 +29,8 @@ class CompiledModel:
     warnings: tuple = ()
 
     def _net(self, name: str | None) -> ir.Network:
+        """The IR of network ``name`` (the first when ``None``); ``ValueError``/``KeyError`` as documented
+        on :meth:`network_class`."""
         nets = self.program.networks
         if not nets:
             raise ValueError("the model defines no network")
@@ -76,6 +78,8 @@ class CompiledModel:
 
 
 def _execute(code: str, name: str) -> types.ModuleType:
+    """``code`` executed as a fresh module (not entered in ``sys.modules``); ``name`` is its file name in
+    tracebacks."""
     module = types.ModuleType(f"snndsl_compiled_{abs(hash(name))}")
     module.__file__ = name
     exec(compile(code, name, "exec"), module.__dict__)

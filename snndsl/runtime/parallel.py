@@ -41,6 +41,8 @@ class DataParallel:
     """Shards batches and replicates states over ``devices``."""
 
     def __init__(self, devices):
+        """A one-axis mesh ``batch`` over ``devices``: states replicated, ``x`` ``[T, B, ...]`` split along B
+        (axis 1), ``y`` ``[B, ...]`` along axis 0."""
         import jax
         from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
@@ -85,6 +87,7 @@ class DataParallel:
 
 
 def _optimizer_states(optimizer):
+    """The optimizer's own ``State`` attributes (moments, step count), to replicate over the devices."""
     import brainstate as bs
 
     return [v for v in vars(optimizer).values() if isinstance(v, bs.State)]

@@ -11,6 +11,7 @@ from snndsl.fileio import atomic_write
 
 
 def _figure():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (imported on first use: no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,6 +21,7 @@ def _figure():
 
 
 def _save(fig, path: Path) -> Path:
+    """Render ``fig`` as PNG, close it, and write it to ``path`` atomically; returns ``path``."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     _figure().close(fig)

@@ -20,6 +20,10 @@ class RunError(Exception):
 
 @attrs.frozen
 class RunResult:
+    """What :func:`run` collected, as plain arrays (units dropped), time first: ``outputs`` by output name
+    (``[steps, (batch,) size]``), ``records`` by ``pop.var``/``pop`` path, ``spikes`` of every spiking
+    population, ``rates_hz`` each spiking population's mean firing rate, ``dt_ms`` the time step."""
+
     outputs: dict[str, np.ndarray]
     records: dict[str, np.ndarray]
     spikes: dict[str, np.ndarray]

@@ -25,17 +25,24 @@ class NonFinite(Exception):
 
 @attrs.frozen
 class TrainResult:
+    """What :func:`train` returns: ``history``, one dict per epoch (``epoch``, ``loss``, ``accuracy``,
+    ``test_loss``, ``test_accuracy`` where they apply, ``seconds``; as in ``metrics.jsonl``), ``params``,
+    every trained array by dotted name (``x_to_hidden.weight.bias``), and ``out``, the results folder."""
+
     history: list[dict]
     params: dict[str, np.ndarray]
     out: Path | None
 
 
 def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """The sample indices of each full batch of one epoch: a permutation of ``range(n)`` cut into ``n // batch``
+    batches (the remainder is dropped, so every step compiles for one shape)."""
     order = rng.permutation(n)
     return [order[i:i + batch] for i in range(0, n - batch + 1, batch)]
 
 
 def _time_major(x: np.ndarray) -> np.ndarray:
+    """``[B, T, N]`` → ``[T, B, N]`` (contiguous), the layout the emitted steps scan over."""
     return np.ascontiguousarray(np.moveaxis(x, 1, 0))
 
 
@@ -174,7 +181,8 @@ def _step_schedule(optimizer) -> None:
 
 
 def _flat_params(net) -> dict:
-    """Every trainable array by a dotted name: ``x_to_hidden.weight.bias``."""
+    """Every trainable array by a dotted name: ``x_to_hidden.weight.bias``: the ``ParamState``'s path in
+    the network, then the keys of its value's pytree (a ``Linear``'s ``{"weight", "bias"}`` dict)."""
     import brainstate as bs
     import jax
 

@@ -58,6 +58,8 @@ class String(Node):
 
 @attrs.frozen
 class Name(Node):
+    """A bare name in an expression (``V``, ``tau``, ``label``); what it names is decided by resolution."""
+
     ident: Ident
 
 
@@ -80,6 +82,8 @@ class BinOp(Node):
 
 @attrs.frozen
 class Neg(Node):
+    """Unary minus ``-operand`` (``-2 mV`` is ``Neg(Quantity)``: there are no negative literals)."""
+
     operand: "Expr"
 
 
@@ -108,11 +112,15 @@ Expr = Number | Quantity | String | Name | Attribute | BinOp | Neg | Call
 
 @attrs.frozen
 class UnitName(Node):
+    """A unit name in type position: ``mV``, ``ms``, ``nS`` (looked up in :mod:`snndsl.resolve.unit_names`)."""
+
     ident: Ident
 
 
 @attrs.frozen
 class UnitPow(Node):
+    """``ident ^ exponent`` in a unit, the exponent a signed integer: ``mm^2``, ``s^-1``."""
+
     ident: Ident
     exponent: int
 
@@ -139,6 +147,9 @@ Unit = UnitName | UnitPow | UnitOne | UnitOp
 
 @attrs.frozen
 class ParamDecl(Node):
+    """``param name[: unit] [= default]``: a model parameter; without a unit it takes its default's (one of the
+    two must be written)."""
+
     name: Ident
     unit: Unit | None
     default: Expr | None
@@ -146,6 +157,9 @@ class ParamDecl(Node):
 
 @attrs.frozen
 class StateDecl(Node):
+    """``state name[: unit] [= init]``: without a unit, a neuron state takes its initial value's unit and a
+    synapse state the unit it receives."""
+
     name: Ident
     unit: Unit | None
     init: Expr | None
@@ -153,12 +167,16 @@ class StateDecl(Node):
 
 @attrs.frozen
 class InputDecl(Node):
+    """``input name: unit``: an input port of a neuron model (what projections deliver, in ``unit``)."""
+
     name: Ident
     unit: Unit
 
 
 @attrs.frozen
 class LetDecl(Node):
+    """``let name = value``: an algebraic definition inside a model."""
+
     name: Ident
     value: Expr
 
@@ -183,6 +201,9 @@ class SpikeStmt(Node):
 
 @attrs.frozen
 class ResetStmt(Node):
+    """``reset mode var = value``: ``mode`` is ``soft`` (subtract threshold - value) or ``hard`` (set to
+    value)."""
+
     mode: str
     var: Ident
     value: Expr
@@ -199,21 +220,30 @@ class OnSpike(Node):
 
 @attrs.frozen
 class RefractoryStmt(Node):
+    """``refractory period``: the time after a spike during which the membrane is held."""
+
     period: Expr
 
 
 @attrs.frozen
 class SurrogateStmt(Node):
+    """``surrogate call``: the model's surrogate gradient; a bare name ``surrogate arctan`` is parsed as the call
+    ``arctan()``."""
+
     call: Call
 
 
 @attrs.frozen
 class MethodStmt(Node):
+    """``method name``: the model's integration method (``exp_euler``, ``exact``, ``euler``, ``rk4``)."""
+
     name: Ident
 
 
 @attrs.frozen
 class OutputStmt(Node):
+    """``output value``: what a synapse delivers to the postsynaptic port."""
+
     value: Expr
 
 
@@ -223,12 +253,17 @@ ModelStmt = (ParamDecl | StateDecl | InputDecl | LetDecl | Ode | SpikeStmt | Res
 
 @attrs.frozen
 class NeuronDef(Node):
+    """``neuron name { body }``: the statements of a neuron model, in source order."""
+
     name: Ident
     body: tuple[ModelStmt, ...]
 
 
 @attrs.frozen
 class SynapseDef(Node):
+    """``synapse name { body }``: the statements of a synapse model (no ports, spike or reset), in source
+    order."""
+
     name: Ident
     body: tuple[ModelStmt, ...]
 
@@ -238,6 +273,8 @@ class SynapseDef(Node):
 
 @attrs.frozen
 class DtStmt(Node):
+    """``dt = value``: the network's time step."""
+
     value: Expr
 
 
@@ -254,12 +291,17 @@ class NetInput(Node):
 
 @attrs.frozen
 class PopDecl(Node):
+    """``pop name = Model(size, args...)``: a population of a neuron model."""
+
     name: Ident
     call: Call
 
 
 @attrs.frozen
 class ReadoutDecl(Node):
+    """``readout name = Model(size, args...)``: a non-spiking population (a neuron or a synapse model with
+    state)."""
+
     name: Ident
     call: Call
 
@@ -277,6 +319,8 @@ class ConnectStmt(Node):
 
 @attrs.frozen
 class NetOutput(Node):
+    """``output a, b``: the nodes whose output the network returns each step, in this order."""
+
     names: tuple[Ident, ...]
 
 
@@ -285,6 +329,8 @@ NetStmt = DtStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput
 
 @attrs.frozen
 class NetworkDef(Node):
+    """``network name { body }``: inputs, populations, projections, ``dt`` and outputs, in source order."""
+
     name: Ident
     body: tuple[NetStmt, ...]
 
@@ -294,12 +340,16 @@ class NetworkDef(Node):
 
 @attrs.frozen
 class Setting(Node):
+    """``key = value`` in a train block; which keys exist and what they take is the registry's ``SETTINGS``."""
+
     key: Ident
     value: Expr
 
 
 @attrs.frozen
 class TrainDef(Node):
+    """``train network { settings }``: how to train the named network."""
+
     network: Ident
     settings: tuple[Setting, ...]
 

@@ -74,6 +74,7 @@ _comment_sink = threading.local()
 
 
 def _collect_comment(tok: lark.Token) -> lark.Token:
+    """The lexer callback: record a comment token for the parse in progress on this thread; returns it."""
     sink = getattr(_comment_sink, "tokens", None)
     if sink is not None:
         sink.append(tok)
@@ -132,6 +133,9 @@ def _expected(tokens) -> str | None:
 
 
 def _syntax_diagnostic(source: SourceFile, exc: lark.exceptions.UnexpectedInput) -> Diagnostic:
+    """Lark's error as a diagnostic in the user's words: SNN102 for a character no token starts with (with a
+    hint for ``'``, ``;``, ``=``/``!``), SNN103 when the file ends early, SNN101 for an unexpected token, with
+    what was expected (:func:`_expected`) or a hint for ``**``."""
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         start = exc.pos_in_stream
         ch = source.text[start]
@@ -154,6 +158,7 @@ def _syntax_diagnostic(source: SourceFile, exc: lark.exceptions.UnexpectedInput)
 
 
 def _char_hint(ch: str) -> str | None:
+    """A hint for a character people type from other languages (``'``, ``;``, ``=``, ``!``), else ``None``."""
     if ch == "'":
         return 'strings use double quotes: "std"'
     if ch == ";":
@@ -164,6 +169,8 @@ def _char_hint(ch: str) -> str | None:
 
 
 def _check_depth(source: SourceFile, tree: lark.Tree) -> None:
+    """Raise SNN105 when ``tree`` nests deeper than :data:`MAX_DEPTH` (walked with an explicit stack, so
+    the check itself cannot overflow), at the first too-deep subtree."""
     stack = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -188,15 +195,19 @@ class _ToAst(Transformer_NonRecursive):
 
     # ---- helpers
     def _span(self, meta) -> Span:
+        """The span of a rule's match (an empty rule: the file's start)."""
         if meta.empty:
             return self.source.span(0, 0)
         return self.source.span(meta.start_pos, meta.end_pos)
 
     def _ident(self, tok: lark.Token, skip: int = 0, cut: int = 0) -> ast.Ident:
+        """An identifier from a token, dropping ``skip`` leading and ``cut`` trailing characters
+        (``dV/dt`` → ``V``)."""
         return ast.Ident(str(tok)[skip:len(tok) - cut],
                          span=self.source.span(tok.start_pos + skip, tok.end_pos - cut))
 
     def _number(self, text: str, span: Span) -> str:
+        """``text`` when it is a finite float; SNN104 for a number that overflows (``1e999``)."""
         if not math.isfinite(float(text)):
             raise SnnError([Diagnostic("SNN104", f"number {text} is too large to represent", span,
                                        "use a larger unit, e.g. `5 s` instead of `5e3 ms`")])
@@ -267,6 +278,7 @@ class _ToAst(Transformer_NonRecursive):
         return ast.UnitPow(self._ident(ch[0]), int(ch[1]), span=self._span(meta))
 
     def unit_one(self, meta, ch):
+        """The integer in a unit: only ``1`` (as in ``1/ms``) is one; any other is SNN209."""
         span = self._span(meta)
         if str(ch[0]) != "1":
             raise SnnError([Diagnostic("SNN209", f"`{ch[0]}` is not a unit", span,
@@ -327,6 +339,7 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Number(self._number(str(ch[0]), span), span=span)
 
     def quantity(self, meta, ch):
+        """A QUANTITY token (``20 ms``, ``5Hz``, ``0.5 nS/mm^2``) split into its number and unit text."""
         span = self._span(meta)
         num, unit = _QUANTITY.fullmatch(str(ch[0])).groups()
         return ast.Quantity(self._number(num, span), unit, span=span)

@@ -42,6 +42,7 @@ _BINOP_PREC = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "^": _POWER}
 
 
 def _prec(e: ast.Expr) -> int:
+    """How tightly ``e`` binds as printed (its operator's strength; unary minus; atom)."""
     if isinstance(e, ast.BinOp):
         return _BINOP_PREC[e.op]
     if isinstance(e, ast.Neg):
@@ -60,6 +61,7 @@ def expr(e: ast.Expr, min_prec: int = _SUM) -> str:
 
 
 def _expr(e: ast.Expr) -> str:
+    """The canonical text of ``e`` without outer parentheses (operands get theirs from :func:`expr`)."""
     if isinstance(e, ast.Number):
         return e.text
     if isinstance(e, ast.Quantity):
@@ -127,6 +129,7 @@ def unit(u: ast.Unit) -> str:
 
 
 def _typed(keyword: str, name: ast.Ident, u: ast.Unit | None, value: ast.Expr | None) -> str:
+    """``keyword name[: unit] [= value]`` (``param``, ``state``, ``input``)."""
     text = f"{keyword} {name.name}"
     if u is not None:
         text += f": {unit(u)}"
@@ -193,6 +196,7 @@ _BLOCKS = {ast.NeuronDef: "neuron", ast.SynapseDef: "synapse", ast.NetworkDef: "
 
 
 def _block_parts(item) -> tuple[str, ast.Ident, tuple]:
+    """A block item's keyword, name and statements (a train block's name is its network's)."""
     keyword = _BLOCKS[type(item)]
     if isinstance(item, ast.TrainDef):
         return keyword, item.network, item.settings
@@ -229,6 +233,8 @@ def _pos(span, end: bool = False) -> tuple[int, int]:
 
 
 def _lines(module: ast.Module) -> list[_Line]:
+    """The output lines of ``module`` before comments are placed: each import, block header, statement and
+    closing brace, with its nesting level and the source positions comments are anchored to."""
     out: list[_Line] = []
     for item in module.items:
         if isinstance(item, ast.ImportStmt):
@@ -246,7 +252,12 @@ def _lines(module: ast.Module) -> list[_Line]:
 
 
 def _place(lines: list[_Line], comments: Iterable[Comment]) -> list[Comment]:
-    """Attach each comment to a line (leading or trailing); returns the comments left for the end of the file."""
+    """Attach each comment to a line (leading or trailing); returns the comments left for the end of the file.
+
+    A comment before the first line of code leads it; one inside a multi-line statement leads that
+    statement; one after code on the same line trails that line (if nothing trails it yet); any other leads
+    the next line. Nothing is dropped: the formatter checks the comments come out as they went in.
+    """
     tail: list[Comment] = []
     i = -1
     for c in comments:

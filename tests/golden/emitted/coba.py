@@ -50,10 +50,13 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
     block = 64
 
     def dense(x, w):
+        """The pass over every synapse: a scatter-add of ``x[..., pre] * w`` into ``post``."""
         y = jnp.zeros(x.shape[:-1] + (n_post,), jnp.result_type(x, w))
         return y.at[..., post].add(x[..., pre] * w)
 
     def sparse(x, w):
+        """Event-driven: visit the nonzero entries of ``x`` (flattened over its leading axes),
+        found block by block (64 entries each), each adding its ``deg[i]`` outgoing weights."""
         lead = x.shape[:-1]
         rows = x.reshape((-1, n_pre))
         n_rows = rows.shape[0]
@@ -66,7 +69,9 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
         dtype = jnp.result_type(x, w)
         lanes = jnp.arange(width, dtype=jnp.int32)
 
-        def visit(_, carry):      # the next active source: its block, then its place in the block
+        def visit(_, carry):
+            """Add the outgoing weights of the next active source (the first block with an active
+            entry, then its first active entry), and mark it visited."""
             y, active, counts = carry
             b = jnp.argmax(counts > 0)
             k = jnp.argmax(active[b])
@@ -81,6 +86,8 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
             return y, active.at[b, k].set(False), counts.at[b].add(-1)
 
         def each_event(_):
+            """Visit each of the ``total`` active sources once, starting from ``y = 0``
+            (``[rows, n_post]``)."""
             y0 = jnp.zeros((n_rows, n_post), dtype)
             y = jax.lax.fori_loop(0, total, visit, (y0, active, counts))[0]
             return y.reshape(lead + (n_post,))
@@ -89,12 +96,17 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
 
     @jax.custom_vjp
     def op(x, w):
+        """``y[..., post[k]] += x[..., pre[k]] * w[k]``: ``x`` ``[..., n_pre]`` to ``y``
+        ``[..., n_post]``."""
         return sparse(x, w) if events and n_syn >= width else dense(x, w)
 
     def fwd(x, w):
+        """The forward pass, keeping ``(x, w)``: all the transpose needs."""
         return op(x, w), (x, w)
 
     def bwd(res, g):
+        """The exact transpose: ``gx[..., pre[k]] += g[..., post[k]] * w[k]``, and ``gw[k]`` the
+        sum over the leading axes of ``x[..., pre[k]] * g[..., post[k]]``."""
         x, w = res
         g_post = g[..., post]
         gx = jnp.zeros(x.shape, g.dtype).at[..., pre].add(g_post * w).astype(x.dtype)
@@ -113,6 +125,8 @@ class _SparseProb(bs.nn.Module):
     events = False
 
     def __init__(self, n_pre, n_post, p, w_init, seed):
+        """The pairs of :func:`_fixed_prob_mask` (``n_pre`` x ``n_post``, probability ``p``,
+        ``seed``) in row-major order (sorted by pre), one weight each from ``w_init``."""
         super().__init__()
         mask = _fixed_prob_mask(n_pre, n_post, p, seed)
         pre, post = jnp.nonzero(mask)
@@ -121,6 +135,8 @@ class _SparseProb(bs.nn.Module):
         self.op = _sparse_op(self.pre, self.post, n_pre, n_post, self.events)
 
     def update(self, x):
+        """The weighted input ``[..., n_post]`` from ``x`` ``[..., n_pre]`` (0/1 spikes or values),
+        in the unit of the weights times that of ``x``."""
         w = self.weight.value
         unit = u.get_unit(w) * u.get_unit(x)
         w, x = u.get_mantissa(w), u.get_mantissa(x)
@@ -141,23 +157,29 @@ class _Delay(bs.nn.Module):
     step)."""
 
     def __init__(self, steps, size):
+        """A delay of ``steps`` >= 1 steps for a signal of ``size`` channels."""
         super().__init__()
         self.steps, self.size = steps, size
 
     def init_state(self, batch_size=None, **kwargs):
+        """``buffer`` ``[steps, (batch_size,) size]`` of zeros (nothing arrives during the first
+        ``steps`` steps) and the write position ``index``."""
         shape = (self.steps,) + (() if batch_size is None else (batch_size,)) + (self.size,)
         self.buffer = bs.HiddenState(jnp.zeros(shape))
         self.index = bs.ShortTermState(jnp.zeros((), dtype=jnp.int32))
 
     def reset_state(self, batch_size=None, **kwargs):
+        """The buffer emptied (zeros) and the position back to 0."""
         shape = (self.steps,) + (() if batch_size is None else (batch_size,)) + (self.size,)
         self.buffer.value = jnp.zeros(shape)
         self.index.value = jnp.zeros((), dtype=jnp.int32)
 
     def read(self):
+        """The value written ``steps`` steps ago (zeros before that)."""
         return self.buffer.value[self.index.value]
 
     def write(self, x):
+        """Store this step's ``x`` at the current position, which then advances (mod ``steps``)."""
         self.buffer.value = self.buffer.value.at[self.index.value].set(x)
         self.index.value = (self.index.value + 1) % self.steps
 
@@ -179,6 +201,7 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
         steps = inputs[0].shape[0]
 
     def step(i, *xs):
+        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
         out = net.update(*xs)
         return out, {path: _lookup(net, path) for path in record}
 
