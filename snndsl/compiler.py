@@ -10,7 +10,7 @@ import attrs
 from snndsl import checks, ir
 from snndsl.diagnostics import ERROR, Diagnostic, SnnError
 from snndsl.ir.infer import infer
-from snndsl.resolve import resolve_source
+from snndsl.resolve import Reader, resolve_source
 from snndsl.source import SourceFile
 
 
@@ -23,9 +23,12 @@ class Checked:
     source: SourceFile | None = attrs.field(default=None, eq=False)
 
 
-def check_source(source: SourceFile) -> Checked:
-    """Check one source. Raises :class:`SnnError` with every error (and warning) found."""
-    program, found = resolve_source(source)
+def check_source(source: SourceFile, read: Reader | None = None) -> Checked:
+    """Check one source. Raises :class:`SnnError` with every error (and warning) found.
+
+    Imported files are read with ``read`` (a path → its text; by default from disk): an editor passes one that
+    returns the text of its open, perhaps unsaved, buffers."""
+    program, found = resolve_source(source, read)
     program = infer(program)
     found = list(found) + checks.run(program)
     if any(d.severity == ERROR for d in found):
