@@ -15,7 +15,7 @@ import attrs
 from snndsl import checks, ir
 from snndsl.diagnostics import ERROR, Diagnostic, SnnError
 from snndsl.ir.infer import infer
-from snndsl.resolve import resolve_source
+from snndsl.resolve import Reader, resolve_source
 from snndsl.source import SourceFile
 
 
@@ -30,14 +30,16 @@ class Checked:
     source: SourceFile | None = attrs.field(default=None, eq=False)
 
 
-def check_source(source: SourceFile) -> Checked:
+def check_source(source: SourceFile, read: Reader | None = None) -> Checked:
     """Check one source: resolve it (and its imports), run the inference pass, then every check rule.
 
     Raises :class:`SnnError` with every error (and warning) found, sorted by file, line, column and code;
     resolution keeps going after an error, so one run reports every problem. Imports are read relative to
-    the source's directory; an unreadable import is a diagnostic, not an ``OSError``.
+    the source's directory with ``read`` (a path → its text; by default from disk): an editor passes one that
+    returns the text of its open, perhaps unsaved, buffers. An unreadable import is a diagnostic, not an
+    ``OSError``.
     """
-    program, found = resolve_source(source)
+    program, found = resolve_source(source, read)
     program = infer(program)
     found = list(found) + checks.run(program)
     if any(d.severity == ERROR for d in found):

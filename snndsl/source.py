@@ -13,6 +13,16 @@ from pathlib import Path
 import attrs
 
 
+def code_units(text: str, encoding: str = "utf-16") -> int:
+    """How many code units ``text`` takes in ``encoding`` (``utf-16``, ``utf-8`` or ``utf-32``): the unit LSP
+    positions count columns in."""
+    if encoding == "utf-32":
+        return len(text)
+    if encoding == "utf-8":
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+
 @attrs.frozen(eq=False)
 class SourceFile:
     """The text of one ``.snn`` file and the name it is reported under.
@@ -48,6 +58,32 @@ class SourceFile:
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self._starts, offset)
         return line, offset - self._starts[line - 1] + 1
+
+    def lsp_position(self, offset: int, encoding: str = "utf-16") -> dict:
+        """The 0-based Language Server Protocol position of character ``offset``: ``{"line", "character"}``,
+        where ``character`` counts code units of ``encoding`` (``utf-16``, the protocol's default, counts a
+        character outside the Basic Multilingual Plane as two; ``utf-8`` counts bytes; ``utf-32`` characters).
+        """
+        line, column = self.position(offset)
+        start = self._starts[line - 1]
+        return {"line": line - 1, "character": code_units(self.text[start:start + column - 1], encoding)}
+
+    def offset_at(self, line: int, character: int, encoding: str = "utf-16") -> int:
+        """The character offset of the 0-based LSP position ``(line, character)`` (``character`` in code units of
+        ``encoding``); positions past the end of a line or of the file are clamped to it, and one inside a
+        character (half of a UTF-16 surrogate pair) is moved to that character's start."""
+        if line < 0:
+            return 0
+        if line >= len(self._starts):
+            return len(self.text)
+        start = self._starts[line]
+        end = len(self.text) if line + 1 >= len(self._starts) else self._starts[line + 1] - 1
+        units = 0
+        for i in range(start, end):
+            units += code_units(self.text[i], encoding)
+            if units > character:
+                return i
+        return end
 
     def span(self, start: int, end: int) -> "Span":
         """The span of characters ``[start, end)``, with the line and column of both ends filled in."""
@@ -85,13 +121,12 @@ class Span:
         checked: its offsets are taken as offsets into ``self.source``)."""
         return self.source.span(min(self.start, other.start), max(self.end, other.end))
 
-    def lsp_range(self) -> dict:
+    def lsp_range(self, encoding: str = "utf-16") -> dict:
         """The span as a 0-based Language Server Protocol range: ``{"start": {"line", "character"},
-        "end": {...}}`` with ``end`` exclusive."""
-        return {
-            "start": {"line": self.line - 1, "character": self.column - 1},
-            "end": {"line": self.end_line - 1, "character": self.end_column - 1},
-        }
+        "end": {...}}`` with ``end`` exclusive and characters counted in code units of ``encoding`` (UTF-16 by
+        default, as the protocol requires; see :meth:`SourceFile.lsp_position`)."""
+        return {"start": self.source.lsp_position(self.start, encoding),
+                "end": self.source.lsp_position(self.end, encoding)}
 
     def excerpt(self) -> str:
         """The first covered line and a caret line under the culprit (``^`` then ``~`` to its end).

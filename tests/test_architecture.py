@@ -16,7 +16,7 @@ PKG = ROOT / "snndsl"
 #: The phases, lowest first (docs/architecture.md, "Layers"). A module may import its own phase and the
 #: phases before it, never a later one.
 LAYERS = ("source", "fileio", "diagnostics", "registry", "syntax", "ir", "resolve", "checks", "lower", "compiler",
-          "runtime", "nir", "cli", "__main__")
+          "runtime", "nir", "lsp", "cli", "__main__")
 
 
 def _modules() -> dict[str, Path]:
@@ -118,6 +118,7 @@ def test_architecture_doc_lists_every_module():
 @pytest.mark.parametrize("code", ["import snndsl.cli", "import snndsl.syntax.format, snndsl.syntax.highlight",
                                   "from snndsl.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"])
 def test_light_entry_points_do_not_import_jax(code):
-    probe = code + "\nimport sys\nprint(sorted(m for m in ('jax', 'brainunit', 'brainstate', 'matplotlib') if m in sys.modules))"
+    probe = code + ("\nimport sys\nprint(sorted(m for m in ('jax', 'brainunit', 'brainstate', 'matplotlib', 'pygls', "
+                    "'lsprotocol') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"

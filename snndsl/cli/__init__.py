@@ -12,10 +12,10 @@ import sys
 from typing import Sequence
 
 from snndsl import __version__
-from snndsl.cli import check, fmt, nir, simulate, train
+from snndsl.cli import check, fmt, lsp, nir, simulate, train
 
 #: The subcommand groups, in the order ``snndsl --help`` lists them.
-GROUPS = (check, simulate, train, fmt, nir)
+GROUPS = (check, simulate, train, fmt, nir, lsp)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,161 +7,28 @@
 
 from __future__ import annotations
 
-import os
-from importlib import resources
-from pathlib import Path
+import attrs
 
 from snndsl.syntax import ast
 from snndsl import ir
-from snndsl.diagnostics import Diagnostics, SnnError, did_you_mean
-from snndsl.syntax.parser import parse
-from snndsl.source import SourceFile, Span
+from snndsl.diagnostics import Diagnostics
+from snndsl.source import SourceFile
+from snndsl.resolve.files import STD, Loader, Reader, file_key, stdlib_files, stdlib_path
 from snndsl.resolve.models import resolve_model
 from snndsl.resolve.network import resolve_network
 from snndsl.resolve.train_block import resolve_train
 
-STD = "std"
+__all__ = ["STD", "FileView", "Reader", "file_key", "resolve_source", "stdlib_files", "stdlib_path", "view_source"]
 
 
-def stdlib_files() -> list[SourceFile]:
-    """The standard library's ``.snn`` files (``import "std"``), read from the installed package, in name order;
-    each is reported under the path ``<std>/NAME.snn``.
-    """
-    root = resources.files("snndsl").joinpath("stdlib")
-    return [SourceFile(f"<std>/{f.name}", f.read_text(encoding="utf-8"))
-            for f in sorted(root.iterdir(), key=lambda f: f.name) if f.name.endswith(".snn")]
-
-
-def _key(source: SourceFile) -> str:
-    """One name per file however an import spells its path (``a/../b.snn``, symlinks)."""
-    return source.path if source.path.startswith("<") else os.path.realpath(source.path)
-
-
-def _short(key: str) -> str:
-    """A file key relative to the current directory for messages (as it is where no relative path exists)."""
-    try:
-        return os.path.relpath(key)
-    except ValueError:
-        return key
-
-
-class _Loader:
-    """Parses files once each and gathers model definitions across imports (cycles are SNN002)."""
-
-    def __init__(self, diags: Diagnostics):
-        self.diags = diags
-        self.modules: dict[str, ast.Module] = {}
-        self.active: list[str] = []
-        self.done: dict[str, dict] = {}
-        self.via: list[Span] = []   # via[i]: the import in active[i] being followed
-        #: whether an import failed: then unknown model names are not reported again at each use
-        self.failed = False
-
-    def module(self, source: SourceFile) -> ast.Module | None:
-        """The parsed ``source``, parsed once per file (``None`` after a syntax error, which goes to ``diags``)."""
-        key = _key(source)
-        if key not in self.modules:
-            try:
-                self.modules[key] = parse(source)
-            except SnnError as e:
-                self.diags.extend(e.diagnostics)
-                return None
-        return self.modules[key]
-
-    def sources_for(self, stmt: ast.ImportStmt, importer: SourceFile) -> list[SourceFile] | None:
-        """The files ``import "path"`` names: the standard library for ``"std"``, else one file relative to the
-        importing file (to the current directory for text without a file). ``None`` after SNN001 (not found) or
-        SNN003 (not UTF-8)."""
-        if stmt.path == STD:
-            return stdlib_files()
-        base = Path(importer.path).parent if not importer.path.startswith("<") else Path.cwd()
-        path = Path(os.path.normpath(base / stmt.path))
-        try:
-            return [SourceFile(str(path), path.read_text(encoding="utf-8"))]
-        except (OSError, UnicodeDecodeError) as e:
-            why = "is not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "was not found"
-            self.failed = True
-            self.diags.error("SNN001" if not isinstance(e, UnicodeDecodeError) else "SNN003",
-                             f'import "{stmt.path}" {why} (looked for {path})', stmt.span,
-                             'the standard library is `import "std"`; other paths are relative to this file'
-                             if not isinstance(e, UnicodeDecodeError) else "save the file as UTF-8")
-            return None
-
-    def models(self, source: SourceFile, span: Span | None = None) -> dict[str, ast.NeuronDef | ast.SynapseDef]:
-        """Every model definition visible in ``source``: its own and those its imports bring in.
-
-        Files are keyed by canonical path and resolved once (``done``); ``active`` is the chain of files
-        being resolved, so a file met again while active is an import cycle (SNN002, reported at the import
-        that starts it, and that file contributes nothing). Two different models of one name are SNN202.
-        """
-        key = _key(source)
-        if key in self.active:
-            start = self.active.index(key)
-            chain = self.active[start:] + [key]
-            where = self.via[start] if start < len(self.via) else span   # the import that starts the cycle
-            self.diags.error("SNN002", "import cycle: " + " -> ".join(_short(k) for k in chain), where,
-                             "two files cannot import each other; move the shared models to a third file")
-            return {}
-        if key in self.done:
-            return self.done[key]
-        module = self.module(source)
-        if module is None:
-            return {}
-        self.active.append(key)
-        found: dict[str, ast.NeuronDef | ast.SynapseDef] = {}
-        for item in module.items:
-            if isinstance(item, ast.ImportStmt):
-                for name, node in self.imported(item, source).items():
-                    self.add(found, name, node, item.span)
-        for item in module.items:
-            if isinstance(item, (ast.NeuronDef, ast.SynapseDef)):
-                self.add(found, item.name.name, item, item.name.span)
-        self.active.pop()
-        self.done[key] = found
-        return found
-
-    def imported(self, stmt: ast.ImportStmt, importer: SourceFile) -> dict:
-        """The models one import statement brings in: every model of the imported files (and of their imports),
-        or only the ``names`` listed (SNN201 for a name the files do not define)."""
-        sources = self.sources_for(stmt, importer)
-        if sources is None:
-            return {}
-        available: dict = {}
-        self.via.append(stmt.span)
-        for src in sources:
-            for name, node in self.models(src, stmt.span).items():
-                self.add(available, name, node, stmt.span)
-        self.via.pop()
-        if not stmt.names:
-            return available
-        chosen = {}
-        for ident in stmt.names:
-            if ident.name in available:
-                chosen[ident.name] = available[ident.name]
-            else:
-                self.failed = True
-                self.diags.error("SNN201", f'"{stmt.path}" defines no model `{ident.name}`', ident.span,
-                                 did_you_mean(ident.name, available))
-        return chosen
-
-    def add(self, found: dict, name: str, node, span: Span | None) -> None:
-        """Add model ``node`` to ``found`` under ``name``; a different model of the same name is SNN202."""
-        if name in found and found[name] is not node:
-            prev = found[name].name.span
-            self.diags.error("SNN202", f"model `{name}` is defined twice", span,
-                             f"the other definition is at {prev.source.path}:{prev.line}")
-        else:
-            found[name] = node
-
-
-def resolve_source(source: SourceFile) -> tuple[ir.Program, tuple]:
-    """Parse and resolve ``source`` with its imports.
+def resolve_source(source: SourceFile, read: Reader | None = None) -> tuple[ir.Program, tuple]:
+    """Parse and resolve ``source`` with its imports (imported files read with ``read``, by default from disk).
 
     A syntax error in ``source`` raises :class:`SnnError`. Otherwise returns the program (parts that failed
     to resolve are left out) and every diagnostic found, so checks can still run on the rest."""
     diags = Diagnostics()
-    loader = _Loader(diags)
-    module = loader.module(source)
+    loader = Loader(diags, read)
+    module = loader.module(source, root=True)
     diags.raise_if_errors()
     model_nodes = loader.models(source)
     models: dict[str, ir.Model] = {}
@@ -192,4 +59,36 @@ def resolve_source(source: SourceFile) -> tuple[ir.Program, tuple]:
     return program, tuple(diags.items)
 
 
+@attrs.frozen
+class FileView:
+    """What a file sees, for editor tools: its tree, the models visible in it (its own and imported ones, each
+    a syntax node whose span says which file defines it), and each of its imports with every file that import
+    loads, directly or through other files (by :func:`file_key`)."""
 
+    module: ast.Module
+    models: dict[str, ast.NeuronDef | ast.SynapseDef]
+    imports: tuple[tuple[ast.ImportStmt, frozenset[str]], ...]
+
+    @property
+    def files(self) -> frozenset[str]:
+        """Every file the imports load."""
+        return frozenset().union(*(keys for _, keys in self.imports))
+
+
+def view_source(source: SourceFile, read: Reader | None = None) -> FileView:
+    """The :class:`FileView` of ``source``, following imports as :func:`resolve_source` does but reporting
+    nothing (a broken import just brings in fewer models). Raises :class:`SnnError` on a syntax error in
+    ``source`` itself."""
+    diags = Diagnostics()
+    loader = Loader(diags, read)
+    module = loader.module(source, root=True)
+    diags.raise_if_errors()
+    models = loader.models(source)
+    key = file_key(source)
+    imports = []
+    for stmt, keys in loader.edges.get(key, ()):
+        reached = set(keys)
+        for k in keys:
+            reached |= loader.reached(k)
+        imports.append((stmt, frozenset(reached)))
+    return FileView(module, dict(models), tuple(imports))
