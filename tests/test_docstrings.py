@@ -14,7 +14,7 @@ from .conftest import ROOT
 PACKAGE = ROOT / "snndsl"
 DOCUMENTED = sorted(
     [PACKAGE / "source.py", PACKAGE / "diagnostics.py", PACKAGE / "fileio.py"]
-    + [p for sub in ("syntax", "resolve", "checks", "runtime") for p in (PACKAGE / sub).glob("*.py")]
+    + [p for sub in ("syntax", "resolve", "checks", "runtime") for p in (PACKAGE / sub).rglob("*.py")]
 )
 
 
