@@ -27,5 +27,5 @@ REGISTRIES: dict[str, Registry] = {
 __all__ = ["ALIASES", "REQUIRED", "Entry", "HookMissing", "Param", "Registry", "Target", "REGISTRIES",
            "SURROGATES", "INITIALISERS", "INTEGRATORS", "CONNECTIVITY", "OUTPUTS", "INPUT_KINDS", "ENCODERS",
            "FUNCTIONS", "DATA", "LOSSES", "REDUCTIONS", "SCHEDULES", "OPTIMIZERS", "LOOPS", "SETTINGS",
-           "SPARSE_ABOVE", "Connectivity", "Distribution", "Encoder", "Integrator", "InputKind", "MathFunction", "Output", "DataFile", "Loss", "Optimizer",
-           "Reduction"]
+           "SPARSE_ABOVE", "Connectivity", "Distribution", "Encoder", "Integrator", "InputKind", "MathFunction",
+           "Output", "DataFile", "Loss", "Optimizer", "Reduction"]
