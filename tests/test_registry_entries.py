@@ -14,6 +14,8 @@ from snndsl.registry import REGISTRIES
 from snndsl.runtime import data
 from snndsl.runtime import train_driver as training
 
+from .synth import nmnist_bytes, random_shd, write_nmnist
+
 SIMULATED = {
     "functions_and_integrators": """\
 import LIF, Expon from "std"
@@ -121,6 +123,13 @@ TRAINED = {
                             "rmsprop(lr = step(1e-3, step_size = 1))", "bptt"),
     "digits_latency_adamw": ("digits(steps = 4, encoding = latency())", "cross_entropy(last(out, time), label)",
                              "adamw(lr = 1e-3)", "bptt"),
+    # recorded events (tests/synth.py writes the files in their layouts)
+    "shd_held_out": ('shd(path = "DATA.h5", steps = 4, test_fraction = 0.25)',
+                     "cross_entropy(max(out, time), label)", "adam", "bptt"),
+    "ssc_test_file_pooled_counts": ('ssc(path = "DATA.h5", test_path = "DATA.h5", steps = 4, pool = 2, counts = true)',
+                                    "cross_entropy(mean(out, time), label)", "adam", "bptt"),
+    "nmnist_folders": ('nmnist(path = "NMNIST", steps = 4, pool = 6)', "cross_entropy(max(out, time), label)",
+                       "adam", "bptt", 72),
 }
 
 
@@ -156,17 +165,25 @@ def _used(program: ir.Program) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def npz_file(tmp_path_factory):
+    """A folder of small data files: DATA.npz, DATA.h5 (SHD layout), NMNIST/Train and NMNIST/Test."""
     d = tmp_path_factory.mktemp("data")
     rng = np.random.default_rng(0)
     np.savez(d / "DATA.npz", x=(rng.random((8, 4, 64)) < 0.3).astype(np.float32),
              y=rng.random((8, 10)).astype(np.float32))
+    random_shd(d / "DATA.h5", 8, units=64, classes=4, events=40, duration=0.005)
+    events = [nmnist_bytes(rng.integers(0, 34, 20), rng.integers(0, 34, 20), rng.integers(0, 2, 20),
+                           np.sort(rng.integers(0, 5000, 20))) for _ in range(8)]
+    for split in ("Train", "Test"):
+        write_nmnist(d / "NMNIST" / split, {digit: events[2 * digit:2 * digit + 2] for digit in range(4)})
     return d
 
 
 def _train_text(case: str, base) -> str:
-    src, loss, opt, loop = TRAINED[case]
-    return (TRAIN_NET.replace("DATA", src).replace("LOSS", loss).replace("OPT", opt).replace("LOOP", loop)
-            .replace('"DATA.npz"', f'"{base / "DATA.npz"}"'))
+    src, loss, opt, loop, *inputs = TRAINED[case]
+    text = TRAIN_NET.replace("DATA", src).replace("LOSS", loss).replace("OPT", opt).replace("LOOP", loop)
+    for name in ("DATA.npz", "DATA.h5", "NMNIST"):
+        text = text.replace(f'"{name}"', f'"{base / name}"')
+    return text.replace("spikes[64]", f"spikes[{inputs[0]}]") if inputs else text
 
 
 @pytest.mark.parametrize("case", sorted(SIMULATED))

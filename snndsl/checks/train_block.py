@@ -14,8 +14,9 @@ def settings(program: ir.Program) -> Iterator[Diagnostic]:
 
     ``epochs >= 1``; ``batch >= 1`` when given; an integer ``devices >= 1`` and, with a batch,
     ``batch % devices == 0`` (each device takes an equal share); a constant learning rate ``lr > 0`` (schedules
-    are not checked); ``checkpointed(base = b)`` needs ``b >= 2``; a data source's ``steps``, ``samples`` and
-    ``classes`` are at least 1 when present. Each finding is reported at the setting it concerns.
+    are not checked); ``checkpointed(base = b)`` needs ``b >= 2``; a data source's ``steps``, ``samples``,
+    ``classes`` and ``pool`` are at least 1 when present, its ``test_fraction`` is in [0, 1) and is not given
+    together with a ``test_path``. Each finding is reported at the setting it concerns.
     """
     for train in program.trains:
         if train.epochs < 1:
@@ -35,11 +36,22 @@ def settings(program: ir.Program) -> Iterator[Diagnostic]:
             yield Diagnostic("SNN603", f"{train.loop.name}(base = {train.loop.arg('base')}) needs a base of at least 2",
                              train.loop.span, "16 is a good default")
         if train.data is not None:
-            for key in ("steps", "samples", "classes"):
-                v = train.data.arg(key)
-                if v is not None and v < 1:
-                    yield Diagnostic("SNN603", f"`{key}` of {train.data.name} must be at least 1, not {v}",
-                                     train.data.span)
+            yield from _data_values(train.data)
+
+
+def _data_values(data: ir.Spec) -> Iterator[Diagnostic]:
+    for key in ("steps", "samples", "classes", "pool"):
+        v = data.arg(key)
+        if v is not None and v < 1:
+            yield Diagnostic("SNN603", f"`{key}` of {data.name} must be at least 1, not {v}", data.span)
+    frac = data.arg("test_fraction")
+    if data.arg("test_path") and frac:
+        yield Diagnostic("SNN603", f"{data.name}() takes its test set from `test_path` or holds out "
+                         "`test_fraction` of the training file, not both", data.span,
+                         "drop one of them")
+    if frac is not None and not 0 <= frac < 1:
+        yield Diagnostic("SNN603", f"`test_fraction` of {data.name} is the share of samples held out for "
+                         f"testing, at least 0 and below 1, not {frac:g}", data.span, "e.g. 0.2; 0 holds none out")
 
 
 #: Losses that stand alone (a regulariser is added to one of these).

@@ -43,8 +43,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     seed = spec.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("runs") / Path(args.file).stem
     try:
-        dataset = (data.from_file(args.data, net) if args.data
+        if args.test_data and not args.data:
+            raise data.DataError("--test-data needs --data (the training file)")
+        dataset = (data.from_file(args.data, net, spec.data, seed, args.test_data) if args.data
                    else data.load(spec.data, net, seed, Path(args.file).resolve().parent))
+        for note in dataset.notes:
+            print(f"snndsl: note: {note}", file=sys.stderr)
         result = training.train(model, dataset, epochs=args.epochs or spec.epochs, batch=args.batch or spec.batch,
                                 seed=seed, out=out, resume=args.resume, progress=not args.no_progress,
                                 log=lambda m: print(m, file=sys.stderr),
@@ -70,7 +74,10 @@ def add_commands(sub) -> None:
     """Register ``train`` on the ``snndsl`` command's subparsers."""
     tr = sub.add_parser("train", help="train a network as its train block says")
     tr.add_argument("file", metavar="FILE")
-    tr.add_argument("--data", metavar="DATA.npz", help="train on x [samples, time, channels] and y from this file")
+    tr.add_argument("--data", metavar="FILE",
+                    help="train on this file instead of the train block's: a .npz of x [samples, time, channels] "
+                         "and y, an SHD/SSC .h5 file or an N-MNIST folder (see docs/data.md)")
+    tr.add_argument("--test-data", metavar="FILE", help="with --data: test on this file (of the same kind)")
     tr.add_argument("--epochs", type=positive, help="override the train block's epochs")
     tr.add_argument("--batch", type=positive, help="override the train block's batch size")
     tr.add_argument("--seed", type=int, help="override the train block's seed")

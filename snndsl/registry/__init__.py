@@ -14,7 +14,7 @@ from snndsl.registry.model_entries import (CONNECTIVITY, ENCODERS, FUNCTIONS, IN
                                            INTEGRATORS, OUTPUTS, SPARSE_ABOVE, SURROGATES, Connectivity,
                                            Distribution, Encoder, InputKind, Integrator, MathFunction, Output)
 from snndsl.registry.training_entries import (DATA, LOOPS, LOSSES, OPTIMIZERS, REDUCTIONS, SCHEDULES, SETTINGS,
-                                              Loss, Optimizer, Reduction)
+                                              DataFile, Loss, Optimizer, Reduction)
 
 #: Every registry by the key a :class:`snndsl.ir.Spec` names it with (``Spec.registry``).
 REGISTRIES: dict[str, Registry] = {
@@ -27,5 +27,5 @@ REGISTRIES: dict[str, Registry] = {
 __all__ = ["ALIASES", "REQUIRED", "Entry", "HookMissing", "Param", "Registry", "Target", "REGISTRIES",
            "SURROGATES", "INITIALISERS", "INTEGRATORS", "CONNECTIVITY", "OUTPUTS", "INPUT_KINDS", "ENCODERS",
            "FUNCTIONS", "DATA", "LOSSES", "REDUCTIONS", "SCHEDULES", "OPTIMIZERS", "LOOPS", "SETTINGS",
-           "SPARSE_ABOVE", "Connectivity", "Distribution", "Encoder", "Integrator", "InputKind", "MathFunction", "Output", "Loss", "Optimizer",
-           "Reduction"]
+           "SPARSE_ABOVE", "Connectivity", "Distribution", "Encoder", "Integrator", "InputKind", "MathFunction",
+           "Output", "DataFile", "Loss", "Optimizer", "Reduction"]

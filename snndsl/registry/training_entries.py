@@ -20,14 +20,37 @@ from snndsl.registry.core import Entry, Param, Registry, Target
 P = Param
 
 # ---------------------------------------------------------------- data (hook `load`: runtime/data.py)
+@attrs.frozen
+class DataFile:
+    """What ``snndsl train --data FILE`` recognises as this source's files: a file that starts with ``magic``
+    or whose name ends in one of ``suffixes``, or (``folder``) a folder. The entry has a ``path`` parameter."""
+
+    suffixes: tuple[str, ...] = ()
+    magic: bytes = b""
+    folder: bool = False
+
+
+def _events(name: str, doc: str, traits: DataFile) -> Entry:
+    """A source of recorded events, binned to the network's dt (runtime/datasets/)."""
+    return Entry(name, (P("path", "string"), P("test_path", "string", default=None), P("steps", "int"),
+                        P("pool", "int", default=1), P("counts", "bool", default=False),
+                        P("test_fraction", default=0.0)), doc=doc, traits=traits, needs=("load",))
+
+
+_HDF5 = DataFile(suffixes=(".h5", ".hdf5"), magic=b"\x89HDF\r\n\x1a\n")
 DATA = Registry("data source", "SNN216", (
     Entry("poisson_patterns", (P("steps", "int"), P("samples", "int"), P("rate", "quantity", unit="Hz"),
                                P("classes", "int", default=2)),
           doc="random Poisson spike patterns, one fixed pattern per class", needs=("load",)),
     Entry("npz", (P("path", "string"), P("test_path", "string", default=None)),
-          doc="arrays x [samples, time, channels] and y from a .npz file (and a test file)", needs=("load",)),
+          doc="arrays x [samples, time, channels] and y from a .npz file (and a test file)", needs=("load",),
+          traits=DataFile(suffixes=(".npz",), magic=b"PK\x03\x04")),
     Entry("digits", (P("steps", "int"), P("encoding", "call:encoder", default=None), P("test_fraction", default=0.25)),
           doc="scikit-learn's 8x8 handwritten digits, encoded as spikes", needs=("load",)),
+    _events("shd", "Spiking Heidelberg Digits: spikes/times, spikes/units and labels in an HDF5 file", _HDF5),
+    _events("ssc", "Spiking Speech Commands: the same HDF5 layout as shd", _HDF5),
+    _events("nmnist", "N-MNIST: a folder of digit folders of binary event files (34 x 34 pixels, 2 polarities)",
+            DataFile(folder=True)),
 ))
 
 

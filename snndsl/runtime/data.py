@@ -1,54 +1,23 @@
 """Data sources of train blocks: arrays ``x`` [samples, time, channels] and ``y`` (labels or targets).
 
 Every source is deterministic given the train block's seed. A source returns a :class:`Dataset` with a
-training and an optional test split.
+training and an optional test split. Generated data, scikit-learn's digits and ``.npz`` files are read here;
+recorded event streams (SHD, SSC, N-MNIST) in :mod:`snndsl.runtime.datasets`, whose hooks importing this
+module registers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
 
-import attrs
 import numpy as np
 
 from snndsl import ir
-from snndsl.registry import DATA, ENCODERS
+from snndsl.registry import DATA, ENCODERS, DataFile, Entry
+from snndsl.runtime.datasets import hdf5, nmnist  # noqa: F401  (implement the event sources' `load` hooks)
+from snndsl.runtime.datasets.base import DataError, Dataset, dt_seconds, input_size
 
-
-class DataError(Exception):
-    """Data cannot be loaded or does not fit the network; the message is for the user."""
-
-
-@attrs.frozen(eq=False)
-class Dataset:
-    """A data set: ``x`` ``[samples, time, channels]`` float32 inputs (spikes 0/1 or values) and ``y``
-    ``[samples]`` int32 labels or ``[samples, ...]`` float targets; ``x_test``/``y_test`` the test split
-    (``None`` without one)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    x_test: np.ndarray | None = None
-    y_test: np.ndarray | None = None
-    #: for encoded data sets: ``epoch -> x`` draws a fresh spike encoding of the training samples each epoch
-    #: (deterministic in the seed and epoch, so a resumed run sees the same draws)
-    resample: Callable[[int], np.ndarray] | None = None
-
-    @property
-    def classification(self) -> bool:
-        """Whether the labels ``y`` are integers (class indices); float ``y`` are regression targets."""
-        return np.issubdtype(self.y.dtype, np.integer)
-
-    def epoch_x(self, epoch: int) -> np.ndarray:
-        """The training inputs of ``epoch`` (0-based)."""
-        return self.x if self.resample is None or epoch == 0 else self.resample(epoch)
-
-
-def _dt_seconds(net: ir.Network) -> float:
-    """The network's time step in seconds."""
-    import brainunit as u
-
-    return float(net.dt.to_decimal(u.second))
+__all__ = ["DataError", "Dataset", "encode", "from_file", "load"]
 
 
 @DATA.implement("load", "poisson_patterns")
@@ -62,9 +31,9 @@ def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> D
     import brainunit as u
 
     rng = np.random.default_rng(seed)
-    n_in = _input_size(net)
+    n_in = input_size(net)
     steps, samples, classes = spec.arg("steps"), spec.arg("samples"), spec.arg("classes")
-    p = float(spec.arg("rate").to_decimal(u.Hz)) * _dt_seconds(net)
+    p = float(spec.arg("rate").to_decimal(u.Hz)) * dt_seconds(net)
     x = (rng.random((samples, steps, n_in)) < p).astype(np.float32)
     y = rng.integers(0, classes, size=samples).astype(np.int32)
     return Dataset(x, y)
@@ -123,9 +92,9 @@ def digits(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
         raise DataError("the digits data set needs scikit-learn: pip install 'snndsl[data]'") from None
     bunch = load_digits()
     values = (bunch.data / 16.0).astype(np.float32)
-    if _input_size(net) != values.shape[1]:
-        raise DataError(f"digits have 64 channels, but the network's input has {_input_size(net)}")
-    steps, encoding, dt_s = spec.arg("steps"), spec.arg("encoding"), _dt_seconds(net)
+    if input_size(net) != values.shape[1]:
+        raise DataError(f"digits have 64 channels, but the network's input has {input_size(net)}")
+    steps, encoding, dt_s = spec.arg("steps"), spec.arg("encoding"), dt_seconds(net)
     y = bunch.target.astype(np.int32)
     frac = float(spec.arg("test_fraction"))
 
@@ -146,9 +115,9 @@ def _load_npz(path: str | Path, n_in: int) -> tuple[np.ndarray, np.ndarray]:
         with np.load(path) as f:
             x, y = np.asarray(f["x"], np.float32), np.asarray(f["y"])
     except (OSError, ValueError) as e:
-        raise DataError(f"cannot read {path}: {e}") from None
+        raise DataError(f"{path}: cannot be read as .npz ({e})") from None
     except KeyError as e:
-        raise DataError(f"{path} has no array {e}; it needs `x` [samples, time, channels] and `y`") from None
+        raise DataError(f"{path}: no array {e}; it needs `x` [samples, time, channels] and `y`") from None
     if x.ndim != 3 or x.shape[2] != n_in:
         raise DataError(f"{path}: `x` must have shape [samples, time, {n_in}], got {list(x.shape)}")
     if y.shape[0] != x.shape[0]:
@@ -168,27 +137,65 @@ def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
     Integer ``y`` are class labels (int32), others targets (float32). Raises :class:`DataError` if a file cannot
     be read, lacks ``x`` or ``y``, or its shapes do not fit the network's single data input.
     """
-    x, y = _load_npz(base / spec.arg("path"), _input_size(net))
+    x, y = _load_npz(base / spec.arg("path"), input_size(net))
     if spec.arg("test_path"):
-        xt, yt = _load_npz(base / spec.arg("test_path"), _input_size(net))
+        xt, yt = _load_npz(base / spec.arg("test_path"), input_size(net))
         return Dataset(x, y, xt, yt)
     return Dataset(x, y)
 
 
-def from_file(path: str | Path, net: ir.Network) -> Dataset:
-    """``snndsl train --data D.npz``: the arrays of ``path`` as :func:`npz` reads them, without a test split.
-    Raises :class:`DataError` as :func:`npz` does.
+def _readers(path: Path) -> list[Entry]:
+    """The data sources that read ``path``: (a folder) those that read folders; else those whose magic bytes
+    the file starts with, else those whose suffix it has; in registry order."""
+    files = [e for e in DATA if isinstance(e.traits, DataFile)]
+    if path.is_dir():
+        return [e for e in files if e.traits.folder]
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        head = b""
+    by_magic = [e for e in files if e.traits.magic and head.startswith(e.traits.magic)]
+    return by_magic or [e for e in files if path.suffix.lower() in e.traits.suffixes]
+
+
+def from_file(path: str | Path, net: ir.Network, spec: ir.Spec | None = None, seed: int = 0,
+              test_path: str | Path | None = None) -> Dataset:
+    """``snndsl train --data FILE [--test-data FILE]``: ``path`` read by the data source that reads such files.
+
+    The source is chosen by the file's content and name (:class:`snndsl.registry.DataFile`): the train
+    block's own source ``spec`` if it reads such files (``shd`` and ``ssc`` read the same files), else the
+    first that does. Its ``path`` is ``path`` and its ``test_path`` is ``test_path`` (the block's test file
+    is not used); every other argument is the block's where the block's source has it (``steps``,
+    ``test_fraction``, ...), else its default. Relative paths are relative to the current directory.
+
+    Raises :class:`DataError` for a path that does not exist or that no source reads, an argument the
+    source needs that the block does not give, and whatever the source raises.
     """
-    x, y = _load_npz(path, _input_size(net))
-    return Dataset(x, y)
-
-
-def _input_size(net: ir.Network) -> int:
-    """The size of the network's one data input; :class:`DataError` unless there is exactly one."""
-    data_inputs = [x for x in net.inputs if x.source is None]
-    if len(data_inputs) != 1:
-        raise DataError(f"training needs exactly one data input in {net.name}, found {len(data_inputs)}")
-    return data_inputs[0].size
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    readers = _readers(path)
+    if not readers:
+        known = "; ".join(f"{e.name}: " + ("a folder" if e.traits.folder else ", ".join(e.traits.suffixes))
+                          for e in DATA if isinstance(e.traits, DataFile))
+        raise DataError(f"{path}: no data source reads this file (by its content or name); they read {known}")
+    entry = next((e for e in readers if spec is not None and e.name == spec.name), readers[0])
+    given = dict(spec.args) if spec is not None else {}
+    args = []
+    for param in entry.params:
+        if param.name in ("path", "test_path"):
+            value = {"path": str(path), "test_path": str(test_path) if test_path else None}[param.name]
+        elif param.name in given:
+            value = given[param.name]
+        elif not param.required:
+            value = param.default
+        else:
+            raise DataError(f"{path}: reading it as `{entry.name}` needs `{param.name}`, which the train block's "
+                            f"data source does not give; write e.g. `data = {entry.name}(path = \"{path.name}\", "
+                            f"{param.name} = ...)` in the train block")
+        args.append((param.name, value))
+    return DATA[entry.name].hook("load")(ir.Spec("data", entry.name, tuple(args)), net, seed, Path.cwd())
 
 
 def load(spec: ir.Spec | None, net: ir.Network, seed: int, base: Path | None = None) -> Dataset:
@@ -198,5 +205,5 @@ def load(spec: ir.Spec | None, net: ir.Network, seed: int, base: Path | None = N
     Raises :class:`DataError` when ``spec`` is ``None`` (no ``data`` and no ``--data``) or the source fails.
     """
     if spec is None:
-        raise DataError("the train block has no `data`; give one, or pass --data D.npz")
+        raise DataError("the train block has no `data`; give one, or pass --data FILE")
     return DATA[spec.name].hook("load")(spec, net, seed, base or Path.cwd())

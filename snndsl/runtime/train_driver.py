@@ -41,9 +41,11 @@ def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
     return [order[i:i + batch] for i in range(0, n - batch + 1, batch)]
 
 
-def _time_major(x: np.ndarray) -> np.ndarray:
-    """``[B, T, N]`` → ``[T, B, N]`` (contiguous), the layout the emitted steps scan over."""
-    return np.ascontiguousarray(np.moveaxis(x, 1, 0))
+def _time_major(x, index) -> np.ndarray:
+    """Samples ``index`` of ``x`` as [time, batch, channels]: by ``x.time_major`` where ``x`` builds that
+    order itself (binned events), else a transposed copy of ``x[index]``."""
+    build = getattr(x, "time_major", None)
+    return build(index) if build is not None else np.ascontiguousarray(np.moveaxis(x[index], 1, 0))
 
 
 def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int, place=None) -> tuple[float, float]:
@@ -55,7 +57,7 @@ def evaluate(eval_step, x: np.ndarray, y: np.ndarray, batch: int, place=None) ->
     """
     losses, accs, counts = [], [], []
     for i in range(0, len(x), batch):
-        xb, yb = _time_major(x[i:i + batch]), y[i:i + batch]
+        xb, yb = _time_major(x, slice(i, i + batch)), y[i:i + batch]
         if place is not None:
             xb, yb = place(xb, yb)
         loss, acc = eval_step(xb, yb)
@@ -126,7 +128,7 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
             losses, accs = [], []
             x_epoch = data.epoch_x(epoch)
             for idx in _batches(n, batch, rng):
-                xb, yb = _time_major(x_epoch[idx]), data.y[idx]
+                xb, yb = _time_major(x_epoch, idx), data.y[idx]
                 if shard is not None:
                     xb, yb = shard(xb, yb)
                 loss, acc, finite = train_step(xb, yb)
