@@ -47,6 +47,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise data.DataError("--test-data needs --data (the training file)")
         dataset = (data.from_file(args.data, net, spec.data, seed, args.test_data) if args.data
                    else data.load(spec.data, net, seed, Path(args.file).resolve().parent))
+        source = args.data or (Path(args.file).parent / spec.data.arg("path")
+                               if spec.data is not None and spec.data.arg("path") else None)
+        data.check_fits(dataset, net, spec, str(source) if source else f"{spec.data.name}(...)")
         for note in dataset.notes:
             print(f"snndsl: note: {note}", file=sys.stderr)
         result = training.train(model, dataset, epochs=args.epochs or spec.epochs, batch=args.batch or spec.batch,

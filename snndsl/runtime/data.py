@@ -8,6 +8,7 @@ module registers.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,9 @@ from snndsl import ir
 from snndsl.registry import DATA, ENCODERS, DataFile, Entry
 from snndsl.runtime.datasets import hdf5, nmnist  # noqa: F401  (implement the event sources' `load` hooks)
 from snndsl.runtime.datasets.base import DataError, Dataset, dt_seconds, input_size
+from snndsl.runtime.datasets.validate import check_arrays, check_fits
 
-__all__ = ["DataError", "Dataset", "encode", "from_file", "load"]
+__all__ = ["DataError", "Dataset", "check_fits", "encode", "from_file", "load"]
 
 
 @DATA.implement("load", "poisson_patterns")
@@ -110,22 +112,34 @@ def digits(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
 
 def _load_npz(path: str | Path, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     """``x`` [samples, time, ``n_in``] float32 and ``y`` (int32 labels, or float32 targets) from an .npz file;
-    :class:`DataError` when it cannot be read, lacks an array, or the shapes do not fit."""
+    :class:`DataError` naming the file and the array when it cannot be read (missing, empty, truncated, a
+    ``.npy`` under an ``.npz`` name), lacks an array, or its shapes or values do not fit
+    (:func:`~snndsl.runtime.datasets.validate.check_arrays`)."""
     try:
-        with np.load(path) as f:
+        loaded = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path}: cannot be read as .npz ({e or type(e).__name__})") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise DataError(f"{path}: holds a single array (.npy), not an .npz archive with `x` and `y`; "
+                        "save both with numpy.savez(path, x=x, y=y)")
+    try:
+        with loaded as f:
+            missing = [k for k in ("x", "y") if k not in f.files]
+            if missing:
+                raise DataError(f"{path}: no array `{missing[0]}` (it has {', '.join(f.files) or 'none'}); it needs "
+                                "`x` [samples, time, channels] and `y`")
             x, y = np.asarray(f["x"], np.float32), np.asarray(f["y"])
-    except (OSError, ValueError) as e:
-        raise DataError(f"{path}: cannot be read as .npz ({e})") from None
-    except KeyError as e:
-        raise DataError(f"{path}: no array {e}; it needs `x` [samples, time, channels] and `y`") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path}: cannot be read as .npz ({e or type(e).__name__})") from None
     if x.ndim != 3 or x.shape[2] != n_in:
         raise DataError(f"{path}: `x` must have shape [samples, time, {n_in}], got {list(x.shape)}")
-    if y.shape[0] != x.shape[0]:
-        raise DataError(f"{path}: `x` has {x.shape[0]} samples but `y` has {y.shape[0]}")
+    check_arrays(str(path), x, y)
     if np.issubdtype(y.dtype, np.integer):
         y = y.astype(np.int32)
-    else:
+    elif np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_:
         y = y.astype(np.float32)
+    else:
+        raise DataError(f"{path}: `y` holds {y.dtype} values; it needs integer labels or float targets")
     return x, y
 
 
