@@ -125,6 +125,31 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     assert (tmp_path / "params").read_bytes() == good
 
 
+def test_non_finite_parameters_are_never_checkpointed(tmp_path):
+    """A learning rate so large that the first update overflows the weights: the gradient was finite, the
+    parameters are not; no checkpoint is written and the message says so instead of naming one."""
+    text = TINY.replace("LOOP", "bptt").replace("adam(lr = 1e-2)", "sgd(lr = 1e39)")
+    model = snndsl.loads(text, "huge.snn")
+    spec = model.program.trains[0]
+    ds = data.load(spec.data, model.ir(), 0)
+    with pytest.raises(training.NonFinite) as err:
+        training.train(model, ds, epochs=2, batch=16, seed=0, out=tmp_path, progress=False, log=lambda m: None)
+    assert "epoch 1: parameter `" in str(err.value) and "not finite after the update" in str(err.value)
+    assert "no checkpoint was written" in str(err.value)
+    assert not (tmp_path / "params").exists()
+
+
+def test_a_stale_checkpoint_of_another_run_is_not_named(tmp_path):
+    """Without --resume, a checkpoint left in the folder by an earlier run is not "the last good" one."""
+    model = compiled()
+    spec = model.program.trains[0]
+    ds = data.load(spec.data, model.ir(), 0)
+    training.train(model, ds, epochs=1, batch=8, seed=0, out=tmp_path, progress=False, log=lambda m: None)
+    with pytest.raises(training.NonFinite, match="no checkpoint was written"):
+        training.train(model, data.Dataset(ds.x * np.nan, ds.y), epochs=1, batch=8, seed=0, out=tmp_path,
+                       progress=False, log=lambda m: None)
+
+
 def test_cli_train_writes_metrics_checkpoint_and_plots(tmp_path, capsys):
     path = tmp_path / "tiny.snn"
     path.write_text(TINY.replace("LOOP", "bptt"))

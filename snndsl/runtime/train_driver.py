@@ -98,8 +98,10 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
     history: list[dict] = []
     start = 0
     ckpt = out / "params" if out is not None else None
+    last_good = None      # the checkpoint to name when training stops: one this run wrote or resumed from
     if resume and ckpt is not None and ckpt.exists():
         meta = checkpoint.load(ckpt, net, optimizer)
+        last_good = ckpt
         start, history = meta["epoch"], meta["history"]
         log(f"resuming from epoch {start} ({ckpt})")
         for _ in range(start):      # replay the learning-rate schedule to where it was
@@ -137,7 +139,7 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
                 if not math.isfinite(loss) or bad:
                     what = f"gradient of `{bad[0]}`" if bad else "loss"
                     raise NonFinite(f"epoch {epoch + 1}: the {what} is not finite; training stopped"
-                                    + (f", the last good checkpoint is {ckpt}" if ckpt else ""))
+                                    + _kept(last_good))
                 losses.append(loss)
                 accs.append(float(acc))
             record = {"epoch": epoch + 1, "loss": float(np.mean(losses))}
@@ -154,7 +156,12 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
             if out is not None:
                 with open(out / "metrics.jsonl", "a", encoding="utf-8") as f:
                     f.write(json.dumps(record) + "\n")
+                bad = _non_finite_params(net)
+                if bad:
+                    raise NonFinite(f"epoch {epoch + 1}: parameter `{bad}` is not finite after the update (the "
+                                    "learning rate may be too large); training stopped" + _kept(last_good))
                 checkpoint.save(ckpt, net, optimizer, {"epoch": epoch + 1, "history": history, "seed": seed})
+                last_good = ckpt
             if bar is not None:
                 shown = {k: f"{v:.4f}" for k, v in record.items() if k in ("loss", "accuracy", "test_accuracy")}
                 bar.set_postfix(shown)
@@ -173,6 +180,24 @@ def train(model: CompiledModel, data: Dataset, *, epochs: int, batch: int | None
     params = {".".join(map(str, k)): np.asarray(__import__("brainunit").get_mantissa(v))
               for k, v in _flat_params(net).items()}
     return TrainResult(history, params, out)
+
+
+def _kept(last_good: Path | None) -> str:
+    """The end of a stop message: the checkpoint that holds the last good parameters, if one exists."""
+    if last_good is None:
+        return "; no checkpoint was written (it stopped before the first epoch ended)"
+    return f", the last good checkpoint is {last_good}"
+
+
+def _non_finite_params(net) -> str | None:
+    """The dotted name of the first parameter holding NaN or inf, or ``None`` (a checkpoint is written only
+    when every parameter is finite)."""
+    import brainunit as u
+
+    for name, value in _flat_params(net).items():
+        if not np.all(np.isfinite(np.asarray(u.get_mantissa(value)))):
+            return name
+    return None
 
 
 def _step_schedule(optimizer) -> None:
