@@ -83,6 +83,7 @@ CODES: dict[str, str] = {
     "SNN601": "train block names no network",
     "SNN602": "missing training setting",
     "SNN603": "invalid training setting",
+    "SNN604": "the loop policy cannot train this model",
     "SNN701": "not expressible in NIR",
 }
 

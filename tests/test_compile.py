@@ -27,7 +27,7 @@ from .conftest import FIXTURES, ROOT
 MODELS = sorted((ROOT / "models").glob("*.snn"))
 VALID = sorted((FIXTURES / "valid").glob("*.snn"))
 GOLDEN = ROOT / "tests" / "golden" / "emitted"
-ALLOWED_IMPORTS = {"brainstate", "braintools", "brainunit", "jax", "jax.numpy"}
+ALLOWED_IMPORTS = {"brainstate", "braintools", "brainunit", "jax", "jax.numpy", "braintrace"}
 
 
 @functools.cache

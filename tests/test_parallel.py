@@ -33,9 +33,10 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_four_device_training_matches_one_device(tmp_path):
+@pytest.mark.parametrize("loop", ["bptt", "truncated(window = 5)", "online(pp_prop)"])
+def test_four_device_training_matches_one_device(tmp_path, loop):
     model = tmp_path / "tiny.snn"
-    model.write_text(TINY.replace("LOOP", "bptt").replace("rate = 50 Hz", "rate = 300 Hz"))
+    model.write_text(TINY.replace("LOOP", loop).replace("rate = 50 Hz", "rate = 300 Hz"))
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
     done = subprocess.run([sys.executable, "-c", SCRIPT, str(model)], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -130,6 +130,14 @@ TRAINED = {
                                     "cross_entropy(mean(out, time), label)", "adam", "bptt"),
     "nmnist_folders": ('nmnist(path = "NMNIST", steps = 4, pool = 6)', "cross_entropy(max(out, time), label)",
                        "adam", "bptt", 72),
+    "poisson_truncated": ("poisson_patterns(steps = 5, samples = 8, rate = 20 Hz, classes = 3)",
+                          "cross_entropy(mean(out, time), label)", "adam", "truncated(window = 2)"),
+    "poisson_eprop": ("poisson_patterns(steps = 4, samples = 8, rate = 20 Hz, classes = 3)",
+                      "cross_entropy(max(out, time), label) + 0.1 * rate_reg(hidden, target = 5 Hz)", "adam",
+                      "online(eprop(kappa = 0.5), window = 2)"),
+    "npz_ostl": ('npz(path = "DATA.npz")', "mse(mean(out, time), target)", "sgd(lr = 0.1)", "online(ostl)"),
+    "poisson_pp_prop": ("poisson_patterns(steps = 4, samples = 8, rate = 20 Hz, classes = 3)",
+                        "spike_count_cross_entropy(hidden, label)", "adam", "online(pp_prop(decay = 0.8))"),
 }
 
 

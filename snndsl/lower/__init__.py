@@ -1,8 +1,8 @@
 """Checked IR → the emitted Python module (one lowering path: ``compile`` writes it, ``load`` executes it).
 
-The module imports only jax, brainstate, brainunit and braintools, carries the helpers of
-:mod:`snndsl.lower.prelude` it uses, one class per model (and set of trainable parameters) and per network,
-and ``simulate``.
+The module imports only jax, brainstate, brainunit and braintools (and braintrace when trained online),
+carries the helpers of :mod:`snndsl.lower.prelude` it uses, one class per model (and set of trainable
+parameters) and per network, and ``simulate``.
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ def emit_module(program: ir.Program, source_name: str) -> str:
     exported = [E.py_name(n.name) for n in program.networks] + ["simulate"]
     if program.trains:
         from snndsl.lower.trainer import build
-        nets += [E.Blank(), E.Blank()] + build(program, program.trains[0])
-        exported += ["loss_fn", "make_trainer"]
+        defs = build(program, program.trains[0])
+        nets += [E.Blank(), E.Blank()] + defs
+        exported += [d.header.name for d in defs if isinstance(d, E.Block)]
     all_ = E.assign("__all__", ast.List([E.const(n) for n in exported], ast.Load()))
     used = E.names(classes + nets) | set(exported)
     helpers = needed(used)

@@ -71,16 +71,11 @@ def _seed(net: ir.Network, pr: ir.Projection) -> int:
 
 
 @CONNECTIVITY.implement("lower", "dense", "all_to_all", "fixed_prob")
-def _linear(net: ir.Network, pr: ir.Projection) -> ast.expr:
+def _linear(net: ir.Network, pr: ir.Projection, traced: bool = False) -> ast.expr:
     """``bs.nn.Linear(pre, post)``: y = x W + b; ``masked`` storage multiplies W by a fixed 0/1 mask;
-    ``sparse`` storage keeps only the connected pairs (event-driven from a spiking source).
-
-    ``x`` is ``[..., n_pre]``, ``W`` ``[n_pre, n_post]`` initialised from ``w`` (a constant becomes
-    ``bt.init.Constant``), ``b`` ``[n_post]`` when given. ``fixed_prob`` draws mask_ij ~ Bernoulli(p) from
-    its seed (``_fixed_prob_mask``); stored sparsely (``_SparseProb``/``_EventProb``, storage ``sparse``
-    above :data:`snndsl.registry.SPARSE_ABOVE` pairs) it computes y_j = sum over synapses i -> j of
-    w_ij x_i with one weight per synapse.
-    """
+    ``sparse`` storage keeps only the connected pairs (event-driven from a spiking source). ``traced``:
+    ``braintrace.nn.Linear``, the same layer with x W + b as braintrace's ``matmul``, which online learning
+    algorithms trace (dense and masked storage only: the checks reject the others under online learning)."""
     pre, post = net.node(pr.pre), net.node(pr.post)
     w, b = pr.conn.arg("w"), pr.conn.arg("b")
     if pr.facts.storage == "sparse":
@@ -91,12 +86,13 @@ def _linear(net: ir.Network, pr: ir.Projection) -> ast.expr:
     if pr.facts.storage == "masked":
         kwargs["w_mask"] = E.call("_fixed_prob_mask", E.const(pre.size), E.const(post.size),
                                   E.const(float(pr.conn.arg("p"))), E.const(_seed(net, pr)))
-    return E.call(E.attr("bs", "nn", "Linear"), E.const(pre.size), E.const(post.size), **kwargs)
+    linear = E.attr("braintrace", "nn", "Linear") if traced else E.attr("bs", "nn", "Linear")
+    return E.call(linear, E.const(pre.size), E.const(post.size), **kwargs)
 
 
 @CONNECTIVITY.implement("lower", "one_to_one")
-def _one_to_one(net: ir.Network, pr: ir.Projection) -> ast.expr:
-    """y_i = w_i x_i (the ``_OneToOne`` helper): one weight per neuron, pre and post of the same size."""
+def _one_to_one(net: ir.Network, pr: ir.Projection, traced: bool = False) -> ast.expr:
+    """y_i = w_i x_i (the ``_OneToOne`` helper); ``traced`` does not apply: online learning refuses it (SNN604)."""
     return E.call("_OneToOne", E.const(net.node(pr.post).size), weight_init(pr.conn.arg("w")))
 
 
@@ -185,6 +181,13 @@ def _rate_reg(loss: "LossLowering", e: ir.Func, ctx: str) -> ast.expr:
 def _bptt(loop: ir.Spec, hoisted: bool) -> dict[str, ast.expr]:
     """One scan over every step; backpropagation keeps every step's residuals (memory ~ T). No arguments:
     ``_loop`` runs ``segment=None``, ``project=None``."""
+    return {}
+
+
+@LOOPS.implement("lower", "truncated", "online")
+def _windowed(loop: ir.Spec, hoisted: bool) -> dict[str, ast.expr]:
+    """One scan over the steps it is given: a window of steps for truncated BPTT, and the whole sequence in
+    evaluation (the train step of ``online`` does not use ``loss_fn``)."""
     return {}
 
 

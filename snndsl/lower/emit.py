@@ -20,10 +20,10 @@ from snndsl.source import Span
 
 #: Names the emitted code uses itself; user identifiers equal to one of them (or to a Python keyword or
 #: builtin used here) get a trailing underscore.
-EMITTED = frozenset({"self", "u", "bs", "bt", "jax", "jnp", "np", "math", "super", "size", "trainable",
-                     "surrogate", "unit", "batch_size", "kwargs", "int", "float", "callable", "isinstance",
-                     "len", "range", "tuple", "dict", "list", "min", "max", "abs", "sum", "None", "True",
-                     "False", "object", "type", "print", "input", "output", "update", "init_state",
+EMITTED = frozenset({"self", "u", "bs", "bt", "jax", "jnp", "np", "math", "braintrace", "super", "size",
+                     "trainable", "surrogate", "unit", "batch_size", "kwargs", "int", "float", "callable",
+                     "isinstance", "len", "range", "tuple", "dict", "list", "min", "max", "abs", "sum", "None",
+                     "True", "False", "object", "type", "print", "input", "output", "update", "init_state",
                      "reset_state", "spike", "spk_fun"})
 
 

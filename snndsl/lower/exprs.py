@@ -97,9 +97,12 @@ def function_call(name: str, args: list[ast_expr]) -> ast_expr:
 def target_call(entry: Entry, spec: ir.Spec) -> ast_expr:
     """A library-backed registry call (``relu_grad(alpha = 0.3)`` → ``bt.surrogate.ReluGrad(alpha=0.3)``):
     the entry's target called with the spec's arguments by name (``None`` ones left out); parameters the
-    library takes together (:class:`snndsl.registry.Optimizer` ``grouped``) become one tuple argument."""
+    library takes together (:class:`snndsl.registry.Optimizer` ``grouped``) become one tuple argument, and
+    parameters the library names otherwise (:class:`snndsl.registry.OnlineAlgorithm` ``keywords``) take its
+    name."""
     grouped = dict(getattr(entry.traits, "grouped", ()) or ())
     members = {m: g for g, ms in grouped.items() for m in ms}
+    keywords = dict(getattr(entry.traits, "keywords", ()) or ())
     kwargs: dict[str, ast_expr] = {}
     tuples: dict[str, list[ast_expr]] = {}
     for k, v in spec.args:
@@ -109,7 +112,7 @@ def target_call(entry: Entry, spec: ir.Spec) -> ast_expr:
         if k in members:
             tuples.setdefault(members[k], []).append(value)
         else:
-            kwargs[k] = value
+            kwargs[keywords.get(k, k)] = value
     for g, values in tuples.items():
         kwargs[g] = ast.Tuple(values, ast.Load())
     return E.call(E.attr(*entry.target.parts), **kwargs)

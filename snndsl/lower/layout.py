@@ -33,7 +33,8 @@ _KEYWORDS = {"if", "else", "or", "and", "not", "in", "is", "return", "lambda", "
 
 def statement(code: str, col: int, comment: str = "") -> list[str]:
     """One statement (or ``def ...:``/``class ...:`` header) at indentation ``col`` → its lines, with the
-    source ``comment`` after the first line, or above the statement when it would not fit there."""
+    source ``comment`` after the first line, or above the statement when it would not fit there (filled
+    over several comment lines when it does not fit on one)."""
     pad = " " * col
     tail = f"  # {comment}" if comment else ""
     if col + len(code) + len(tail) <= WIDTH or "\n" in code:
@@ -45,7 +46,8 @@ def statement(code: str, col: int, comment: str = "") -> list[str]:
         return lines
     if len(lines) > 1 and len(lines[0]) + len(tail) <= WIDTH:
         return [lines[0] + tail] + lines[1:]
-    return [pad + "# " + comment] + lines
+    above = textwrap.wrap(comment, WIDTH - col - 2, break_long_words=False, break_on_hyphens=False)
+    return [pad + "# " + c for c in above] + lines
 
 
 def docstring(text: str, col: int) -> list[str]:

@@ -16,7 +16,7 @@ from snndsl import ir
 from snndsl.lower import emit as E
 from snndsl.lower.exprs import init_expr, unit_expr, value_expr
 from snndsl.lower.models import ModelLowering
-from snndsl.registry import CONNECTIVITY, ENCODERS, OUTPUTS
+from snndsl.registry import CONNECTIVITY, ENCODERS, LOOPS, OUTPUTS
 
 
 def topological(net: ir.Network) -> list[ir.Population]:
@@ -69,6 +69,12 @@ def model_classes(program: ir.Program) -> dict[Variant, str]:
     return out
 
 
+def traced_weights(program: ir.Program, net: ir.Network) -> bool:
+    """Whether ``net``'s projection weights are emitted as traced operations (braintrace's ``matmul``): when
+    the train block the module is built for trains it with an online loop policy (``LoopPolicy.online``)."""
+    return any(t.network == net.name and LOOPS[t.loop.name].traits.online for t in program.trains[:1])
+
+
 class NetworkLowering:
     """Builds the class of network ``net`` of ``program`` (:meth:`build`).
 
@@ -89,6 +95,7 @@ class NetworkLowering:
         self.lowered = {v: ModelLowering(program.model(v[0]), classes[v], v[1])
                         for v in variants(program, net)}
         self.needs_t = any(self.of(p).needs_t for p in net.populations)
+        self.traced = traced_weights(program, net)
         self.attr = {}
         taken = {E.py_name(n.name) for n in (*net.inputs, *net.populations)}
         for pr in net.projections:
@@ -122,8 +129,9 @@ class NetworkLowering:
         return [pr for pr in self.net.projections if pr.facts.hoisted]
 
     def comm(self, pr: ir.Projection) -> ast.expr:
-        """The projection's weight module, as its connectivity rule lowers it."""
-        return CONNECTIVITY[pr.conn.name].hook("lower")(self.net, pr)
+        """The projection's weight module, as its connectivity rule lowers it (traced for online learning when
+        the train block's loop policy is online)."""
+        return CONNECTIVITY[pr.conn.name].hook("lower")(self.net, pr, self.traced)
 
     def init(self) -> E.Block:
         """``__init__``: every population (:meth:`pop_ctor`), then every projection's weight module

@@ -3,12 +3,13 @@ module that uses it, with the definitions it uses in turn (:func:`snndsl.lower.n
 from the code).
 
 It is ordinary, tested Python (no model data passes through it), so an emitted module needs nothing
-from snndsl at run time: only jax, brainstate, brainunit and braintools. Lines stay within 99
-characters (the emitted modules' width).
+from snndsl at run time: only jax, brainstate, brainunit and braintools (and braintrace, imported
+only by a module trained online). Lines stay within 99 characters (the emitted modules' width).
 """
 
 import brainstate as bs
 import braintools as bt
+import braintrace
 import brainunit as u
 import jax
 import jax.numpy as jnp
@@ -267,6 +268,50 @@ def _loop(step, carry, x, segment=None, project=None):
         carry, tail = bs.transform.checkpoint(run, prevent_cse=False)(carry, x[n * s:])
         ys = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
     return carry, ys
+
+
+def _windows(update, x, y, window=None):
+    """Train on the time-major batch ``x`` [T, B, ...] window by window: ``update(x_w, y) ->
+    (loss, accuracy, finite)`` takes one window of ``window`` steps (the last one shorter when
+    ``window`` does not divide T; ``None``: a single window, the whole sequence), each starting
+    from the state the window before left. Returns the loss and the accuracy averaged over the
+    steps, each window weighted by its length n_w (L = sum_w n_w L_w / T), and, per parameter,
+    whether every window's gradient was finite."""
+    x = jnp.asarray(x)
+    steps = x.shape[0]
+    if window is None or window >= steps:
+        return update(x, y)
+    n = steps // window
+
+    def at(i):                        # slices x inside: no copy of the input outside the loop
+        return update(jax.lax.dynamic_slice_in_dim(x, i * window, window), y)
+
+    loss, accuracy, finite = bs.transform.for_loop(at, jnp.arange(n))
+    loss, accuracy = loss.sum() * window, accuracy.sum() * window
+    finite = {k: jnp.all(v) for k, v in finite.items()}
+    if n * window < steps:
+        tail = steps - n * window
+        last_loss, last_accuracy, last_finite = update(x[n * window:], y)
+        loss, accuracy = loss + last_loss * tail, accuracy + last_accuracy * tail
+        finite = {k: v & last_finite[k] for k, v in finite.items()}
+    return loss / steps, accuracy / steps, finite
+
+
+def _online(objective, params, x):
+    """The online learning estimate of the gradient over the steps of ``x`` [T, B, ...]:
+    ``objective(x_t) -> (loss, accuracy)`` runs one step through an online learner (braintrace),
+    whose eligibility traces make the gradient of that step's loss with respect to ``params`` an
+    estimate of its total derivative. Returns the mean over the steps of the gradients, the losses
+    and the accuracies, grad = (1/T) sum_t dl_t/dtheta; nothing is kept per step, so memory does
+    not grow with T."""
+    grad = bs.transform.grad(objective, params, has_aux=True, return_value=True)
+
+    def step(total, x_t):
+        return jax.tree_util.tree_map(jnp.add, total, grad(x_t)), None
+
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, {k: s.value for k, s in params.items()})
+    total, _ = bs.transform.scan(step, (zeros, jnp.zeros(()), jnp.zeros(())), x)
+    return jax.tree_util.tree_map(lambda a: a / x.shape[0], total)
 
 
 def _running_max(acc, x):

@@ -1,4 +1,5 @@
-"""A train block → ``make_trainer`` in the emitted module: the loss, and a jitted BPTT or checkpointed step.
+"""A train block → ``make_trainer`` in the emitted module: the loss, and a jitted train step as the loop policy
+says (BPTT, checkpointed, truncated BPTT over windows, or an online learner from per-step losses).
 
 The emitted factory has the brainstate shape of the seed tutorial, with its two traps removed: the batch is an
 argument of the step (never a constant baked into the compiled program), and states are created outside jit
@@ -16,7 +17,7 @@ from snndsl import ir
 from snndsl.lower import emit as E
 from snndsl.lower.exprs import function_call, target_call, value_expr
 from snndsl.lower.network import NetworkLowering
-from snndsl.registry import LOOPS, LOSSES, OPTIMIZERS, REDUCTIONS
+from snndsl.registry import LOOPS, LOSSES, ONLINE, OPTIMIZERS, REDUCTIONS
 
 
 def _reduces_over_time(name: str) -> bool:
@@ -39,17 +40,12 @@ class LossLowering:
     checkpointed loop stores only the carry at segment boundaries. Only a sequence used without a reduction
     (e.g. ``mse(out, target)`` over every step) is collected, as the loop's stacked output ``seq``.
 
-    State, filled while the loss is lowered and read by :func:`build`: ``reads`` (the local variable each
-    population or ``pop.var`` read gets inside the step function) and ``read_exprs`` (how to read it after
-    ``net.update``); ``running`` (per running value: its kind, this step's value, the stored value that
-    gives its initial shape, and a description); ``sequences`` (the collected reads); ``stmts`` (statements
-    of ``loss_fn`` before the return) and ``prediction`` (what accuracy is judged on, set by a
-    classification loss).
+    ``single_step``: the loss at one step (online learning), every population read as this step's value and
+    every reduction over time taken over this step alone: mean, sum, max and last of one value are the value.
     """
 
-    def __init__(self, net: ir.Network, program: ir.Program):
-        """An empty lowering for a loss over ``net``; :meth:`ex` fills it in."""
-        self.net, self.program = net, program
+    def __init__(self, net: ir.Network, program: ir.Program, single_step: bool = False):
+        self.net, self.program, self.single_step = net, program, single_step
         self.sequences: dict[str, ast.expr] = {}   # collected: key -> how to read it each step
         self.reads: dict[str, str] = {}            # key -> local name of this step's value inside `step`
         self.read_exprs: dict[str, ast.expr | None] = {}
@@ -129,6 +125,8 @@ class LossLowering:
         sequence reduced over axis 0 by the reduction's target, or its last element for ``last``.
         """
         red = REDUCTIONS[kind].traits
+        if self.single_step:              # any reduction of a single step is that step's value
+            return self.plain(self.ex(arg, ctx))
         if ctx == "loss" and not _has_reduction(arg):
             k = len(self.running)
             self.running.append((red.running, self.plain(self.ex(arg, "step")), self.plain(self.ex(arg, "stored")),
@@ -156,32 +154,25 @@ class LossLowering:
         return E.call(E.attr("u", "get_mantissa"), x)
 
 
+def show_spec(spec: ir.Spec) -> str:
+    """A registry call as the model file would write it, defaults left out when ``None``:
+    ``online(eprop(kappa = 0.5), window = 10)``."""
+    args = [f"{k} = {show_spec(v) if isinstance(v, ir.Spec) else format(v, 'g') if isinstance(v, float) else v}"
+            for k, v in spec.args if v is not None]
+    if args and isinstance(spec.args[0][1], ir.Spec):
+        args[0] = args[0].split(" = ", 1)[1]        # the leading call is written positionally
+    return f"{spec.name}({', '.join(args)})" if args else spec.name
+
+
 def optimizer_expr(spec: ir.Spec) -> ast.expr:
     """The optimizer's library object, with a schedule as its learning rate where one is given."""
     return target_call(OPTIMIZERS[spec.name], spec)
 
 
-def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
-    """``loss_fn`` and ``make_trainer`` for ``train``'s network, as statements of the emitted module.
-
-    ``loss_fn(net, x, y)`` runs the network over ``x`` ``[T, B, N]`` (time-major) with the loop policy's
-    ``_loop``: a step function ``step(acc, inputs)`` updates the network and advances the running values
-    ``acc`` (sums start at 0, maxima at -inf), collecting only the sequences the loss needs unreduced;
-    then it returns ``(loss, prediction)`` (``prediction`` ``None`` for regression). ``make_trainer(net,
-    batch_size, optimizer=None)`` initialises the states for ``batch_size``, registers every
-    ``ParamState`` with the optimizer (the train block's, unless one is given) and returns ``(optimizer,
-    train_step, eval_step)``, both jitted: ``train_step(x, y)`` resets the states to the batch of ``x``,
-    takes the gradient of the loss and applies it, returning ``(loss, accuracy, finite)`` (``finite``:
-    per parameter, whether its gradient is finite); ``eval_step(x, y)`` returns ``(loss, accuracy)``.
-    """
-    net = program.network(train.network)
-    loss = LossLowering(net, program)
-    loss_value = loss.ex(train.loss)
-    where = E.where(train.span)
-    # one step: update the network, read what the loss needs, advance the running values
+def _step_body(net: ir.Network, loss: LossLowering, update: ast.expr) -> list[E.Stmt]:
+    """One step: ``out = update`` (the network's step), then the locals the loss reads this step."""
     outs = [E.py_name(o) for o in net.outputs]
-    step_body: list[E.Stmt] = [E.assign("out", E.call(E.attr("net", "update"), ast.Starred(E.name("inputs"),
-                                                                                            ast.Load())))]
+    body: list[E.Stmt] = [E.assign("out", update)]
     for key, local in loss.reads.items():
         if local == "out":
             continue
@@ -189,7 +180,16 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
         if read is None:
             idx = net.outputs.index(key)
             read = E.name("out") if len(outs) == 1 else ast.Subscript(E.name("out"), E.const(idx), ast.Load())
-        step_body.append(E.assign(local, read))
+        body.append(E.assign(local, read))
+    return body
+
+
+def _loss_def(program: ir.Program, net: ir.Network, train: ir.Train) -> E.Block:
+    """``loss_fn(net, x, y)``: the loss over the steps of ``x`` from the network's current state."""
+    loss = LossLowering(net, program)
+    loss_value = loss.ex(train.loss)
+    where = E.where(train.span)
+    step_body = _step_body(net, loss, E.call(E.attr("net", "update"), ast.Starred(E.name("inputs"), ast.Load())))
     new_acc = []
     for k, (kind, value, _, _) in enumerate(loss.running):
         old = ast.Subscript(E.name("acc"), E.const(k), ast.Load())
@@ -202,32 +202,111 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
         zeros = E.call(E.attr("jnp", "zeros_like"), stored)
         initial.append(E.call(E.attr("jnp", "full_like"), stored, E.neg(E.attr("jnp", "inf")))
                        if kind == "max" else zeros)
-    loop = train.loop
+    loop, policy = train.loop, LOOPS[train.loop.name].traits
     kwargs = LOOPS[loop.name].hook("lower")(loop, bool(NetworkLowering(program, net).hoisted()))
     run = E.call("_loop", E.name("step"), E.name("acc"), E.name("x"), **kwargs)
+    says = (f"for evaluation: {loop.name} trains per step" if policy.online else
+            f"one window of {loop.name}" if policy.window else f"loop = {loop.name}")
     what = ", ".join(f"acc[{k}]: running {kind} ({w})" for k, (kind, _, _, w) in enumerate(loss.running))
     pred = loss.prediction if loss.prediction is not None else E.const(None)
-    loss_def = E.def_("loss_fn", E.arguments(["net", "x", "y"]), [
+    return E.def_("loss_fn", E.arguments(["net", "x", "y"]), [
         E.docstring(f"The loss of {net.name} on one batch (x time-major), and the prediction accuracy is "
                     "judged on (None for regression)."),
         E.def_("step", E.arguments(["acc", "inputs"]), step_body),
         E.assign("acc", ast.Tuple(initial, ast.Load()), what),
-        Line_assign_tuple(["acc", "seq"], run, f"loop = {loop.name}, {where}"),
+        Line_assign_tuple(["acc", "seq"], run, f"{says}, {where}"),
         *loss.stmts,
         E.ret(ast.Tuple([loss_value, pred], ast.Load()), f"loss, {where}"),
     ])
+
+
+def _step_loss_def(program: ir.Program, net: ir.Network, train: ir.Train) -> E.Block:
+    """``step_loss_fn(learner, net, x, y)``: the loss at one step, every reduction over time taken over that
+    step alone (the per-step loss of online learning); the step runs through the online learner."""
+    loss = LossLowering(net, program, single_step=True)
+    loss_value = loss.ex(train.loss, "step")
+    pred = loss.prediction if loss.prediction is not None else E.const(None)
+    return E.def_("step_loss_fn", E.arguments(["learner", "net", "x", "y"]), [
+        E.docstring(f"The loss of {net.name} at one step (x: this step's input), each reduction over time "
+                    "taken over this step alone, and the prediction accuracy is judged on (None for "
+                    "regression). The step runs through the online learner, which advances its eligibility "
+                    "traces."),
+        *_step_body(net, loss, E.call("learner", E.name("x"))),
+        *loss.stmts,
+        E.ret(ast.Tuple([loss_value, pred], ast.Load()), f"loss at one step, {E.where(train.span)}"),
+    ])
+
+
+def _grad_update() -> list[E.Stmt]:
+    """The body of one update by backpropagation: the gradient of ``loss_fn`` on ``x``, then the optimizer."""
     acc = E.call("_accuracy", E.name("prediction"), E.name("y"))
     grad = E.call(E.call(E.attr("bs", "transform", "grad"), E.name("objective"), E.name("params"),
                          return_value=E.const(True), has_aux=E.const(True)))
-    train_step = E.def_("train_step", E.arguments(["x", "y"]), [
-        E.expr_stmt(E.call(E.attr("bs", "nn", "reset_all_states"), E.name("net"),
-                           batch_size=ast.Subscript(E.attr("x", "shape"), E.const(1), ast.Load()))),
+    return [
         E.def_("objective", E.arguments(), [E.ret(E.call("loss_fn", E.name("net"), E.name("x"), E.name("y")))]),
         Line_assign_tuple(["grads", "loss", "prediction"], grad),
         E.assign("finite", E.call("_finite", E.name("grads"))),
         E.expr_stmt(E.call(E.attr("optimizer", "update"), E.name("grads"))),
         E.ret(ast.Tuple([E.name("loss"), acc, E.name("finite")], ast.Load())),
+    ]
+
+
+def _online_update() -> list[E.Stmt]:
+    """The body of one online update: the learner's gradient estimate accumulated over the steps of ``x``
+    (the mean of the per-step losses' gradients, from eligibility traces), then the optimizer."""
+    objective = E.def_("objective", E.arguments(["x_t"]), [
+        Line_assign_tuple(["loss", "prediction"], E.call("step_loss_fn", E.name("learner"), E.name("net"),
+                                                         E.name("x_t"), E.name("y"))),
+        E.ret(ast.Tuple([E.name("loss"), E.call("_accuracy", E.name("prediction"), E.name("y"))], ast.Load())),
     ])
+    grad = E.call("_online", E.name("objective"), E.name("params"), E.name("x"))
+    return [
+        objective,
+        Line_assign_tuple(["grads", "loss", "accuracy"], grad),
+        E.assign("finite", E.call("_finite", E.name("grads"))),
+        E.expr_stmt(E.call(E.attr("optimizer", "update"), E.name("grads"))),
+        E.ret(ast.Tuple([E.name("loss"), E.name("accuracy"), E.name("finite")], ast.Load())),
+    ]
+
+
+def _learner(net: ir.Network, train: ir.Train) -> list[E.Stmt]:
+    """The online learner around ``net`` (braintrace's algorithm class), its trace graph compiled on a batch
+    of zeros shaped like one step of each data input."""
+    algorithm = train.loop.arg("algorithm")
+    make = target_call(ONLINE[algorithm.name], algorithm)
+    make.args.insert(0, E.name("net"))
+    examples = [E.call(E.attr("jnp", "zeros"), ast.Tuple([E.name("batch_size"), E.const(x.size)], ast.Load()))
+                for x in net.inputs if x.source is None]
+    return [E.assign("learner", make, f"{show_spec(algorithm)}, {E.where(algorithm.span)}"),
+            E.expr_stmt(E.call(E.attr("learner", "compile_graph"), *examples))]
+
+
+def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
+    """``loss_fn`` (and ``step_loss_fn`` for online learning) and ``make_trainer`` for ``train``.
+
+    The loop policy's :class:`~snndsl.registry.LoopPolicy` says how ``train_step`` updates: one gradient of
+    the whole sequence's loss (``bptt``, ``checkpointed``), one per window of steps with the state carried
+    over (``_windows``: truncated BPTT), or the online learner's estimate from per-step losses.
+    """
+    net = program.network(train.network)
+    policy = LOOPS[train.loop.name].traits
+    where = E.where(train.span)
+    defs: list[E.Stmt] = [_loss_def(program, net, train)]
+    if policy.online:
+        defs += [E.Blank(), E.Blank(), _step_loss_def(program, net, train)]
+    reset = E.expr_stmt(E.call(E.attr("bs", "nn", "reset_all_states"), E.name("learner" if policy.online else "net"),
+                               batch_size=ast.Subscript(E.attr("x", "shape"), E.const(1), ast.Load())))
+    update = _online_update() if policy.online else _grad_update()
+    if policy.window is None and not policy.online:
+        steps = [E.def_("train_step", E.arguments(["x", "y"]), [reset, *update])]
+    else:
+        window = train.loop.arg(policy.window)
+        run = E.call("update", E.name("x"), E.name("y")) if window is None else \
+            E.call("_windows", E.name("update"), E.name("x"), E.name("y"), E.const(window))
+        steps = [E.def_("update", E.arguments(["x", "y"]), update),
+                 E.def_("train_step", E.arguments(["x", "y"]), [
+                     reset, E.ret(run, f"loop = {show_spec(train.loop)}, {E.where(train.loop.span)}")])]
+    acc = E.call("_accuracy", E.name("prediction"), E.name("y"))
     eval_step = E.def_("eval_step", E.arguments(["x", "y"]), [
         E.expr_stmt(E.call(E.attr("bs", "nn", "reset_all_states"), E.name("net"),
                            batch_size=ast.Subscript(E.attr("x", "shape"), E.const(1), ast.Load()))),
@@ -243,11 +322,12 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
         E.expr_stmt(E.call(E.attr("bs", "nn", "init_all_states"), E.name("net"), batch_size=E.name("batch_size"))),
         E.assign("params", E.call("_typed", E.call(E.attr("net", "states"), E.attr("bs", "ParamState")))),
         E.expr_stmt(E.call(E.attr("optimizer", "register_trainable_weights"), E.name("params"))),
-        train_step, eval_step,
+        *(_learner(net, train) if policy.online else []),
+        *steps, eval_step,
         E.ret(ast.Tuple([E.name("optimizer"), E.call(jit, E.name("train_step")), E.call(jit, E.name("eval_step"))],
                         ast.Load())),
     ])
-    return [loss_def, E.Blank(), E.Blank(), factory]
+    return [*defs, E.Blank(), E.Blank(), factory]
 
 
 def Line_assign_tuple(names: list[str], value: ast.expr, comment: str = "") -> E.Line:

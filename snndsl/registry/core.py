@@ -23,7 +23,8 @@ import attrs
 REQUIRED = object()  # sentinel: a parameter without default
 
 #: How the emitted module names each library it imports (``import braintools as bt``).
-ALIASES = {"brainstate": "bs", "braintools": "bt", "brainunit": "u", "jax": "jax", "jax.numpy": "jnp"}
+ALIASES = {"brainstate": "bs", "braintools": "bt", "brainunit": "u", "jax": "jax", "jax.numpy": "jnp",
+           "braintrace": "braintrace"}
 
 
 @attrs.frozen

@@ -1,5 +1,5 @@
-"""Entries of train blocks: data sources, losses, reductions over time, optimizers, learning-rate schedules
-and loop policies, and the settings a train block takes.
+"""Entries of train blocks: data sources, losses, reductions over time, optimizers, learning-rate schedules,
+loop policies and online learning algorithms, and the settings a train block takes.
 
 * :data:`DATA` (SNN216): hook ``load`` (:mod:`snndsl.runtime.data`): ``(spec, network, seed, base
   directory) -> Dataset``.
@@ -7,8 +7,8 @@ and loop policies, and the settings a train block takes.
 * :data:`REDUCTIONS` (SNN207): :class:`Reduction`, computed inside the time loop by the lowering.
 * :data:`OPTIMIZERS` and :data:`SCHEDULES` (SNN208): ``braintools.optim`` classes called with their
   arguments (an optimizer's ``lr`` may be a schedule call); :class:`Optimizer` for grouped arguments.
-* :data:`LOOPS` (SNN214): hook ``lower``: the arguments of the emitted ``_loop`` (how the time loop is
-  differentiated).
+* :data:`LOOPS` (SNN214): :class:`LoopPolicy`; hook ``lower``: how the time loop is differentiated.
+* :data:`ONLINE`: the online learning algorithms of ``loop = online(...)`` (braintrace).
 """
 
 from __future__ import annotations
@@ -139,11 +139,60 @@ OPTIMIZERS = Registry("optimizer", "SNN208", (
 ))
 
 # ---------------------------------------------------------------- loop policies (hook `lower`)
+@attrs.frozen
+class LoopPolicy:
+    """How a loop policy trains. ``window``: the parameter that gives the steps between two updates (the
+    sequence is cut into windows of that many steps, the network's state carried from one to the next, and
+    the optimizer updates after each; its value ``None``, or no such parameter: one update per sequence).
+    ``online``: the gradient is estimated forward in time by an online learning algorithm (the parameter
+    ``algorithm``, an entry of :data:`ONLINE`) from per-step losses, instead of backpropagated through time;
+    projection weights are then emitted as braintrace's traced operations."""
+
+    window: str | None = None
+    online: bool = False
+
+
+@attrs.frozen
+class OnlineAlgorithm:
+    """``keywords``: the library's keyword for each parameter whose name differs (``kappa`` is braintrace's
+    ``kappa_filter_decay``). ``unit_interval``: parameters that must lie in [0, 1) (decay factors of a
+    trace). ``state``: what the algorithm keeps per sample besides the network's state (its memory does
+    not grow with the number of steps)."""
+
+    keywords: tuple[tuple[str, str], ...] = ()
+    unit_interval: tuple[str, ...] = ()
+    state: str = ""
+
+
+#: Online learning algorithms (braintrace), the ``algorithm`` of ``online(...)``.
+ONLINE = Registry("online learning algorithm", "SNN214", (
+    Entry("eprop", (P("kappa", default=0.0),), target=Target("braintrace", "EProp"),
+          traits=OnlineAlgorithm((("kappa", "kappa_filter_decay"),), ("kappa",), "one trace per weight"),
+          doc="e-prop (Bellec et al. 2020): a trace per weight, the diagonal of each population's state "
+              "Jacobian, times the loss's derivative at the same step; kappa low-pass filters the traces"),
+    Entry("ostl", target=Target("braintrace", "OSTLRecurrent"),
+          traits=OnlineAlgorithm(state="one trace per weight"),
+          doc="OSTL (Bohnstingl et al. 2023), with-H regime: e-prop's trace with the coupling through "
+              "traced recurrent weights kept in the state Jacobian"),
+    Entry("pp_prop", (P("decay", default=0.9),), target=Target("braintrace", "pp_prop"),
+          traits=OnlineAlgorithm((("decay", "decay_or_rank"),), ("decay",), "one trace per input and per output"),
+          doc="ES-D-RTRL (pp_prop): the trace of a weight factored into a presynaptic trace (decay in [0, 1)) "
+              "and a postsynaptic one; memory O(inputs + outputs), not O(weights)"),
+))
+
 LOOPS = Registry("loop policy", "SNN214", (
-    Entry("bptt", doc="backpropagation through time over one scan of the network's step", needs=("lower",)),
+    Entry("bptt", doc="backpropagation through time over one scan of the network's step", needs=("lower",),
+          traits=LoopPolicy()),
     Entry("checkpointed", (P("base", "int", default=16),),
           doc="checkpointed BPTT: segments of ~sqrt(T) steps (at least base) under checkpoint; memory ~ sqrt(T), "
-              "one extra forward pass", needs=("lower",)),
+              "one extra forward pass", needs=("lower",), traits=LoopPolicy()),
+    Entry("truncated", (P("window", "int"),),
+          doc="truncated BPTT: the loss and an update every `window` steps, gradients stopped between windows, "
+              "the state carried on; memory ~ window", needs=("lower",), traits=LoopPolicy(window="window")),
+    Entry("online", (P("algorithm", "call:online"), P("window", "int", default=None)),
+          doc="online learning (braintrace): per-step losses, gradients from eligibility traces carried forward "
+              "in time, an update every `window` steps (default: once per sequence); memory independent of T",
+          needs=("lower",), traits=LoopPolicy(window="window", online=True)),
 ))
 
 #: Train-block settings and the kind of value each takes.
