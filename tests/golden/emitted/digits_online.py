@@ -63,6 +63,7 @@ def _loop(step, carry, x, segment=None, project=None):
     steps = x.shape[0]
 
     def run(carry, x_segment):
+        """One scan of ``step`` over ``x_segment``, with the projected inputs of that segment."""
         inputs = (x_segment,) if project is None else (x_segment, project(x_segment))
         return bs.transform.scan(step, carry, inputs)
 
@@ -71,7 +72,8 @@ def _loop(step, carry, x, segment=None, project=None):
         return run(carry, x)
     n = steps // s
 
-    def segment_at(carry, i):         # slices x inside: no copy of the input outside the loop
+    def segment_at(carry, i):
+        """Segment ``i``: slices ``x`` inside the loop, so no copy of the input is made outside."""
         return run(carry, jax.lax.dynamic_slice_in_dim(x, i * s, s))
 
     segment_at = bs.transform.checkpoint(segment_at, prevent_cse=False)
@@ -101,14 +103,17 @@ def _online(objective, params, x):
 
 
 def _accuracy(prediction, y):
-    """Fraction of samples whose largest prediction is the label (NaN for regression)."""
+    """Fraction of samples whose largest prediction is the label (NaN for regression):
+    ``mean_b [argmax_k prediction[b, k] == y[b]]``, ``prediction`` ``[B, classes]``, ``y``
+    ``[B]``."""
     if prediction is None:
         return jnp.nan
     return jnp.mean(jnp.argmax(u.get_mantissa(prediction), axis=-1) == y)
 
 
 def _finite(grads):
-    """Whether each gradient is finite, keyed like the parameters (to name the culprit)."""
+    """Whether each gradient is finite, keyed like the parameters (to name the culprit): a dict
+    from each parameter's path to a boolean scalar, true when every element of its leaves is."""
     return {k: jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(g)]))
             for k, g in grads.items()}
 
@@ -130,6 +135,7 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
         steps = inputs[0].shape[0]
 
     def step(i, *xs):
+        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
         out = net.update(*xs)
         return out, {path: _lookup(net, path) for path in record}
 
