@@ -21,6 +21,7 @@ import numpy as np
 
 from snndsl import ir
 from snndsl.diagnostics import Diagnostic, SnnError
+from snndsl.lower.emit import derived
 from snndsl.nir.errors import NotExpressible
 from snndsl.nir.recognise import NodeSpec, is_std, neuron_spec, surrogate_text, synapse_spec
 from snndsl.nir.units import coherent, number, unit_text
@@ -46,7 +47,10 @@ class _Graph:
         self.problems.append(Diagnostic("SNN701", f"{what} is not expressible in NIR: {why}", span))
 
     def chain(self, src: str, name: str, node: Any) -> str:
-        """Add ``node`` as ``name`` fed by ``src``; returns ``name`` (the next link's source)."""
+        """Add ``node`` as ``name`` (``_`` appended while a node has it) fed by ``src``; returns the name (the
+        next link's source)."""
+        while name in self.nodes:
+            name += "_"
         self.nodes[name] = node
         self.edges.append((src, name))
         return name
@@ -195,21 +199,21 @@ def weight_node(g: _Graph, src: str, attr: str, pr: ir.Projection, w: Any, b: An
 
 
 def synapse_node(g: _Graph, src: str, attr: str, pr: ir.Projection, spec: NodeSpec, n_post: int,
-                 delivered: Any, record: dict) -> str:
+                 delivered: Any, record: dict, label: str) -> str:
     """The LI node of a projection's ``Expon`` synapse, with its initial conductance."""
     syn_model = g.program.model(pr.synapse.model)
     meta = _node_meta(spec, g.dt_s, {**record, "role": "synapse", "model": pr.synapse.model,
                                      "std": is_std(syn_model),
                                      "trainable": [k for k, v in pr.synapse.values if v.trainable]})
-    _initial(meta, getattr(g.net, f"{attr}_syn"), {"v": spec.roles["v"]}, lambda _: delivered)
-    return g.chain(src, f"{attr}_syn", _make_node(spec, n_post, meta))
+    _initial(meta, getattr(g.net, derived(attr, "syn")), {"v": spec.roles["v"]}, lambda _: delivered)
+    return g.chain(src, f"{label}_syn", _make_node(spec, n_post, meta))
 
 
 def _synapse_spec(g: _Graph, pr: ir.Projection, attr: str, n_post: int, arriving: Any) -> NodeSpec | None:
     if pr.synapse is None:
         return None
     syn_model = g.program.model(pr.synapse.model)
-    values = _param_values(syn_model, getattr(g.net, f"{attr}_syn"), n_post)
+    values = _param_values(syn_model, getattr(g.net, derived(attr, "syn")), n_post)
     try:
         return synapse_spec(syn_model, values, g.netir.dt, arriving)
     except NotExpressible as e:
@@ -232,11 +236,12 @@ def projection_nodes(g: _Graph, index: int, pr: ir.Projection) -> None:
         return
     record = {"projection": pr.name, "index": index}
     src = pr.pre
+    label = pr.name.replace("->", "_to_")       # the node names: `x_to_hidden`, `x_to_hidden_syn`, ...
     if pr.delay_steps > 0:
-        src = delay_node(g, src, attr, pr, pre.size, record)
-    src = weight_node(g, src, attr, pr, w, b, delivered, record)
+        src = delay_node(g, src, label, pr, pre.size, record)
+    src = weight_node(g, src, label, pr, w, b, delivered, record)
     if syn_spec is not None:
-        src = synapse_node(g, src, attr, pr, syn_spec, post.size, delivered, record)
+        src = synapse_node(g, src, attr, pr, syn_spec, post.size, delivered, record, label)
     g.edges.append((src, pr.post))
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from importlib import resources
 from pathlib import Path
@@ -15,7 +16,7 @@ from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.diagnostics import Diagnostics, SnnError, did_you_mean
 from snndsl.syntax.parser import parse
-from snndsl.source import SourceFile, Span
+from snndsl.source import SourceFile, Span, UnreadableSource, read_text
 from snndsl.resolve.models import resolve_model
 from snndsl.resolve.network import resolve_network
 from snndsl.resolve.train_block import resolve_train
@@ -71,16 +72,23 @@ class _Loader:
             return stdlib_files()
         base = Path(importer.path).parent if not importer.path.startswith("<") else Path.cwd()
         path = Path(os.path.normpath(base / stmt.path))
-        try:
-            return [SourceFile(str(path), path.read_text(encoding="utf-8"))]
-        except (OSError, UnicodeDecodeError) as e:
-            why = "is not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "was not found"
-            self.failed = True
-            self.diags.error("SNN001" if not isinstance(e, UnicodeDecodeError) else "SNN003",
-                             f'import "{stmt.path}" {why} (looked for {path})', stmt.span,
-                             'the standard library is `import "std"`; other paths are relative to this file'
-                             if not isinstance(e, UnicodeDecodeError) else "save the file as UTF-8")
-            return None
+        code, why, hint = None, "", 'the standard library is `import "std"`; other paths are relative to this file'
+        if not stmt.path.endswith(".snn"):
+            code, why, hint = "SNN004", "is not a .snn file", "imports name model files, e.g. `import \"lib/cells.snn\"`"
+        else:
+            try:
+                return [SourceFile(str(path), read_text(path))]
+            except UnreadableSource as e:
+                code, why = ("SNN005", "is too large") if e.errno == errno.EFBIG else ("SNN004", "is not a regular file")
+                hint = f"it is {e.strerror}"
+            except UnicodeDecodeError:
+                code, why, hint = "SNN003", "is not UTF-8 text", "save the file as UTF-8"
+            except OSError as e:
+                code = "SNN001"
+                why = "was not found" if e.errno == errno.ENOENT else f"cannot be read ({e.strerror or e})"
+        self.failed = True
+        self.diags.error(code, f'import "{stmt.path}" {why} (looked for {path})', stmt.span, hint)
+        return None
 
     def models(self, source: SourceFile, span: Span | None = None) -> dict[str, ast.NeuronDef | ast.SynapseDef]:
         """Every model definition visible in ``source``: its own and those its imports bring in."""
