@@ -81,10 +81,13 @@ CODES: dict[str, str] = {
     "SNN505": "delay is not a multiple of dt",
     "SNN506": "value must be finite",
     "SNN507": "value out of range",
+    "SNN508": "network too large",
     # 6xx: training
     "SNN601": "train block names no network",
     "SNN602": "missing training setting",
     "SNN603": "invalid training setting",
+    "SNN604": "loss term is not a number",
+    "SNN605": "loss does not fit the data",
     "SNN701": "not expressible in NIR",
 }
 

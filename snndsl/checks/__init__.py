@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 from snndsl.diagnostics import Diagnostic
 from snndsl.ir import Program
 from snndsl.checks import graph
+from snndsl.checks import memory
 from snndsl.checks import train_block as training
 from snndsl.checks import unit_consistency as units
 from snndsl.checks import values
@@ -29,6 +30,8 @@ RULES: tuple[Check, ...] = (
     graph.outputs_and_usage,    # SNN404-406
     training.settings,          # SNN603
     training.loss_and_data,     # SNN201/207/217/219/603 in train blocks
+    training.loss_terms,        # SNN604-605 the loss is a number per batch and fits the data
+    memory.network_size,        # SNN508 the network fits in memory
 )
 
 

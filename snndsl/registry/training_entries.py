@@ -10,14 +10,27 @@ from snndsl.registry.core import Entry, Param, Registry, Target
 P = Param
 
 # ---------------------------------------------------------------- data (hook `load`: runtime/data.py)
+@attrs.frozen
+class DataSource:
+    """What a data source's ``y`` is, for the checks: ``labels`` (integer classes: ``classes`` of them, or as
+    many as the argument ``classes_arg`` says) or ``unknown`` (a file: labels or targets)."""
+
+    y: str = attrs.field(validator=attrs.validators.in_(("labels", "unknown")))
+    classes: int | None = None
+    classes_arg: str | None = None
+
+
 DATA = Registry("data source", "SNN216", (
     Entry("poisson_patterns", (P("steps", "int"), P("samples", "int"), P("rate", "quantity", unit="Hz"),
                                P("classes", "int", default=2)),
-          doc="random Poisson spike patterns, one fixed pattern per class", needs=("load",)),
+          doc="random Poisson spike patterns, one fixed pattern per class", needs=("load",),
+          traits=DataSource("labels", classes_arg="classes")),
     Entry("npz", (P("path", "string"), P("test_path", "string", default=None)),
-          doc="arrays x [samples, time, channels] and y from a .npz file (and a test file)", needs=("load",)),
+          doc="arrays x [samples, time, channels] and y from a .npz file (and a test file)", needs=("load",),
+          traits=DataSource("unknown")),
     Entry("digits", (P("steps", "int"), P("encoding", "call:encoder", default=None), P("test_fraction", default=0.25)),
-          doc="scikit-learn's 8x8 handwritten digits, encoded as spikes", needs=("load",)),
+          doc="scikit-learn's 8x8 handwritten digits, encoded as spikes", needs=("load",),
+          traits=DataSource("labels", classes=10)),
 ))
 
 
