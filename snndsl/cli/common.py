@@ -94,13 +94,14 @@ def out_dir(text: str) -> str:
 
 
 def out_file(text: str) -> str:
-    """``-o FILE``: a file that can be written (not an existing folder, its folder existing)."""
+    """``-o FILE``: a file that can be written (not an existing folder, not under a file; missing folders
+    are created)."""
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; name a file")
-    if not path.parent.is_dir():
-        what = "is a file" if path.parent.exists() else "does not exist"
-        raise argparse.ArgumentTypeError(f"cannot write {text}: {path.parent} {what}")
+    block = _blocking_file(path)
+    if block is not None:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {block} is a file, not a folder")
     return text
 
 

@@ -15,8 +15,9 @@ def cmd_export(args) -> int:
     if args.to != "nir":
         print(f"snndsl: error: unknown export format {args.to!r}", file=sys.stderr)
         return 2
+    warnings: list = []
     try:
-        export(args.file, args.output, args.params, args.network, args.seed)
+        export(args.file, args.output, args.params, args.network, args.seed, warnings)
     except SnnError as err:
         for d in err.diagnostics:
             print(d.render(), file=sys.stderr)
@@ -27,6 +28,8 @@ def cmd_export(args) -> int:
     except (KeyError, ValueError) as exc:       # an unknown --network, a model without networks
         print(f"snndsl: error: {exc.args[0]}", file=sys.stderr)
         return 2
+    for d in warnings:
+        print(d.render(), file=sys.stderr)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
