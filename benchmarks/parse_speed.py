@@ -62,6 +62,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=float, default=5.0, help="file size in MB (default 5)")
     ap.add_argument("--profile", action="store_true", help="print the 25 most expensive functions")
+    ap.add_argument("--phase", choices=("parse", "resolve", "check", "all"), default="all",
+                    help="time one phase only (each includes the ones before it)")
     args = ap.parse_args(argv)
 
     from snndsl.compiler import check_source
@@ -86,9 +88,12 @@ def main(argv=None) -> None:
         cProfile.runctx("check_source(SourceFile('big.snn', text))", globals(), locals(), "/tmp/parse_speed.prof")
         pstats.Stats("/tmp/parse_speed.prof").sort_stats("cumulative").print_stats(25)
         return
-    timed("parse", lambda: parse(SourceFile("big.snn", text)))
-    timed("resolve", lambda: infer(resolve_source(SourceFile("big.snn", text))[0]))
-    timed("check", lambda: check_source(SourceFile("big.snn", text)))
+    if args.phase in ("parse", "all"):
+        timed("parse", lambda: parse(SourceFile("big.snn", text)))
+    if args.phase in ("resolve", "all"):
+        timed("resolve", lambda: infer(resolve_source(SourceFile("big.snn", text))[0]))
+    if args.phase in ("check", "all"):
+        timed("check", lambda: check_source(SourceFile("big.snn", text)))
 
 
 if __name__ == "__main__":

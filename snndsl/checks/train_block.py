@@ -139,8 +139,9 @@ def loss_terms(program: ir.Program) -> Iterator[Diagnostic]:
       batch), a constant, or sums, products and math functions of those. A population, a state or a reduction
       over time (one value per sample and neuron) left in the loss would fail inside ``jax.grad``.
     * SNN605: when the data source gives integer class labels (its registry traits: ``poisson_patterns``,
-      ``digits``), a regression loss (``mse``) is refused, and a classification loss needs a prediction with at
-      least as many units as there are classes.
+      ``digits``), a regression loss (``mse``) against them (its target reads ``label`` or ``target``; a
+      constant target is fine) is refused, and a classification loss needs a prediction with at least as many
+      units as there are classes.
 
     Losses without a loss function are skipped (:func:`loss_and_data` reports them, SNN207).
     """
@@ -166,7 +167,7 @@ def loss_terms(program: ir.Program) -> Iterator[Diagnostic]:
             if not (isinstance(e, ir.Func) and e.name in LOSSES):
                 continue
             task = LOSSES[e.name].traits.task
-            if task == "regression":
+            if task == "regression" and len(e.args) > 1 and _reads_y(e.args[1]):
                 yield Diagnostic("SNN605", f"{e.name}() compares with target values, but {train.data.name} gives "
                                  "integer class labels", e.span,
                                  "for classes use `cross_entropy(mean(out, time), label)`")
@@ -176,6 +177,11 @@ def loss_terms(program: ir.Program) -> Iterator[Diagnostic]:
                     yield Diagnostic("SNN605", f"`{units[0]}` has {units[1]} units, but {train.data.name} gives "
                                      f"{classes} classes: {e.name}() needs one unit per class", e.args[0].span,
                                      f"give `{units[0]}` {classes} units")
+
+
+def _reads_y(e) -> bool:
+    """Whether an expression reads the data's ``y`` (``label`` or ``target``)."""
+    return any(isinstance(x, ir.Ref) and x.name in ("label", "target") for x in _walk(e))
 
 
 def _not_scalar(e):

@@ -70,7 +70,11 @@ class ExprReader:
         line, column)."""
         s, line, ls = self.pos, self.line, self.ls
         self.pos, self.end = end, (end, line, end - ls + 1)
-        if self.text[end:end + 1] in _BLANK:
+        text = self.text
+        c = text[end:end + 1]
+        if c == " " and text[end + 1:end + 2] not in _BLANK:
+            self.pos = end + 1                  # one space: most tokens are followed by just that
+        elif c in _BLANK:
             self.skip()
         return (s, line, s - ls + 1)
 
