@@ -19,7 +19,7 @@ def read_error(path: str, exc: Exception) -> int:
     """Say that ``path`` cannot be read (and why, in a few words); exit code 2."""
     reason = "not valid UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
         exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
-    print(f"snndsl: error: cannot read {path}: {reason}", file=sys.stderr)
+    print(f"snndsl: error: cannot read {visible(str(path))}: {visible(reason)}", file=sys.stderr)
     return 2
 
 
