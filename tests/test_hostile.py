@@ -258,3 +258,18 @@ def _with(parser, run):
         for sub in action.choices.values():
             sub.set_defaults(run=run)
     return parser
+
+
+def test_thousands_of_populations_compile_in_bounded_time():
+    import time
+
+    from snndsl.compiler import compile_source
+    from snndsl.source import SourceFile
+
+    n = 3000
+    lines = ['import LIF from "std"', "network Big {", "    dt = 1 ms", "    input x: spikes[2]"]
+    lines += [f"    pop p{i} = LIF(2)" for i in range(n)] + ["    connect x -> p0: dense(w = 1 mA)"]
+    lines += [f"    connect p{i} -> p{i + 1}: dense(w = 1 mA)" for i in range(n - 1)] + [f"    output p{n - 1}", "}"]
+    start = time.process_time()
+    code, _ = compile_source(SourceFile("big.snn", "\n".join(lines) + "\n"))
+    assert time.process_time() - start < 60 and f"p{n - 1} = self.p{n - 1}(" in code
