@@ -17,7 +17,7 @@ from typing import Iterable
 
 import attrs
 
-from snndsl.source import Span
+from snndsl.source import Span, visible
 
 #: Every diagnostic code with its one-line title. docs/errors.md documents each, and a test keeps the two in step.
 CODES: dict[str, str] = {
@@ -25,6 +25,8 @@ CODES: dict[str, str] = {
     "SNN001": "file or import not found",
     "SNN002": "import cycle",
     "SNN003": "file is not valid UTF-8 text",
+    "SNN004": "import is not a regular .snn file",
+    "SNN005": "file too large",
     # 1xx: syntax
     "SNN101": "unexpected token",
     "SNN102": "unexpected character",
@@ -79,11 +81,14 @@ CODES: dict[str, str] = {
     "SNN505": "delay is not a multiple of dt",
     "SNN506": "value must be finite",
     "SNN507": "value out of range",
+    "SNN508": "network too large",
     # 6xx: training
     "SNN601": "train block names no network",
     "SNN602": "missing training setting",
     "SNN603": "invalid training setting",
     "SNN604": "the loop policy cannot train this model",
+    "SNN605": "loss does not fit the data",
+    "SNN606": "loss term is not a number",
     "SNN701": "not expressible in NIR",
 }
 
@@ -119,12 +124,15 @@ class Diagnostic:
         return self.span.source.path if self.span else self.path
 
     def render(self) -> str:
-        """``file:LINE:COL: severity[CODE]: message``, the source line, a caret line, then ``hint:``."""
-        out = [f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"]
+        """``file:LINE:COL: severity[CODE]: message``, the source line, a caret line, then ``hint:``; text
+        from the model or its path is shown escaped where a terminal would act on it
+        (:func:`snndsl.source.visible`)."""
+        out = [f"{visible(self.file)}:{self.line}:{self.column}: {self.severity}[{self.code}]: "
+               f"{visible(self.message)}"]
         if self.span is not None:
             out.extend("    " + ln for ln in self.span.excerpt().split("\n"))
         if self.hint:
-            out.append(f"hint: {self.hint}")
+            out.append(f"hint: {visible(self.hint)}")
         return "\n".join(out)
 
     def to_json(self) -> dict:

@@ -7,10 +7,59 @@ line and column of both ends. Every AST and IR node carries one, and every diagn
 from __future__ import annotations
 
 import bisect
+import errno
+import os
 import re
+import stat
 from pathlib import Path
 
 import attrs
+
+#: The largest model file snndsl reads, in bytes (8 MiB); a larger file or import is refused before it is
+#: read (``snndsl check`` of a 5 MB file takes a few seconds).
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+
+class UnreadableSource(OSError):
+    """A path that is not a regular file (a directory, device or named pipe), or a file larger than
+    :data:`MAX_SOURCE_BYTES`: refused without reading it (``strerror`` says which)."""
+
+
+def read_text(path: str | Path) -> str:
+    """The UTF-8 text of the regular file ``path``, read without blocking on a named pipe or device.
+
+    Raises :class:`UnreadableSource` for anything but a regular file of at most :data:`MAX_SOURCE_BYTES`,
+    and ``OSError`` / ``UnicodeDecodeError`` as reading and decoding do.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))   # opening a pipe must not wait for a writer
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise UnreadableSource(errno.EINVAL, f"not a regular file ({kind})")
+        too_big = UnreadableSource(errno.EFBIG, f"larger than the {MAX_SOURCE_BYTES // 2 ** 20} MiB limit for "
+                                                "model files")
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise too_big
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            data = f.read(MAX_SOURCE_BYTES + 1)     # the size may have been wrong (a growing file, /proc)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise too_big
+    return data.decode("utf-8")
+
+
+def normalize(text: str) -> str:
+    """Model text as every tool reads it: a leading byte-order mark dropped, ``\\r\\n`` and a lone ``\\r``
+    read as ``\\n`` (so line numbers agree with editors, whatever the line ends)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def code_units(text: str, encoding: str = "utf-16") -> int:
@@ -27,11 +76,11 @@ def code_units(text: str, encoding: str = "utf-16") -> int:
 class SourceFile:
     """The text of one ``.snn`` file and the name it is reported under.
 
-    Compared by identity: two loads of the same path are two sources.
+    Compared by identity: two loads of the same path are two sources. The text is normalized (:func:`normalize`).
     """
 
     path: str
-    text: str
+    text: str = attrs.field(converter=normalize)
     _starts: tuple[int, ...] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -40,9 +89,9 @@ class SourceFile:
 
     @classmethod
     def read(cls, path: str | Path) -> "SourceFile":
-        """Read ``path`` as UTF-8; ``OSError`` and ``UnicodeDecodeError`` propagate to the caller."""
-        p = Path(path)
-        return cls(str(path), p.read_text(encoding="utf-8"))
+        """Read ``path`` with :func:`read_text`; ``OSError`` (:class:`UnreadableSource` for a path that is not a
+        regular file, or too large) and ``UnicodeDecodeError`` propagate to the caller."""
+        return cls(str(path), read_text(path))
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line`` without its newline (empty past the end)."""
@@ -92,21 +141,20 @@ class SourceFile:
         return Span(self, start, end, line, col, end_line, end_col)
 
 
-@attrs.frozen(eq=False, repr=False)
 class Span:
     """Characters ``[start, end)`` of ``source``; ``line``/``column`` are 1-based, ``end_*`` is exclusive.
 
-    Spans never take part in node equality (``eq=False`` on the field in every node class), so two models
-    that differ only in layout compare equal.
+    Immutable by convention (a plain slotted class, not an attrs class: the parser makes one per node, and
+    this is three times cheaper to build). Compared by identity, and spans never take part in node equality
+    (``eq=False`` on the field in every node class), so two models that differ only in layout compare equal.
     """
 
-    source: SourceFile
-    start: int
-    end: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    __slots__ = ("source", "start", "end", "line", "column", "end_line", "end_column")
+
+    def __init__(self, source: SourceFile, start: int, end: int, line: int, column: int, end_line: int,
+                 end_column: int):
+        self.source, self.start, self.end = source, start, end
+        self.line, self.column, self.end_line, self.end_column = line, column, end_line, end_column
 
     def __repr__(self) -> str:
         return f"<{self.source.path}:{self.line}:{self.column}>"
@@ -128,14 +176,41 @@ class Span:
         return {"start": self.source.lsp_position(self.start, encoding),
                 "end": self.source.lsp_position(self.end, encoding)}
 
+    def _utf16(self, line: int, column: int) -> int:
+        prefix = self.source.line_text(line)[:column - 1]
+        return column - 1 + sum(1 for c in prefix if ord(c) > 0xFFFF)
+
     def excerpt(self) -> str:
         """The first covered line and a caret line under the culprit (``^`` then ``~`` to its end).
 
         A span running past its first line is underlined to the end of that line; tabs before the caret are
-        kept so the caret lines up in a terminal. At least one ``^`` is always drawn.
+        kept so the caret lines up in a terminal. At least one ``^`` is always drawn. Characters a terminal
+        would act on (escape sequences, control and bidirectional-override characters) are shown escaped
+        (:func:`visible`), and a line longer than :data:`EXCERPT_WIDTH` is clipped around the caret, with
+        ``...`` where it was cut.
         """
         text = self.source.line_text(self.line)
-        width = (self.end_column if self.end_line == self.line else len(text) + 1) - self.column
-        width = max(1, width)
-        pad = "".join("\t" if c == "\t" else " " for c in text[: self.column - 1])
-        return f"{text}\n{pad}^{'~' * (width - 1)}"
+        start = self.column - 1
+        end = max(start + 1, self.end_column - 1 if self.end_line == self.line else len(text))
+        lo, hi = 0, len(text)
+        if len(text) > EXCERPT_WIDTH:
+            lo = max(0, min(start - EXCERPT_WIDTH // 3, len(text) - EXCERPT_WIDTH))
+            hi = min(len(text), lo + EXCERPT_WIDTH)
+        head, tail = ("..." if lo > 0 else ""), ("..." if hi < len(text) else "")
+        shown = head + visible(text[lo:hi]) + tail
+        pad = " " * len(head) + "".join("\t" if c == "\t" else " " * len(visible(c)) for c in text[lo:start])
+        width = max(1, len(visible(text[start:min(end, hi)])))
+        return f"{shown}\n{pad}^{'~' * (width - 1)}"
+
+
+#: The widest source line a diagnostic shows; longer lines are clipped around the caret.
+EXCERPT_WIDTH = 160
+
+
+def visible(text: str) -> str:
+    """``text`` safe to print on a terminal: every character that is not printable (control characters, the
+    escape that starts terminal sequences, line and paragraph separators, bidirectional overrides) is
+    written as its Python escape (``\\x1b``, ``\\u202e``); tabs are kept."""
+    if text.isprintable():
+        return text
+    return "".join(c if c == "\t" or c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)

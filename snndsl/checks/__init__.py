@@ -12,6 +12,7 @@ from snndsl.diagnostics import Diagnostic
 from snndsl.ir import Program
 from snndsl.checks import graph
 from snndsl.checks import loops
+from snndsl.checks import memory
 from snndsl.checks import train_block as training
 from snndsl.checks import unit_consistency as units
 from snndsl.checks import values
@@ -32,6 +33,8 @@ RULES: tuple[Check, ...] = (
     training.loss_and_data,     # SNN201/207/217/219/603 in train blocks
     loops.windows_and_algorithms,  # SNN603 windows and online algorithm factors
     loops.online_trainable,     # SNN604 parts an online algorithm cannot train
+    training.loss_terms,        # SNN604-605 the loss is a number per batch and fits the data
+    memory.network_size,        # SNN508 the network fits in memory
 )
 
 

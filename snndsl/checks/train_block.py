@@ -6,7 +6,11 @@ from typing import Iterator
 
 from snndsl import ir
 from snndsl.diagnostics import Diagnostic, did_you_mean
-from snndsl.registry import ENCODERS, LOSSES, REDUCTIONS
+from snndsl.ir.text import show_expr
+from snndsl.registry import DATA, ENCODERS, LOSSES, REDUCTIONS
+
+#: The largest seed (JAX and NumPy take 32 bits).
+MAX_SEED = 2 ** 32 - 1
 
 
 def settings(program: ir.Program) -> Iterator[Diagnostic]:
@@ -81,7 +85,7 @@ def loss_and_data(program: ir.Program) -> Iterator[Diagnostic]:
     """Rules SNN201/207/217/219/603 in train blocks: the loss uses populations as the loss functions expect,
     and the data fits the network.
 
-    * SNN603: ``seed >= 0``.
+    * SNN603: ``0 <= seed <= 2^32 - 1`` (what JAX and NumPy take).
     * Loss: it must call a loss function (:data:`LOSS_FUNCTIONS`, SNN207); each ``pop.var`` must name a state
       of that population's model (SNN201); a reduction (:data:`REDUCTIONS`) reduces over ``time`` only (SNN207);
       the prediction of ``cross_entropy`` must contain a reduction, one value per sample (SNN207);
@@ -95,8 +99,8 @@ def loss_and_data(program: ir.Program) -> Iterator[Diagnostic]:
         net = program.network(train.network)
         if net is None:
             continue
-        if train.seed < 0:
-            yield Diagnostic("SNN603", f"seed must not be negative, not {train.seed}", train.where("seed"))
+        if not 0 <= train.seed <= MAX_SEED:
+            yield Diagnostic("SNN603", f"seed must be from 0 to {MAX_SEED}, not {train.seed}", train.where("seed"))
         if train.loss is not None:
             yield from _loss(program, net, train)
         if train.data is not None:
@@ -144,3 +148,78 @@ def _loss(program: ir.Program, net: ir.Network, train: ir.Train) -> Iterator[Dia
                                  "spiking populations: " + ", ".join(
                                      p.name for p in net.populations
                                      if program.model(p.model) and program.model(p.model).spiking))
+
+
+def loss_terms(program: ir.Program) -> Iterator[Diagnostic]:
+    """Rules SNN606 and SNN605: the loss is one number per batch, and it fits what the data gives.
+
+    * SNN606: every term of the loss is a number per batch: a loss function's value (each averages over the
+      batch), a constant, or sums, products and math functions of those. A population, a state or a reduction
+      over time (one value per sample and neuron) left in the loss would fail inside ``jax.grad``.
+    * SNN605: when the data source gives integer class labels (its registry traits: ``poisson_patterns``,
+      ``digits``), a regression loss (``mse``) against them (its target reads ``label`` or ``target``; a
+      constant target is fine) is refused, and a classification loss needs a prediction with at least as many
+      units as there are classes.
+
+    Losses without a loss function are skipped (:func:`loss_and_data` reports them, SNN207).
+    """
+    for train in program.trains:
+        net = program.network(train.network)
+        if net is None or train.loss is None:
+            continue
+        nodes = list(_walk(train.loss))
+        if not any(isinstance(e, ir.Func) and e.name in LOSS_FUNCTIONS for e in nodes):
+            continue
+        bad = _not_scalar(train.loss)
+        if bad is not None:
+            yield Diagnostic("SNN606", f"`{show_expr(bad)}` has a value per sample, not one number per batch",
+                             bad.span, "every term of a loss must be a loss function (they average over the batch), "
+                             "e.g. `0.1 * rate_reg(hidden, 5 Hz)` to regularise firing")
+        if train.data is None or train.data.name not in DATA:
+            continue
+        source = DATA[train.data.name].traits
+        if source is None or source.y != "labels":
+            continue
+        classes = source.classes if source.classes is not None else train.data.arg(source.classes_arg)
+        for e in nodes:
+            if not (isinstance(e, ir.Func) and e.name in LOSSES):
+                continue
+            task = LOSSES[e.name].traits.task
+            if task == "regression" and len(e.args) > 1 and _reads_y(e.args[1]):
+                yield Diagnostic("SNN605", f"{e.name}() compares with target values, but {train.data.name} gives "
+                                 "integer class labels", e.span,
+                                 "for classes use `cross_entropy(mean(out, time), label)`")
+            elif task == "classification" and isinstance(classes, int) and e.args:
+                units = _units(net, e.args[0])
+                if units is not None and units[1] < classes:
+                    yield Diagnostic("SNN605", f"`{units[0]}` has {units[1]} units, but {train.data.name} gives "
+                                     f"{classes} classes: {e.name}() needs one unit per class", e.args[0].span,
+                                     f"give `{units[0]}` {classes} units")
+
+
+def _reads_y(e) -> bool:
+    """Whether an expression reads the data's ``y`` (``label`` or ``target``)."""
+    return any(isinstance(x, ir.Ref) and x.name in ("label", "target") for x in _walk(e))
+
+
+def _not_scalar(e):
+    """The first part of a loss expression that is not one number per batch, or ``None``."""
+    if isinstance(e, ir.Const) or (isinstance(e, ir.Func) and e.name in LOSSES):
+        return None
+    if isinstance(e, ir.BinOp):
+        return _not_scalar(e.left) or _not_scalar(e.right)
+    if isinstance(e, ir.Neg):
+        return _not_scalar(e.operand)
+    if isinstance(e, ir.Func) and e.name not in REDUCTIONS:
+        return next((x for x in map(_not_scalar, e.args) if x is not None), None)
+    return e
+
+
+def _units(net: ir.Network, pred) -> tuple[str, int] | None:
+    """``(population, size)`` when the prediction reads populations of one size."""
+    names = {x.name for x in _walk(pred) if isinstance(x, ir.Ref) and x.kind == "pop"}
+    names |= {x.pop for x in _walk(pred) if isinstance(x, ir.Field)}
+    sizes = {getattr(net.node(n), "size", None) for n in names}
+    if len(sizes) != 1 or None in sizes:
+        return None
+    return sorted(names)[0], sizes.pop()

@@ -40,22 +40,41 @@ def _no_symbols(ref: ir.Ref) -> Any:
     raise LookupError(ref.name)
 
 
+#: A normal distribution of time constants must have its mean this many standard deviations above 0
+#: (otherwise some neurons would draw a negative tau: 1 in 10^9 at 6).
+TAU_SIGMAS = 6
+
+
 def _time_constant(name: str, value: Any, span, owner: str) -> Iterator[Diagnostic]:
-    """SNN501 for a non-positive time constant; the values of initialisers are checked at their bounds."""
+    """SNN501 for a non-positive time constant; the values of initialisers are checked at their bounds, and a
+    distribution without a lower bound (``normal``) must lie :data:`TAU_SIGMAS` standard deviations above 0."""
+    if not name.startswith("tau"):
+        return
     values = [value]
     if isinstance(value, ir.Spec):
         values = [value.arg(k) for k in ("low", "value", "mean") if value.arg(k) is not None]
     for v in values:
-        if _is_time(v) and name.startswith("tau") and _ms(v) <= 0:
+        if _is_time(v) and _ms(v) <= 0:
             yield Diagnostic("SNN501", f"time constant `{name}` of {owner} must be positive, not "
                              f"{ir.show_value(v)}", span, "a decay needs tau > 0")
+            return
+    dist = INITIALISERS[value.name].traits if isinstance(value, ir.Spec) and value.name in INITIALISERS else None
+    if dist is not None and dist.kind == "spread" and value.arg("low") is None:
+        mean, std = value.arg(dist.first), value.arg(dist.second)
+        if _is_time(mean) and _is_time(std) and _ms(std) > 0 and _ms(mean) < TAU_SIGMAS * _ms(std):
+            yield Diagnostic("SNN501", f"time constant `{name}` of {owner} would be drawn negative for some "
+                             f"neurons: the mean of {value.name}({ir.show_value(mean)}, {ir.show_value(std)}) is "
+                             f"only {_ms(mean) / _ms(std):.2g} standard deviations above 0", span,
+                             f"bound it below: `truncated_normal({ir.show_value(mean)}, {ir.show_value(std)}, "
+                             "low = 1 ms)`, or `uniform(low, high)` with low > 0")
 
 
 def positive_and_ranged(program: ir.Program) -> Iterator[Diagnostic]:
     """Rules SNN501-507 on values: time constants, dt, probabilities, refractory periods and delays.
 
     * SNN501: a parameter whose name starts with ``tau`` and whose value is a time must be ``> 0``: model
-      defaults, population overrides and synapse overrides; for an initialiser, its ``low``/``value``/``mean``.
+      defaults, population overrides and synapse overrides; for an initialiser, its ``low``/``value``/``mean``,
+      and a ``normal`` distribution's mean must be :data:`TAU_SIGMAS` standard deviations above 0.
     * SNN507: a constant refractory period is ``>= 0``; a delay is ``>= 0``.
     * SNN502: ``dt > 0``.
     * SNN503: a connection probability ``p`` lies in ``[0, 1]``.

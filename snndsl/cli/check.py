@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from snndsl.cli.common import read_error, report
+from snndsl.cli.common import out_file, read_error, report
 from snndsl.diagnostics import SnnError
 
 
@@ -86,5 +86,5 @@ def add_commands(sub) -> None:
 
     comp = sub.add_parser("compile", help="write the brainstate Python module a model compiles to")
     comp.add_argument("file", metavar="FILE")
-    comp.add_argument("-o", "--output", metavar="OUT.py", help="write here (atomically) instead of stdout")
+    comp.add_argument("-o", "--output", metavar="OUT.py", type=out_file, help="write here (atomically) instead of stdout")
     comp.set_defaults(run=cmd_compile)

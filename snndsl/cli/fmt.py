@@ -18,9 +18,10 @@ from snndsl.syntax.format import FormatterError, format_text
 
 def _read(path: str) -> str:
     """The text of ``path`` with its line ends as written."""
-    # newline="": keep "\r\n" as written, so a file with Windows line ends counts as changed (fmt writes "\n").
-    with open(path, encoding="utf-8", newline="") as f:
-        return f.read()
+    # as written ("\r\n", a byte-order mark kept), so such a file counts as changed (fmt writes "\n", no mark);
+    # never blocks on a pipe or reads a device (snndsl.source.read_text)
+    from snndsl.source import read_text
+    return read_text(path)
 
 
 def _write(path: str, text: str) -> None:

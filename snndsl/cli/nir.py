@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from snndsl.cli.common import out_file, seed
 from snndsl.diagnostics import SnnError
 
 
@@ -20,8 +21,9 @@ def cmd_export(args) -> int:
     if args.to != "nir":
         print(f"snndsl: error: unknown export format {args.to!r}", file=sys.stderr)
         return 2
+    warnings: list = []
     try:
-        export(args.file, args.output, args.params, args.network, args.seed)
+        export(args.file, args.output, args.params, args.network, args.seed, warnings)
     except SnnError as err:
         for d in err.diagnostics:
             print(d.render(), file=sys.stderr)
@@ -32,6 +34,8 @@ def cmd_export(args) -> int:
     except (KeyError, ValueError) as exc:       # an unknown --network, a model without networks
         print(f"snndsl: error: {exc.args[0]}", file=sys.stderr)
         return 2
+    for d in warnings:
+        print(d.render(), file=sys.stderr)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -72,13 +76,13 @@ def add_commands(sub) -> None:
     ex.add_argument("--to", choices=("nir",), default="nir", help="the format (only nir)")
     ex.add_argument("--params", metavar="DIR", help="take parameters from the training checkpoint DIR/params")
     ex.add_argument("--network", help="which network (default: the first)")
-    ex.add_argument("--seed", type=int, default=0, help="random seed for initialised parameters (default 0)")
-    ex.add_argument("-o", "--output", metavar="OUT.nir", required=True, help="the NIR file to write")
+    ex.add_argument("--seed", type=seed, default=0, help="random seed for initialised parameters (default 0)")
+    ex.add_argument("-o", "--output", metavar="OUT.nir", required=True, type=out_file, help="the NIR file to write")
     ex.set_defaults(run=cmd_export)
 
     im = sub.add_parser("import", help="turn a NIR graph into a .snn model and its parameter file")
     im.add_argument("file", metavar="FILE.nir")
-    im.add_argument("-o", "--output", metavar="OUT.snn", required=True,
+    im.add_argument("-o", "--output", metavar="OUT.snn", required=True, type=out_file,
                     help="the .snn file to write (arrays go to OUT.params.npz next to it)")
     im.add_argument("--dt", help="time step, with a unit (e.g. '1 ms'), when the graph does not record one")
     im.add_argument("--name", help="network name (default: from the graph, or the file name)")

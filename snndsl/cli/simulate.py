@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from snndsl.cli.common import positive, read_error, report
+from snndsl.cli.common import out_dir, positive, rate, read_error, report, seed
 from snndsl.diagnostics import SnnError
 
 
@@ -36,7 +36,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     for name, rate in result.rates_hz.items():
         print(f"{name}: {rate:.2f} Hz")
     if args.out is not None:
-        files = simulate.write(result, Path(args.out))
+        try:
+            files = simulate.write(result, Path(args.out))
+        except OSError as exc:
+            print(f"snndsl: error: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         print("wrote " + ", ".join(str(f) for f in files), file=sys.stderr)
     return 0
 
@@ -51,8 +55,8 @@ def add_commands(sub) -> None:
                      help="state variables to record, e.g. hidden.V")
     run.add_argument("--batch", type=positive, help="simulate this many independent trials at once")
     run.add_argument("--data", metavar="DATA.npz", help="input data: x of shape [samples, time, channels]")
-    run.add_argument("--rate", type=float, default=10.0,
+    run.add_argument("--rate", type=rate, default=10.0,
                      help="without --data: Poisson rate (Hz) of generated input spikes (default 10)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    run.add_argument("--out", metavar="DIR", help="write record.npz, summary.json and plots here")
+    run.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    run.add_argument("--out", metavar="DIR", type=out_dir, help="write record.npz, summary.json and plots here")
     run.set_defaults(run=cmd_run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from snndsl.cli.common import devices, positive, read_error, report
+from snndsl.cli.common import devices, out_dir, positive, read_error, report, seed
 from snndsl.diagnostics import SnnError
 
 
@@ -59,6 +59,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (data.DataError, checkpoint.CheckpointError, ParallelError) as exc:
         print(f"snndsl: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:      # the results folder cannot be written
+        print(f"snndsl: error: cannot write results to {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except training.NonFinite as exc:
         print(f"snndsl: error: {exc}", file=sys.stderr)
         return 1
@@ -83,8 +86,8 @@ def add_commands(sub) -> None:
     tr.add_argument("--test-data", metavar="FILE", help="with --data: test on this file (of the same kind)")
     tr.add_argument("--epochs", type=positive, help="override the train block's epochs")
     tr.add_argument("--batch", type=positive, help="override the train block's batch size")
-    tr.add_argument("--seed", type=int, help="override the train block's seed")
-    tr.add_argument("--out", metavar="DIR", help="results folder (default runs/<model name>)")
+    tr.add_argument("--seed", type=seed, help="override the train block's seed")
+    tr.add_argument("--out", metavar="DIR", type=out_dir, help="results folder (default runs/<model name>)")
     tr.add_argument("--resume", action="store_true", help="continue from DIR/params if it exists")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
     tr.add_argument("--devices", type=devices, metavar="N|all",

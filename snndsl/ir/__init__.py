@@ -388,10 +388,17 @@ class Network:
     unresolved: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False, repr=False)
     dt_span: Span | None = attrs.field(default=None, eq=False, repr=False)
     span: Span | None = _span
+    _nodes: dict = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        nodes: dict = {}
+        for n in (*self.inputs, *self.populations):
+            nodes.setdefault(n.name, n)
+        object.__setattr__(self, "_nodes", nodes)     # by name: lookups stay O(1) in networks of any size
 
     def node(self, name: str) -> InputDef | Population | None:
         """The input or population called ``name``, or ``None``."""
-        return next((n for n in (*self.inputs, *self.populations) if n.name == name), None)
+        return self._nodes.get(name)
 
 
 @attrs.frozen
@@ -430,13 +437,22 @@ class Program:
     networks: tuple[Network, ...] = ()
     trains: tuple[Train, ...] = ()
 
+    _by_name: dict = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_name: dict = {}
+        for kind, items in (("model", self.models), ("network", self.networks)):
+            for item in items:
+                by_name.setdefault((kind, item.name), item)
+        object.__setattr__(self, "_by_name", by_name)
+
     def model(self, name: str) -> Model | None:
         """The neuron or synapse model ``name`` (defined or imported), or ``None``."""
-        return next((m for m in self.models if m.name == name), None)
+        return self._by_name.get(("model", name))
 
     def network(self, name: str) -> Network | None:
         """The network ``name``, or ``None``."""
-        return next((n for n in self.networks if n.name == name), None)
+        return self._by_name.get(("network", name))
 
 
 # ---------------------------------------------------------------- units and constants as text

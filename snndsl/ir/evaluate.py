@@ -97,6 +97,11 @@ def _one_like(v: Any) -> Any:
 def _arith(op: str, a: Any, b: Any) -> Any:
     """``a op b``; a division by zero or an overflow gives NaN in the right unit (units are what matter)."""
     try:
+        if op in "+-" and isinstance(a, u.Quantity) and isinstance(b, u.Quantity):
+            # dimensions already agree: add the mantissas in a's unit (brainunit's own `+` formats an error
+            # message on every call, which dominated checking large files)
+            other = b.mantissa if b.unit == a.unit else b.in_unit(a.unit).mantissa
+            return u.Quantity(_OPS[op](a.mantissa, other), unit=a.unit)
         return _OPS[op](a, b)
     except (ZeroDivisionError, OverflowError):
         return _OPS[op](_one_like(a), _one_like(b)) * math.nan

@@ -10,35 +10,64 @@ unparses each node, appends ``# file.snn:LINE`` comments and breaks lines longer
 from __future__ import annotations
 
 import ast
+import builtins
 import keyword
 from typing import Any, Sequence
 
 import attrs
 
 from snndsl.lower import layout
-from snndsl.source import Span
+from snndsl.source import Span, visible
 
-#: Names the emitted code uses itself; user identifiers equal to one of them (or to a Python keyword or
-#: builtin used here) get a trailing underscore.
-EMITTED = frozenset({"self", "u", "bs", "bt", "jax", "jnp", "np", "math", "braintrace", "super", "size",
-                     "trainable", "surrogate", "unit", "batch_size", "kwargs", "int", "float", "callable",
-                     "isinstance", "len", "range", "tuple", "dict", "list", "min", "max", "abs", "sum", "None",
-                     "True", "False", "object", "type", "print", "input", "output", "update", "init_state",
-                     "reset_state", "spike", "spk_fun"})
+#: Names the emitted module does not choose, so no user identifier may take them: Python's keywords and
+#: builtins, the module's imports, its public functions, the emitted classes' own API (constructor arguments,
+#: methods, ``dt``) and brainstate's ``Module`` API (``tests/test_naming.py`` keeps this in step with the
+#: installed brainstate and prelude).
+OWNED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | frozenset({
+    "self", "u", "bs", "bt", "jax", "jnp", "np", "math", "braintrace",        # imports
+    "simulate", "loss_fn", "make_trainer",                                      # the module's functions
+    "size", "surrogate", "unit", "dt", "output", "project",                     # the emitted classes' API
+    "check_valid_context", "children", "desc", "graph_invisible_attrs", "in_size", "init_all_states",
+    "init_state", "modules", "name", "named_children", "named_modules", "named_param_modules",
+    "named_parameters", "nodes", "non_hashable_params", "out_size", "param_modules", "param_precompute",
+    "parameters", "reg_loss", "reset_state", "state_trees", "states", "update"})  # brainstate.nn.Module
+
+#: The kinds of names derived from a user name (``hidden__syn``); none is a suffix of another.
+KINDS = frozenset({"syn", "delay", "out", "shape", "init", "dt", "in"})
 
 
 def py_name(name: str) -> str:
-    """A user identifier as a safe Python name: keywords and emitted names get ``_`` appended."""
-    while keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in EMITTED:
-        name += "_"
+    """A user identifier as it appears in the emitted module (the one map from user names to Python).
+
+    The emitted module's names live in two namespaces that cannot meet:
+
+    * **user names** are *plain* (no leading or trailing ``_``, no ``__``, not in :data:`OWNED`) and kept as
+      written, or else get one ``_`` appended (``lambda`` → ``lambda_``, ``lambda_`` → ``lambda__``,
+      ``_loop`` → ``_loop_``, ``name`` → ``name_``): so every user name either is plain or ends with ``_``,
+      and two user names never map to one;
+    * **generated names** never end with ``_``: fixed ones (helpers, locals such as ``_spike`` or
+      ``_projected``, private attributes) start with a single ``_`` and contain no ``__``; names derived
+      from a user name are :func:`derived` (``hidden__syn``: they contain ``__``); the rest are
+      :data:`OWNED`.
+    """
+    if name.startswith("_") or name.endswith("_") or "__" in name or name in OWNED:
+        return name + "_"
     return name
+
+
+def derived(base: str, kind: str) -> str:
+    """A generated name belonging to the emitted name ``base`` (already a :func:`py_name` or a projection's
+    attribute): ``hidden__syn``, ``V__init``, ``x__shape``. Distinct from every user name (it contains
+    ``__`` and does not end with ``_``) and, per ``kind`` (one of :data:`KINDS`), one-to-one in ``base``."""
+    assert kind in KINDS, kind
+    return f"{base}__{kind}"
 
 
 def where(span: Span | None) -> str:
     """``file.snn:LINE`` for a source comment."""
     if span is None:
         return ""
-    return f"{span.source.path}:{span.line}"
+    return f"{visible(span.source.path)}:{span.line}"
 
 
 @attrs.frozen

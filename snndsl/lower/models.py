@@ -82,11 +82,11 @@ class ModelLowering:
         if ref.kind == "input":
             return E.call("_port", E.name(E.py_name(ref.name)), E.name(E.py_name(var or self.v)))
         if ref.kind == "time":
-            return E.name("t")
+            return E.name("_t")
         if ref.kind == "dt":
             return E.call(E.attr("bs", "environ", "get_dt"))
         if ref.kind == "weight":
-            return E.name("w")
+            return E.name("_w")
         return E.name(E.py_name(ref.name))
 
     def stored(self, ref: ir.Ref) -> ast.expr:
@@ -211,9 +211,9 @@ class ModelLowering:
             lines.append(E.set_attr("self", [n], value, E.where(p.span)))
         for s in m.states:
             n = E.py_name(s.name)
-            lines.append(E.set_attr("self", [f"{n}_init"], E.name(n), E.where(s.span)))
+            lines.append(E.set_attr("self", [E.derived(n, "init")], E.name(n), E.where(s.span)))
         if m.spike is not None:
-            lines.append(E.set_attr("self", ["spk_fun"], E.name("surrogate")))
+            lines.append(E.set_attr("self", ["_spk_fun"], E.name("surrogate")))
         if m.kind == "synapse":
             lines.append(E.set_attr("self", ["unit"], E.name("unit")))
         args = E.arguments(["self", "size"], kwonly=kwonly, kw_defaults=defaults)
@@ -233,7 +233,7 @@ class ModelLowering:
             default = E.call(E.attr("bt", "init", "ZeroInit"), unit=E.attr("self", "unit"))
         else:
             default = E.call(E.attr("bt", "init", "ZeroInit"), unit=unit_expr(s.unit))
-        override = E.attr("self", f"{n}_init")
+        override = E.attr("self", E.derived(n, "init"))
         return ast.IfExp(ast.Compare(override, [ast.IsNot()], [E.const(None)]), override, default)
 
     def _state_lines(self, kind: str) -> list[E.Stmt]:
@@ -251,9 +251,9 @@ class ModelLowering:
             shape = E.call("_state", E.binop("*", E.const(-1e7), E.attr("u", "ms")), E.attr("self", "size"),
                            E.name("batch_size"))
             if kind == "init":
-                lines.append(E.set_attr("self", ["last_spike_time"], E.call(E.attr("bs", "ShortTermState"), shape)))
+                lines.append(E.set_attr("self", ["_last_spike_time"], E.call(E.attr("bs", "ShortTermState"), shape)))
             else:
-                lines.append(E.set_attr("self", ["last_spike_time", "value"], shape))
+                lines.append(E.set_attr("self", ["_last_spike_time", "value"], shape))
         return lines
 
     def init_state(self) -> E.Block:
@@ -273,7 +273,7 @@ class ModelLowering:
         """``output()``: what the population emits, from the stored state (recurrent reads, recording)."""
         m = self.m
         if m.spike is not None:
-            value = E.call(E.attr("self", "spk_fun"), self.spike_arg(self.stored))
+            value = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.stored))
         elif m.kind == "synapse":
             value = lower(self.sub(m.output), self.stored)
         else:
@@ -301,18 +301,18 @@ class ModelLowering:
         for s in m.states:
             lines.append(E.assign(E.py_name(s.name), E.attr("self", E.py_name(s.name), "value")))
         if m.spike is not None:
-            lines.append(E.assign("spike", E.call(E.attr("self", "spk_fun"), self.spike_arg(self.local)),
+            lines.append(E.assign("_spike", E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local)),
                                   E.where(m.spike.span)))
         if m.reset is not None:
             r, v = m.reset, E.py_name(m.reset.var)
             amount = (E.binop("-", self.ex(m.spike.right), self.ex(r.value)) if r.mode == "soft" and m.spike
                       else E.binop("-", E.call(E.attr("jax", "lax", "stop_gradient"), E.name(v)), self.ex(r.value)))
-            lines.append(E.assign(v, E.binop("-", E.name(v), E.binop("*", amount, E.name("spike"))),
+            lines.append(E.assign(v, E.binop("-", E.name(v), E.binop("*", amount, E.name("_spike"))),
                                   f"reset {r.mode}, {E.where(r.span)}"))
         if m.kind == "neuron":
             lines.extend(self.updates())
         if self.refractory:
-            lines.append(E.assign("held", E.name(E.py_name(self.v)), "refractory: the post-reset value"))
+            lines.append(E.assign("_held", E.name(E.py_name(self.v)), "refractory: the post-reset value"))
         for ode in m.odes:
             lines.extend(self.integrate(ode))
         if m.kind == "synapse":
@@ -322,7 +322,7 @@ class ModelLowering:
         for s in m.states:
             lines.append(E.set_attr("self", [E.py_name(s.name), "value"], E.name(E.py_name(s.name))))
         if m.spike is not None:
-            lines.append(E.ret(E.call(E.attr("self", "spk_fun"), self.spike_arg(self.local))))
+            lines.append(E.ret(E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))))
         elif m.kind == "synapse":
             lines.append(E.ret(self.ex(m.output), E.where(m.output.span)))
         else:
@@ -330,13 +330,13 @@ class ModelLowering:
         args = ["self"]
         defaults = []
         if m.kind == "synapse":
-            args.append("w")
+            args.append("_w")
             defaults.append(E.const(0.0))
         for port in m.ports:
             args.append(E.py_name(port.name))
             defaults.append(E.binop("*", E.const(0.0), unit_expr(port.unit)))
         if self.needs_t:
-            args.append("t")
+            args.append("_t")
             defaults.append(E.binop("*", E.const(0.0), E.attr("u", "ms")))
         return E.def_("update", E.arguments(args, defaults), lines)
 
@@ -352,10 +352,10 @@ class ModelLowering:
             if self.m.kind == "synapse":  # w is the weighted input: no spike gating
                 new = {"+=": E.binop("+", E.name(x), value), "-=": E.binop("-", E.name(x), value), "=": value}[upd.op]
             elif upd.op == "=":   # a selection, as brainpy's `where(spike > 0, c, V)`: no gradient through it
-                fired = ast.Compare(E.name("spike"), [ast.Gt()], [E.const(0.0)])
+                fired = ast.Compare(E.name("_spike"), [ast.Gt()], [E.const(0.0)])
                 new = E.call(E.attr("u", "math", "where"), fired, value, E.name(x))
             else:
-                new = E.binop("+" if upd.op == "+=" else "-", E.name(x), E.binop("*", value, E.name("spike")))
+                new = E.binop("+" if upd.op == "+=" else "-", E.name(x), E.binop("*", value, E.name("_spike")))
             out.append(E.assign(x, new, f"on_spike, {E.where(upd.span)}"))
         return out
 
@@ -364,7 +364,7 @@ class ModelLowering:
         :mod:`snndsl.lower.builtins`). Inside ``dX`` the ports are evaluated at the integrated variable when it
         is the membrane, so conductance inputs g (E - V) move with V within the step."""
         x = E.py_name(ode.var)
-        fname = f"d{x}"
+        fname = E.derived(x, "dt")
         rhs = self.ex(ode.rhs, var=ode.var if ode.var == self.v else None)
         fdef = E.def_(fname, E.arguments([x]), [E.ret(rhs)], E.where(ode.span))
         method = self.m.method
@@ -377,14 +377,14 @@ class ModelLowering:
         gradient stopped: a time, not a quantity to train)."""
         m, v = self.m, E.py_name(self.v)
         period = self.ex(m.refractory)
-        since = E.binop("-", E.name("t"), E.attr("self", "last_spike_time", "value"))
+        since = E.binop("-", E.name("_t"), E.attr("self", "_last_spike_time", "value"))
         held = ast.Compare(since, [ast.Lt()], [period])
         ops = {">=": ast.GtE, ">": ast.Gt, "<=": ast.LtE, "<": ast.Lt}
         fired = ast.Compare(self.ex(m.spike.left), [ops[m.spike.op]()], [self.ex(m.spike.right)])
-        last = E.call(E.attr("u", "math", "where"), fired, E.name("t"), E.attr("self", "last_spike_time", "value"))
-        return [E.assign(v, E.call(E.attr("u", "math", "where"), held, E.name("held"), E.name(v)),
+        last = E.call(E.attr("u", "math", "where"), fired, E.name("_t"), E.attr("self", "_last_spike_time", "value"))
+        return [E.assign(v, E.call(E.attr("u", "math", "where"), held, E.name("_held"), E.name(v)),
                          f"refractory, {E.where(m.refractory.span)}"),
-                E.set_attr("self", ["last_spike_time", "value"], E.call(E.attr("jax", "lax", "stop_gradient"), last))]
+                E.set_attr("self", ["_last_spike_time", "value"], E.call(E.attr("jax", "lax", "stop_gradient"), last))]
 
 
 def Line_super() -> E.Line:

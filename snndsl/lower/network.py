@@ -10,6 +10,7 @@ after every population has updated.
 from __future__ import annotations
 
 import ast
+import heapq
 from typing import Any
 
 from snndsl import ir
@@ -21,15 +22,28 @@ from snndsl.registry import CONNECTIVITY, ENCODERS, LOOPS, OUTPUTS
 
 def topological(net: ir.Network) -> list[ir.Population]:
     """Populations ordered so each comes after the zero-delay projections into it (declaration order among
-    equals). Checks guarantee the zero-delay graph (self-projections aside) is acyclic."""
+    equals: at each step the first ready population). Checks guarantee the zero-delay graph (self-projections
+    aside) is acyclic. Linear in populations and projections (Kahn's algorithm over a heap of positions)."""
     pops = list(net.populations)
-    deps = {p.name: {pr.pre for pr in net.projections
-                     if pr.post == p.name and pr.delay_steps == 0 and pr.pre != p.name
-                     and isinstance(net.node(pr.pre), ir.Population)} for p in pops}
+    index = {p.name: i for i, p in enumerate(pops)}
+    waiting = [0] * len(pops)
+    after: dict[int, set[int]] = {}
+    for pr in net.projections:
+        if pr.delay_steps == 0 and pr.pre != pr.post and pr.pre in index and pr.post in index:
+            pre, post = index[pr.pre], index[pr.post]
+            if post not in after.setdefault(pre, set()):
+                after[pre].add(post)
+                waiting[post] += 1
+    ready = [i for i in range(len(pops)) if waiting[i] == 0]
+    heapq.heapify(ready)
     done: list[ir.Population] = []
-    while len(done) < len(pops):
-        ready = next(p for p in pops if p not in done and deps[p.name] <= {d.name for d in done})
-        done.append(ready)
+    while ready:
+        i = heapq.heappop(ready)
+        done.append(pops[i])
+        for j in after.get(i, ()):
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, j)
     return done
 
 
@@ -53,7 +67,7 @@ def variants(program: ir.Program, net: ir.Network) -> list[Variant]:
 def model_classes(program: ir.Program) -> dict[Variant, str]:
     """The class name of each model variant the program's networks use: the model's name when nothing is
     trained, ``LIF_trainable_tau_V_th`` when ``tau`` and ``V_th`` are (underscores appended if taken)."""
-    taken = {E.py_name(n.name) for n in (*program.models, *program.networks)}
+    taken = {E.py_name(n.name) for n in (*program.models, *program.networks)} | E.OWNED
     out = {}
     for net in program.networks:
         for model, params in variants(program, net):
@@ -97,10 +111,11 @@ class NetworkLowering:
         self.needs_t = any(self.of(p).needs_t for p in net.populations)
         self.traced = traced_weights(program, net)
         self.attr = {}
-        taken = {E.py_name(n.name) for n in (*net.inputs, *net.populations)}
+        # a projection's attribute: its label, or `pre_to_post`, unless a population, an input or another
+        # projection has it; its synapse, delay and weighted input are derived from it (`x_to_h__syn`)
+        taken = {E.py_name(n.name) for n in (*net.inputs, *net.populations)} | E.OWNED
         for pr in net.projections:
-            base = E.py_name(pr.name.replace("->", "_to_")) if "->" in pr.name else E.py_name(pr.name)
-            name = base
+            name = (f"{E.py_name(pr.pre)}_to_{E.py_name(pr.post)}" if "->" in pr.name else E.py_name(pr.name))
             while name in taken:
                 name += "_"
             taken.add(name)
@@ -128,6 +143,14 @@ class NetworkLowering:
         them for any leading axes, so a loop can compute a whole segment of steps in one product."""
         return [pr for pr in self.net.projections if pr.facts.hoisted]
 
+    def into(self, pop: ir.Population) -> list[ir.Projection]:
+        """The projections into ``pop``, in declaration order."""
+        if not hasattr(self, "_into"):
+            self._into: dict[str, list[ir.Projection]] = {}
+            for pr in self.net.projections:
+                self._into.setdefault(pr.post, []).append(pr)
+        return self._into.get(pop.name, [])
+
     def comm(self, pr: ir.Projection) -> ast.expr:
         """The projection's weight module, as its connectivity rule lowers it (traced for online learning when
         the train block's loop policy is online)."""
@@ -148,10 +171,10 @@ class NetworkLowering:
                 syn = self.lowered[trained(self.program.model(pr.synapse.model), pr.synapse.values)]
                 kwargs = {E.py_name(k): init_expr(v.value) for k, v in pr.synapse.values}
                 kwargs["unit"] = unit_expr(pr.facts.delivered)
-                lines.append(E.set_attr("self", [f"{a}_syn"], E.call(syn.cls, E.const(net.node(pr.post).size),
+                lines.append(E.set_attr("self", [E.derived(a, "syn")], E.call(syn.cls, E.const(net.node(pr.post).size),
                                                                       **kwargs), E.where(pr.synapse.span)))
             if pr.delay_steps > 0:
-                lines.append(E.set_attr("self", [f"{a}_delay"], E.call("_Delay", E.const(pr.delay_steps),
+                lines.append(E.set_attr("self", [E.derived(a, "delay")], E.call("_Delay", E.const(pr.delay_steps),
                                                                        E.const(net.node(pr.pre).size))))
         return E.def_("__init__", E.arguments(["self"]), lines)
 
@@ -166,9 +189,9 @@ class NetworkLowering:
                 shape = ast.IfExp(ast.Compare(E.name("batch_size"), [ast.Is()], [E.const(None)]),
                                   ast.Tuple([E.const(x.size)], ast.Load()),
                                   ast.Tuple([E.name("batch_size"), E.const(x.size)], ast.Load()))
-                lines.append(E.set_attr("self", [f"{E.py_name(x.name)}_shape"], shape))
+                lines.append(E.set_attr("self", [E.derived(E.py_name(x.name), "shape")], shape))
         if self.needs_t:
-            lines.append(E.set_attr("self", ["i"], E.call(E.attr("bs", "ShortTermState"),
+            lines.append(E.set_attr("self", ["_i"], E.call(E.attr("bs", "ShortTermState"),
                                                         E.call(E.attr("jnp", "zeros"), ast.Tuple([], ast.Load()),
                                                                dtype=E.attr("jnp", "int32")))))
         if not lines:
@@ -181,7 +204,7 @@ class NetworkLowering:
         lines: list[E.Stmt] = [E.expr_stmt(E.call(E.attr("self", "init_state"), E.name("batch_size")))] \
             if self.net.inputs and any(x.source for x in self.net.inputs) else []
         if self.needs_t:
-            lines.append(E.set_attr("self", ["i", "value"], E.call(E.attr("jnp", "zeros"),
+            lines.append(E.set_attr("self", ["_i", "value"], E.call(E.attr("jnp", "zeros"),
                                                                    ast.Tuple([], ast.Load()), dtype=E.attr("jnp", "int32"))))
         if not lines:
             lines.append(Line_pass())
@@ -226,10 +249,10 @@ class NetworkLowering:
         body: list[E.Stmt] = []
         if self.hoisted():
             names = [E.name(E.py_name(x.name)) for x in data_inputs]
-            body.append(E.if_(ast.Compare(E.name("projected"), [ast.Is()], [E.const(None)]),
-                              [E.assign("projected", E.call(E.attr("self", "project"), *names))]))
+            body.append(E.if_(ast.Compare(E.name("_projected"), [ast.Is()], [E.const(None)]),
+                              [E.assign("_projected", E.call(E.attr("self", "project"), *names))]))
         if self.needs_t:
-            body.append(E.assign("t", E.binop("*", E.attr("self", "i", "value"), E.attr("self", "dt"))))
+            body.append(E.assign("_t", E.binop("*", E.attr("self", "_i", "value"), E.attr("self", "dt"))))
         for x in net.inputs:
             if x.source is not None:
                 body.append(E.assign(E.py_name(x.name), self.encoder(x), E.where(x.span)))
@@ -240,20 +263,20 @@ class NetworkLowering:
             updated.add(pop.name)
         for pr in net.projections:
             if pr.delay_steps > 0:
-                body.append(E.expr_stmt(E.call(E.attr("self", f"{self.attr[pr.name]}_delay", "write"),
+                body.append(E.expr_stmt(E.call(E.attr("self", E.derived(self.attr[pr.name], "delay"), "write"),
                                                self.raw_source(pr)), f"delay line, {E.where(pr.span)}"))
         if self.needs_t:
-            body.append(E.set_attr("self", ["i", "value"], E.binop("+", E.attr("self", "i", "value"), E.const(1))))
+            body.append(E.set_attr("self", ["_i", "value"], E.binop("+", E.attr("self", "_i", "value"), E.const(1))))
         outs = [E.name(E.py_name(o)) for o in net.outputs]
         body.append(E.ret(outs[0] if len(outs) == 1 else ast.Tuple(outs, ast.Load())))
         ctx = E.call(E.attr("bs", "environ", "context"), dt=E.attr("self", "dt"))
         names = ["self"] + [E.py_name(x.name) for x in data_inputs]
-        args = E.arguments(names + ["projected"], [E.const(None)]) if self.hoisted() else E.arguments(names)
+        args = E.arguments(names + ["_projected"], [E.const(None)]) if self.hoisted() else E.arguments(names)
         return E.def_("update", args, [E.with_(ctx, body)])
 
     def encoder(self, x: ir.InputDef) -> ast.expr:
         """This step's value of an input with an encoder, as the encoder lowers it."""
-        shape = E.attr("self", f"{E.py_name(x.name)}_shape")
+        shape = E.attr("self", E.derived(E.py_name(x.name), "shape"))
         return ENCODERS[x.source.name].hook("lower")(x.source, shape, E.attr("self", "dt"))
 
     def raw_source(self, pr: ir.Projection) -> ast.expr:
@@ -273,7 +296,7 @@ class NetworkLowering:
         pre = self.net.node(pr.pre)
         a = self.attr[pr.name]
         if pr.delay_steps > 0:
-            value = E.call(E.attr("self", f"{a}_delay", "read"))
+            value = E.call(E.attr("self", E.derived(a, "delay"), "read"))
             if isinstance(pre, ir.InputDef) and pre.unit is not None:
                 value = E.binop("*", value, unit_expr(pre.unit))
             return value
@@ -295,17 +318,15 @@ class NetworkLowering:
         ports: dict[str, list[ast.expr]] = {}
         conductances: dict[str, list[tuple[ast.expr, ast.expr]]] = {}
         weighted: list[ast.expr] = []
-        for pr in self.net.projections:
-            if pr.post != pop.name:
-                continue
+        for pr in self.into(pop):
             a = self.attr[pr.name]
-            if pr in self.hoisted():
-                value = ast.Subscript(E.name("projected"), E.const(a), ast.Load())
+            if pr.facts.hoisted:
+                value = ast.Subscript(E.name("_projected"), E.const(a), ast.Load())
             else:
                 value = E.call(E.attr("self", a), self.source(pr, updated))
             if pr.synapse is not None:
-                value = E.call(E.attr("self", f"{a}_syn"), value)
-            var = f"{a}_out"
+                value = E.call(E.attr("self", E.derived(a, "syn")), value)
+            var = E.derived(a, "out")
             lines.append(E.assign(var, value, E.where(pr.span)))
             if model.kind == "synapse":
                 weighted.append(E.name(var))
@@ -326,15 +347,16 @@ class NetworkLowering:
                     args.append(E.binop("*", E.const(0.0), unit_expr(port.unit)))
                     continue
                 if conds:
-                    fname = f"{E.py_name(pop.name)}_{E.py_name(port.name)}"
-                    v = "V"
+                    # defined just before the population's update, which calls it: one per port suffices
+                    fname = E.derived(E.py_name(port.name), "in")
+                    v = "_V"
                     terms = currents + [out.hook("lower")(spec, g, E.name(v)) for g, spec, out in conds]
                     lines.append(E.def_(fname, E.arguments([v]), [E.ret(_sum(terms))],
                                         f"conductance input to {pop.name}.{port.name}"))
                     args.append(E.name(fname))
                 else:
                     args.append(_sum(currents))
-        kwargs = {"t": E.name("t")} if self.of(pop).needs_t else {}
+        kwargs = {"_t": E.name("_t")} if self.of(pop).needs_t else {}
         lines.append(E.assign(E.py_name(pop.name), E.call(E.attr("self", E.py_name(pop.name)), *args, **kwargs),
                               E.where(pop.span)))
         return lines

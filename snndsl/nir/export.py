@@ -20,7 +20,8 @@ import brainunit as u
 import numpy as np
 
 from snndsl import ir
-from snndsl.diagnostics import Diagnostic, SnnError
+from snndsl.diagnostics import WARNING, Diagnostic, SnnError
+from snndsl.lower.emit import derived
 from snndsl.nir.errors import NotExpressible
 from snndsl.nir.recognise import NodeSpec, is_std, neuron_spec, surrogate_text, synapse_spec
 from snndsl.nir.units import coherent, number, unit_text
@@ -41,13 +42,17 @@ class _Graph:
     snn_unit: dict[str, Any] = attrs.Factory(dict)
     nir_unit: dict[str, Any] = attrs.Factory(dict)
     problems: list[Diagnostic] = attrs.Factory(list)
+    warnings: list[Diagnostic] = attrs.Factory(list)
 
     def refuse(self, what: str, why: str, span) -> None:
         """Record that ``what`` cannot be exported (SNN701 at ``span``); export goes on to find every such part."""
         self.problems.append(Diagnostic("SNN701", f"{what} is not expressible in NIR: {why}", span))
 
     def chain(self, src: str, name: str, node: Any) -> str:
-        """Add ``node`` as ``name`` fed by ``src``; returns ``name`` (the next link's source)."""
+        """Add ``node`` as ``name`` (``_`` appended while a node has it) fed by ``src``; returns the name (the
+        next link's source)."""
+        while name in self.nodes:
+            name += "_"
         self.nodes[name] = node
         self.edges.append((src, name))
         return name
@@ -155,6 +160,11 @@ def population_node(g: _Graph, index: int, pop: ir.Population) -> None:
         g.refuse(f"{'readout' if pop.readout else 'population'} `{pop.name}` ({m.name})", str(e), pop.span)
         return
     snn = _population_record(pop, index, m, spec)
+    if spec is not None and spec.reset == "soft":
+        g.warnings.append(Diagnostic(
+            "SNN701", f"population `{pop.name}` ({m.name}) resets softly (subtracts the threshold), but NIR's "
+            "neurons reset to v_reset: other tools will reset it hard (snndsl's own import restores the soft "
+            "reset from the node's metadata)", pop.span, severity=WARNING))
     if m.spiking:
         g.snn_unit[pop.name] = u.UNITLESS
     elif m.kind == "synapse":
@@ -189,26 +199,30 @@ def weight_node(g: _Graph, src: str, attr: str, pr: ir.Projection, w: Any, b: An
     """``Scale`` (one_to_one), ``Affine`` (with a bias) or ``Linear``; the matrix is ``(post, pre)`` as NIR
     takes it, in units of ``delivered`` per unit of what the presynaptic node sends in the file."""
     import nir
-    wn = np.asarray(number(w * (1.0 * g.nir_unit[pr.pre]), delivered), np.float32)
+    n_pre, n_post = g.netir.node(pr.pre).size, g.netir.node(pr.post).size
+    shape = (n_post,) if pr.conn.name == "one_to_one" else (n_pre, n_post)
+    # a constant weight or bias may be stored as one number: NIR (and HDF5) want the full arrays
+    wn = np.broadcast_to(np.asarray(number(w * (1.0 * g.nir_unit[pr.pre]), delivered), np.float32), shape)
     meta = {"unit": unit_text(delivered), "snndsl": json.dumps({**record, "role": "weights", "conn": pr.conn.name})}
     if pr.conn.name == "one_to_one":
-        node = nir.Scale(wn, metadata=meta)
+        node = nir.Scale(wn.copy(), metadata=meta)
     elif b is not None:
-        node = nir.Affine(wn.T.copy(), np.asarray(number(b, delivered), np.float32), metadata=meta)
+        bias = np.broadcast_to(np.asarray(number(b, delivered), np.float32), (n_post,)).copy()
+        node = nir.Affine(wn.T.copy(), bias, metadata=meta)
     else:
         node = nir.Linear(wn.T.copy(), metadata=meta)
     return g.chain(src, attr, node)
 
 
 def synapse_node(g: _Graph, src: str, attr: str, pr: ir.Projection, spec: NodeSpec, n_post: int,
-                 delivered: Any, record: dict) -> str:
+                 delivered: Any, record: dict, label: str) -> str:
     """The LI node of a projection's ``Expon`` synapse, with its initial conductance."""
     syn_model = g.program.model(pr.synapse.model)
     meta = _node_meta(spec, g.dt_s, {**record, "role": "synapse", "model": pr.synapse.model,
                                      "std": is_std(syn_model),
                                      "trainable": [k for k, v in pr.synapse.values if v.trainable]})
-    _initial(meta, getattr(g.net, f"{attr}_syn"), {"v": spec.roles["v"]}, lambda _: delivered)
-    return g.chain(src, f"{attr}_syn", _make_node(spec, n_post, meta))
+    _initial(meta, getattr(g.net, derived(attr, "syn")), {"v": spec.roles["v"]}, lambda _: delivered)
+    return g.chain(src, f"{label}_syn", _make_node(spec, n_post, meta))
 
 
 def _synapse_spec(g: _Graph, pr: ir.Projection, attr: str, n_post: int, arriving: Any) -> NodeSpec | None:
@@ -217,7 +231,7 @@ def _synapse_spec(g: _Graph, pr: ir.Projection, attr: str, n_post: int, arriving
     if pr.synapse is None:
         return None
     syn_model = g.program.model(pr.synapse.model)
-    values = _param_values(syn_model, getattr(g.net, f"{attr}_syn"), n_post)
+    values = _param_values(syn_model, getattr(g.net, derived(attr, "syn")), n_post)
     try:
         return synapse_spec(syn_model, values, g.netir.dt, arriving)
     except NotExpressible as e:
@@ -240,11 +254,12 @@ def projection_nodes(g: _Graph, index: int, pr: ir.Projection) -> None:
         return
     record = {"projection": pr.name, "index": index}
     src = pr.pre
+    label = pr.name.replace("->", "_to_")       # the node names: `x_to_hidden`, `x_to_hidden_syn`, ...
     if pr.delay_steps > 0:
-        src = delay_node(g, src, attr, pr, pre.size, record)
-    src = weight_node(g, src, attr, pr, w, b, delivered, record)
+        src = delay_node(g, src, label, pr, pre.size, record)
+    src = weight_node(g, src, label, pr, w, b, delivered, record)
     if syn_spec is not None:
-        src = synapse_node(g, src, attr, pr, syn_spec, post.size, delivered, record)
+        src = synapse_node(g, src, attr, pr, syn_spec, post.size, delivered, record, label)
     g.edges.append((src, pr.post))
 
 
@@ -280,7 +295,7 @@ def _weights(comm, pr: ir.Projection, n_pre: int, n_post: int) -> tuple[Any, Any
 # ---------------------------------------------------------------- the graph, files
 
 
-def to_nir(model, net=None, network: str | None = None):
+def to_nir(model, net=None, network: str | None = None, warnings: list | None = None):
     """The NIR graph of one network of a :class:`~snndsl.runtime.model.CompiledModel`.
 
     ``net`` is an instance of the network (default: a new one); its parameter values (trained, or as
@@ -307,6 +322,8 @@ def to_nir(model, net=None, network: str | None = None):
             projection_nodes(g, index, pr)
     if g.problems:
         raise SnnError(sorted(g.problems, key=lambda d: (d.line, d.column)))
+    if warnings is not None:
+        warnings.extend(g.warnings)
     output_nodes(g)
     graph = nir.NIRGraph(g.nodes, g.edges, metadata={"dt": g.dt_s, "generator": "snndsl", "network": netir.name},
                          type_check=False)
@@ -329,11 +346,14 @@ def load_params(model, net, params_dir: str | Path) -> None:
 
 
 def export(path: str | Path, out: str | Path, params: str | Path | None = None, network: str | None = None,
-           seed: int = 0):
+           seed: int = 0, warnings: list | None = None):
     """Compile ``path``, build its network (parameters from the checkpoint ``params/params`` when given, else
-    initialised with ``seed``), and write the NIR graph to ``out``. Returns the graph."""
+    from the parameter file ``path``'s stem``.params.npz`` next to it when there is one, as ``snndsl import``
+    writes, else initialised with ``seed``), and write the NIR graph to ``out``. Returns the graph; what NIR
+    keeps only approximately (a soft reset) is appended to ``warnings`` as diagnostics."""
     import brainstate as bs
 
+    from snndsl.nir.params import apply_params, params_path, read_params
     from snndsl.runtime.model import load
 
     model = load(path)
@@ -341,7 +361,9 @@ def export(path: str | Path, out: str | Path, params: str | Path | None = None, 
     net = model.network(network)
     if params is not None:
         load_params(model, net, params)
-    graph = to_nir(model, net, network)
+    elif params_path(path).exists():
+        apply_params(model, net, read_params(params_path(path)), network)
+    graph = to_nir(model, net, network, warnings)
     write(graph, out)
     return graph
 

@@ -11,6 +11,7 @@ one-step lag (:func:`break_cycles`), since snndsl reads a recurrent input from t
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import attrs
@@ -54,11 +55,56 @@ def flatten(nodes: dict, edges: list) -> tuple[dict, list]:
 
 def read_graph(graph: Any) -> tuple[dict, list, dict]:
     """``(nodes, edges, kinds)`` of ``graph`` with subgraphs inlined; nodes exported by snndsl come first, in
-    the order of the original network (their recorded ``index``), the others in the graph's order."""
+    the order of the original network (their recorded ``index``), the others in the graph's order. Refuses
+    (:class:`NirImportError`) values no model can run (:func:`check_values`) and nodes connected to nothing
+    (:func:`check_connected`)."""
     nodes, edges = flatten(dict(graph.nodes), list(graph.edges))
+    check_values(nodes)
+    check_connected(nodes, edges)
     pos = {k: i for i, k in enumerate(nodes)}
     nodes = dict(sorted(nodes.items(), key=lambda kv: (snndsl_meta(kv[1]).get("index", 10**6), pos[kv[0]])))
     return nodes, edges, {k: node_kind(k, v) for k, v in nodes.items()}
+
+
+def check_values(nodes: dict) -> None:
+    """Refuse what no model can run: a NaN or infinite number in any array of a node, a time constant
+    (``tau``, ``tau_syn``, ``tau_mem``) that is not positive, a negative delay."""
+    for name, node in nodes.items():
+        for field, value in vars(node).items():
+            if field in ("metadata", "input_type", "output_type") or isinstance(value, (bool, str, dict)):
+                continue
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                continue
+            if not np.all(np.isfinite(arr)):
+                raise NirImportError(f"node `{name}`: `{field}` holds NaN or infinite values")
+            if field.startswith("tau") and np.any(arr <= 0):
+                raise NirImportError(f"node `{name}`: the time constant `{field}` must be positive, not "
+                                     f"{np.min(arr):g} s")
+            if field == "delay" and np.any(arr < 0):
+                raise NirImportError(f"node `{name}`: a delay must not be negative, not {np.min(arr):g} s")
+
+
+def check_connected(nodes: dict, edges: list) -> None:
+    """Refuse a node with no edges. NIR gives such a node an ``Input`` named ``input_<node>`` (and an
+    ``Output`` named ``output_<node>``) of its own when it reads or builds a graph; a node wired only to such
+    made-up ends is refused too, rather than imported as a population fed by an input nobody declared."""
+    import nir
+    preds: dict[str, list[str]] = {}
+    succs: dict[str, list[str]] = {}
+    for a, b in edges:
+        succs.setdefault(a, []).append(b)
+        preds.setdefault(b, []).append(a)
+    for name, node in nodes.items():
+        if isinstance(node, (nir.Input, nir.Output)):
+            continue
+        ins, outs = preds.get(name, []), succs.get(name, [])
+        made = re.compile(rf"(input|output)_{re.escape(name)}(_\d+)?")
+        made_up = all(isinstance(nodes.get(k), (nir.Input, nir.Output)) and made.fullmatch(k) for k in ins + outs)
+        if not ins + outs or (ins and made_up):
+            raise NirImportError(f"node `{name}` is connected to nothing" + (
+                f" (NIR gave it an input `{ins[0]}` of its own)" if ins else "") + "; connect it or remove it")
 
 
 def time_step(graph: Any, nodes: dict, dt: Any) -> tuple[float, str | None]:
@@ -260,9 +306,13 @@ def projections(nodes: dict, kinds: dict, succ: dict, size: dict, dt_s: float) -
 
 
 def break_cycles(projs: list[Proj], kinds: dict, nodes: dict) -> None:
-    """A cycle through two or more populations needs a one-step lag in snndsl: cut it at an edge leaving a
-    spiking population when there is one (a self-projection already reads last step's output)."""
+    """A cycle through two or more populations needs a one-step lag in snndsl: cut it at its feedback edge,
+    the one leading back towards the inputs (its target is no farther from an input than its source, by
+    the fewest projections), as nirtorch runs such graphs; among several, the longest step back, then one
+    leaving a spiking population, then the first in the graph. Node names never decide. (A self-projection
+    already reads last step's output.)"""
     from snndsl.checks.graph import _cycles
+    far = _distances(projs, kinds, len(nodes) + 1)
     while True:
         zero = [p for p in projs if p.delay_steps == 0 and p.pre != p.post and kinds.get(p.pre) == "pop"
                 and kinds.get(p.post) in ("pop", "readout")]
@@ -274,5 +324,20 @@ def break_cycles(projs: list[Proj], kinds: dict, nodes: dict) -> None:
             return
         members = set(comps[0])
         inside = [p for p in zero if p.pre in members and p.post in members]
-        cut = next((p for p in inside if type(nodes[p.pre]).__name__ in SPIKING), inside[0])
+        cut = min(inside, key=lambda p: (far[p.post] > far[p.pre], far[p.post] - far[p.pre],
+                                         type(nodes[p.pre]).__name__ not in SPIKING, projs.index(p)))
         cut.delay_steps, cut.lagged = 1, True
+
+
+def _distances(projs: list[Proj], kinds: dict, unreached: int) -> dict[str, int]:
+    """The fewest projections from a network input to each node (``unreached`` for nodes no input reaches)."""
+    dist = {k: 0 for k, kind in kinds.items() if kind == "input"}
+    frontier = set(dist)
+    while frontier:
+        nxt = set()
+        for p in projs:
+            if p.pre in frontier and p.post not in dist:
+                dist[p.post] = dist[p.pre] + 1
+                nxt.add(p.post)
+        frontier = nxt
+    return {k: dist.get(k, unreached) for k in kinds}

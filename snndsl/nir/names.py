@@ -11,13 +11,14 @@ KEYWORDS = frozenset({"t", "dt", "time", "label", "target", "true", "false", "se
 def safe_name(name: str, taken: set[str]) -> str:
     """``name`` as an identifier no other part of the file uses, added to ``taken``: characters other than
     letters, digits and ``_`` become ``_``, a leading digit gets an ``n``, and a ``_`` is appended while the
-    result is reserved, names a unit (``ms``), is a Python keyword (emitted code uses the name) or is taken."""
-    from snndsl.lower.emit import py_name
+    result is reserved, names a unit (``ms``), is a name of Python or of the emitted module (which the emitted
+    code would rename: ``input`` -> ``input_``) or is taken."""
+    from snndsl.lower.emit import OWNED
     from snndsl.resolve.unit_names import shadows_unit
-    s = re.sub(r"[^A-Za-z0-9_]", "_", str(name)).strip("_") or "n"
+    s = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", str(name))).strip("_") or "n"
     if s[0].isdigit():
         s = "n" + s
-    while s in KEYWORDS or shadows_unit(s) or s in taken or py_name(s) != s:   # py_name: Python keywords
+    while s in KEYWORDS or shadows_unit(s) or s in taken or s in OWNED:
         s += "_"
     taken.add(s)
     return s

@@ -58,7 +58,7 @@ def _set_on(mod: Any, model: ir.Model, name: str, arr: Any, unit: str) -> None:
     """Set parameter ``name`` of ``mod``, or the initial value of its state ``name``."""
     import brainstate as bs
 
-    from snndsl.lower.emit import py_name
+    from snndsl.lower.emit import derived, py_name
     if model.param(name) is not None:
         cur = getattr(mod, py_name(name))
         if isinstance(cur, bs.State):
@@ -66,7 +66,7 @@ def _set_on(mod: Any, model: ir.Model, name: str, arr: Any, unit: str) -> None:
         else:
             setattr(mod, py_name(name), _value(arr, unit, cur))
     elif model.state(name) is not None:
-        setattr(mod, f"{py_name(name)}_init", _value(arr, unit))
+        setattr(mod, derived(py_name(name), "init"), _value(arr, unit))
     else:
         raise KeyError(f"{model.name} has no parameter or state {name!r}")
 
@@ -85,7 +85,7 @@ def _set_weights(comm: Any, pr: ir.Projection, slot: str, arr: Any, unit: str) -
 def apply_params(model, net, params: Params, network: str | None = None) -> None:
     """Set the arrays of an import (``pop.param``, ``pop.state`` initial values, ``proj.w``, ``proj.b``,
     ``proj.syn.param``) on an instance of the compiled network. An unknown key raises ``KeyError``."""
-    from snndsl.lower.emit import py_name
+    from snndsl.lower.emit import derived, py_name
     from snndsl.lower.network import NetworkLowering
 
     netir = model.ir(network)
@@ -101,7 +101,7 @@ def apply_params(model, net, params: Params, network: str | None = None) -> None
         if pr is None:
             raise KeyError(f"no population or projection for parameter {key!r}")
         if ".syn." in key:
-            _set_on(getattr(net, f"{attr[pr.name]}_syn"), model.program.model(pr.synapse.model), rest, arr, unit)
+            _set_on(getattr(net, derived(attr[pr.name], "syn")), model.program.model(pr.synapse.model), rest, arr, unit)
         else:
             _set_weights(getattr(net, attr[pr.name]), pr, rest, arr, unit)
 

@@ -15,7 +15,7 @@ from snndsl.registry.model_entries import (CONNECTIVITY, ENCODERS, FUNCTIONS, IN
                                            INTEGRATORS, OUTPUTS, SPARSE_ABOVE, SURROGATES, Connectivity,
                                            Distribution, Encoder, InputKind, Integrator, MathFunction, Output)
 from snndsl.registry.training_entries import (DATA, LOOPS, LOSSES, ONLINE, OPTIMIZERS, REDUCTIONS, SCHEDULES,
-                                              SETTINGS, DataFile, LoopPolicy, Loss, OnlineAlgorithm, Optimizer,
+                                              SETTINGS, DataFile, DataSource, LoopPolicy, Loss, OnlineAlgorithm, Optimizer,
                                               Reduction)
 
 #: Every registry by the key a :class:`snndsl.ir.Spec` names it with (``Spec.registry``).
@@ -30,4 +30,4 @@ __all__ = ["ALIASES", "REQUIRED", "Entry", "HookMissing", "Param", "Registry", "
            "SURROGATES", "INITIALISERS", "INTEGRATORS", "CONNECTIVITY", "OUTPUTS", "INPUT_KINDS", "ENCODERS",
            "FUNCTIONS", "DATA", "LOSSES", "REDUCTIONS", "SCHEDULES", "OPTIMIZERS", "LOOPS", "ONLINE", "SETTINGS",
            "SPARSE_ABOVE", "Connectivity", "Distribution", "Encoder", "Integrator", "InputKind", "MathFunction",
-           "Output", "DataFile", "Loss", "Optimizer", "Reduction", "LoopPolicy", "OnlineAlgorithm"]
+           "Output", "DataFile", "DataSource", "Loss", "Optimizer", "Reduction", "LoopPolicy", "OnlineAlgorithm"]

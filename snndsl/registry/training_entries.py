@@ -30,7 +30,19 @@ class DataFile:
     folder: bool = False
 
 
-def _events(name: str, doc: str, traits: DataFile) -> Entry:
+@attrs.frozen
+class DataSource:
+    """What a data source gives, for the checks and ``--data``: ``y`` is ``labels`` (integer classes:
+    ``classes`` of them, or as many as the argument ``classes_arg`` says) or ``unknown`` (a file: labels or
+    targets); ``file`` says which files it reads (``None``: it makes its data itself)."""
+
+    y: str = attrs.field(validator=attrs.validators.in_(("labels", "unknown")))
+    classes: int | None = None
+    classes_arg: str | None = None
+    file: DataFile | None = None
+
+
+def _events(name: str, doc: str, traits: DataSource) -> Entry:
     """A source of recorded events, binned to the network's dt (runtime/datasets/)."""
     return Entry(name, (P("path", "string"), P("test_path", "string", default=None), P("steps", "int"),
                         P("pool", "int", default=1), P("counts", "bool", default=False),
@@ -41,16 +53,19 @@ _HDF5 = DataFile(suffixes=(".h5", ".hdf5"), magic=b"\x89HDF\r\n\x1a\n")
 DATA = Registry("data source", "SNN216", (
     Entry("poisson_patterns", (P("steps", "int"), P("samples", "int"), P("rate", "quantity", unit="Hz"),
                                P("classes", "int", default=2)),
-          doc="random Poisson spike patterns, one fixed pattern per class", needs=("load",)),
+          doc="random Poisson spike patterns, one fixed pattern per class", needs=("load",),
+          traits=DataSource("labels", classes_arg="classes")),
     Entry("npz", (P("path", "string"), P("test_path", "string", default=None)),
           doc="arrays x [samples, time, channels] and y from a .npz file (and a test file)", needs=("load",),
-          traits=DataFile(suffixes=(".npz",), magic=b"PK\x03\x04")),
+          traits=DataSource("unknown", file=DataFile(suffixes=(".npz",), magic=b"PK\x03\x04"))),
     Entry("digits", (P("steps", "int"), P("encoding", "call:encoder", default=None), P("test_fraction", default=0.25)),
-          doc="scikit-learn's 8x8 handwritten digits, encoded as spikes", needs=("load",)),
-    _events("shd", "Spiking Heidelberg Digits: spikes/times, spikes/units and labels in an HDF5 file", _HDF5),
-    _events("ssc", "Spiking Speech Commands: the same HDF5 layout as shd", _HDF5),
+          doc="scikit-learn's 8x8 handwritten digits, encoded as spikes", needs=("load",),
+          traits=DataSource("labels", classes=10)),
+    _events("shd", "Spiking Heidelberg Digits: spikes/times, spikes/units and labels in an HDF5 file",
+            DataSource("labels", classes=20, file=_HDF5)),
+    _events("ssc", "Spiking Speech Commands: the same HDF5 layout as shd", DataSource("labels", classes=35, file=_HDF5)),
     _events("nmnist", "N-MNIST: a folder of digit folders of binary event files (34 x 34 pixels, 2 polarities)",
-            DataFile(folder=True)),
+            DataSource("labels", classes=10, file=DataFile(folder=True))),
 ))
 
 

@@ -8,6 +8,7 @@ path and text, so re-checking a file after a keystroke does not parse the standa
 
 from __future__ import annotations
 
+import errno
 import os
 import weakref
 from importlib import resources
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from snndsl.diagnostics import Diagnostics, SnnError, did_you_mean
-from snndsl.source import SourceFile, Span
+from snndsl.source import SourceFile, Span, UnreadableSource, read_text
 from snndsl.syntax import ast
 from snndsl.syntax.parser import parse
 
@@ -27,8 +28,9 @@ Reader = Callable[[str], str]
 
 
 def read_disk(path: str) -> str:
-    """The UTF-8 text of the file at ``path`` (the default :data:`Reader`)."""
-    return Path(path).read_text(encoding="utf-8")
+    """The UTF-8 text of the regular file at ``path`` (the default :data:`Reader`): never blocks on a pipe
+    or reads a device, and refuses files over the size limit (:func:`snndsl.source.read_text`)."""
+    return read_text(path)
 
 
 def stdlib_files() -> list[SourceFile]:
@@ -148,16 +150,23 @@ class Loader:
             return stdlib_files()
         base = Path(importer.path).parent if not importer.path.startswith("<") else Path.cwd()
         path = Path(os.path.normpath(base / stmt.path))
-        try:
-            return [_cached_source(str(path), self.read(str(path)))]
-        except (OSError, UnicodeDecodeError) as e:
-            why = "is not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "was not found"
-            self.failed = True
-            self.diags.error("SNN001" if not isinstance(e, UnicodeDecodeError) else "SNN003",
-                             f'import "{stmt.path}" {why} (looked for {path})', stmt.span,
-                             'the standard library is `import "std"`; other paths are relative to this file'
-                             if not isinstance(e, UnicodeDecodeError) else "save the file as UTF-8")
-            return None
+        code, why, hint = None, "", 'the standard library is `import "std"`; other paths are relative to this file'
+        if not stmt.path.endswith(".snn"):
+            code, why, hint = "SNN004", "is not a .snn file", "imports name model files, e.g. `import \"lib/cells.snn\"`"
+        else:
+            try:
+                return [_cached_source(str(path), self.read(str(path)))]
+            except UnreadableSource as e:
+                code, why = ("SNN005", "is too large") if e.errno == errno.EFBIG else ("SNN004", "is not a regular file")
+                hint = f"it is {e.strerror}"
+            except UnicodeDecodeError:
+                code, why, hint = "SNN003", "is not UTF-8 text", "save the file as UTF-8"
+            except OSError as e:
+                code = "SNN001"
+                why = "was not found" if e.errno == errno.ENOENT else f"cannot be read ({e.strerror or e})"
+        self.failed = True
+        self.diags.error(code, f'import "{stmt.path}" {why} (looked for {path})', stmt.span, hint)
+        return None
 
     def models(self, source: SourceFile, span: Span | None = None) -> dict[str, ast.NeuronDef | ast.SynapseDef]:
         """Every model definition visible in ``source``: its own and those its imports bring in."""

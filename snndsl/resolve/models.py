@@ -16,7 +16,7 @@ from snndsl.resolve.exprs import Scope, fold, resolve_expr
 from snndsl.resolve.unit_names import COMMON_UNITS, dimensionless_unit, lookup, shadows_unit, unit_from_ast
 
 #: Names the emitted code and the language reserve for themselves.
-RESERVED = frozenset({"t", "dt", "time", "label", "target", "true", "false", "self"})
+RESERVED = frozenset({"t", "dt", "time", "label", "target", "true", "false", "self", "_"})
 
 
 def check_identifier(ident: ast.Ident, diags: Diagnostics, what: str = "name", reserved=RESERVED) -> bool:

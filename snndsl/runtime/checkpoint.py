@@ -1,8 +1,8 @@
 """Training checkpoints: parameters, optimizer state, random key and progress in one ``.npz`` file.
 
 Written atomically (temporary file, fsync, rename), so a checkpoint on disk is always a complete one.
-Leaves are stored in ``jax.tree_util`` order; the tree structure of the running model is checked against the
-stored one on load, so a checkpoint of another model is refused, not misapplied.
+Leaves are stored in ``jax.tree_util`` order; the tree structure and every leaf's shape of the running model are
+checked against the stored ones on load, so a checkpoint of another model is refused, not misapplied.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ def load(path: Path, net, optimizer) -> dict:
     """Restore parameters, optimizer state, step count and random key in place from a checkpoint written by
     :func:`save`; returns the saved ``meta`` (including its ``"structure"``).
 
-    Raises :class:`CheckpointError` if the file cannot be read, or if its tree structure or leaf count differs
-    from that of ``net`` and ``optimizer`` (a checkpoint of another model). Each leaf keeps the dtype of the
-    running model's.
+    Raises :class:`CheckpointError` if the file cannot be read, or if its tree structure, leaf count or any
+    leaf's shape differs from that of ``net`` and ``optimizer`` (a checkpoint of another model, or of the same
+    model with other sizes). Each leaf keeps the dtype of the running model's.
     """
     import brainstate as bs
     import jax
@@ -74,6 +74,12 @@ def load(path: Path, net, optimizer) -> dict:
     leaves, treedef = jax.tree_util.tree_flatten(trees)
     if meta.get("structure") != str(treedef) or len(leaves) != sum(k.startswith("leaf_") for k in stored):
         raise CheckpointError(f"checkpoint {path} belongs to a different model (parameters differ)")
+    paths = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(trees)[0]]
+    for i, (x, where) in enumerate(zip(leaves, paths)):
+        have, want = tuple(stored[f"leaf_{i}"].shape), tuple(np.shape(x))
+        if have != want:
+            raise CheckpointError(f"checkpoint {path} belongs to a differently sized model: {where} has shape "
+                                  f"{have} there and {want} here")
     new = [jnp.asarray(stored[f"leaf_{i}"], dtype=jnp.asarray(x).dtype) for i, x in enumerate(leaves)]
     restored = jax.tree_util.tree_unflatten(treedef, new)
     for (k, s) in net.states(bs.ParamState).items():

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from snndsl import ir
-from snndsl.registry import DATA, ENCODERS, DataFile, Entry
+from snndsl.registry import DATA, ENCODERS, Entry
 from snndsl.runtime.datasets import hdf5, nmnist  # noqa: F401  (implement the event sources' `load` hooks)
 from snndsl.runtime.datasets.base import DataError, Dataset, dt_seconds, input_size
 from snndsl.runtime.datasets.validate import check_arrays, check_fits
@@ -161,16 +161,16 @@ def npz(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> Dataset:
 def _readers(path: Path) -> list[Entry]:
     """The data sources that read ``path``: (a folder) those that read folders; else those whose magic bytes
     the file starts with, else those whose suffix it has; in registry order."""
-    files = [e for e in DATA if isinstance(e.traits, DataFile)]
+    files = [e for e in DATA if e.traits.file is not None]
     if path.is_dir():
-        return [e for e in files if e.traits.folder]
+        return [e for e in files if e.traits.file.folder]
     try:
         with open(path, "rb") as f:
             head = f.read(16)
     except OSError:
         head = b""
-    by_magic = [e for e in files if e.traits.magic and head.startswith(e.traits.magic)]
-    return by_magic or [e for e in files if path.suffix.lower() in e.traits.suffixes]
+    by_magic = [e for e in files if e.traits.file.magic and head.startswith(e.traits.file.magic)]
+    return by_magic or [e for e in files if path.suffix.lower() in e.traits.file.suffixes]
 
 
 def from_file(path: str | Path, net: ir.Network, spec: ir.Spec | None = None, seed: int = 0,
@@ -191,8 +191,8 @@ def from_file(path: str | Path, net: ir.Network, spec: ir.Spec | None = None, se
         raise DataError(f"{path}: no such file or folder")
     readers = _readers(path)
     if not readers:
-        known = "; ".join(f"{e.name}: " + ("a folder" if e.traits.folder else ", ".join(e.traits.suffixes))
-                          for e in DATA if isinstance(e.traits, DataFile))
+        known = "; ".join(f"{e.name}: " + ("a folder" if e.traits.file.folder else ", ".join(e.traits.file.suffixes))
+                          for e in DATA if e.traits.file is not None)
         raise DataError(f"{path}: no data source reads this file (by its content or name); they read {known}")
     entry = next((e for e in readers if spec is not None and e.name == spec.name), readers[0])
     given = dict(spec.args) if spec is not None else {}

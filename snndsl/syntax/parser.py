@@ -10,18 +10,20 @@ import math
 import re
 import threading
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import lark
-from lark import Transformer_NonRecursive, v_args
 
 from snndsl.syntax import ast
 from snndsl.diagnostics import Diagnostic, SnnError
 from snndsl.source import SourceFile, Span
+from snndsl.syntax.fastparse import parse_fast
 from snndsl.syntax.grammar import grammar_text, parser
 
-#: Deepest expression or unit nesting accepted (SNN105); far beyond any real model.
-MAX_DEPTH = 64
+#: Deepest syntax tree accepted (SNN105): each operator of a chain (`a + b + c`) and each call adds a level, so
+#: a sum of ~250 terms or ~120 nested calls still parses; every later phase, and the emitted Python,
+#: handles this depth (tests/fixtures/hostile has models at the limit).
+MAX_DEPTH = 256
 
 # Terminal names as the user wrote them, for "expected ..." hints.
 _LITERALS = {
@@ -41,17 +43,20 @@ def parse(source: SourceFile) -> ast.Module:
     SNN102 (unexpected character), SNN103 (file ended early), SNN104 (a number that overflows a float),
     SNN105 (nesting deeper than :data:`MAX_DEPTH`) or SNN209 (a number other than 1 in a unit).
     """
+    module = parse_fast(source, MAX_DEPTH)
+    if module is not None:
+        return module
+    return parse_lark(source)
+
+
+def parse_lark(source: SourceFile) -> ast.Module:
+    """:func:`parse` by the Lark parser alone (the reference: :func:`parse` uses it whenever the fast reader of
+    :mod:`snndsl.syntax.fastparse` is not certain, and for every syntax error)."""
     try:
         tree = parser().parse(source.text)
     except lark.exceptions.UnexpectedInput as exc:
         raise SnnError([_syntax_diagnostic(source, exc)]) from None
-    _check_depth(source, tree)
-    try:
-        return _ToAst(source).transform(tree)
-    except lark.exceptions.VisitError as exc:
-        if isinstance(exc.orig_exc, SnnError):
-            raise exc.orig_exc from None
-        raise
+    return _ToAst(source).build(tree)
 
 
 def parse_text(text: str, path: str = "<string>") -> ast.Module:
@@ -102,13 +107,7 @@ def parse_with_comments(source: SourceFile) -> tuple[ast.Module, list[Comment]]:
             raise SnnError([_syntax_diagnostic(source, exc)]) from None
     finally:
         _comment_sink.tokens = None
-    _check_depth(source, tree)
-    try:
-        module = _ToAst(source).transform(tree)
-    except lark.exceptions.VisitError as exc:
-        if isinstance(exc.orig_exc, SnnError):
-            raise exc.orig_exc from None
-        raise
+    module = _ToAst(source).build(tree)
     comments = []
     for tok in tokens:
         line_start = source.text.rfind("\n", 0, tok.start_pos) + 1
@@ -168,43 +167,54 @@ def _char_hint(ch: str) -> str | None:
     return None
 
 
-def _check_depth(source: SourceFile, tree: lark.Tree) -> None:
-    """Raise SNN105 when ``tree`` nests deeper than :data:`MAX_DEPTH` (walked with an explicit stack, so
-    the check itself cannot overflow), at the first too-deep subtree."""
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            meta = node.meta
-            span = source.span(meta.start_pos, meta.end_pos) if not meta.empty else None
-            raise SnnError([Diagnostic("SNN105", f"expression nested more than {MAX_DEPTH} levels deep", span,
-                                       "split it with `let` definitions")])
-        stack.extend((c, depth + 1) for c in node.children if isinstance(c, lark.Tree))
-
-
 _QUANTITY = re.compile(r"(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)[ \t]*(.*)", re.S)
 
 
-@v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):
-    """One method per grammar rule; each builds the AST class of the same (CamelCase) name."""
+class _ToAst:
+    """One method per grammar rule, ``(meta, children) -> node``; each builds the AST class of the same
+    (CamelCase) name. :meth:`build` applies them bottom-up without recursion, checking the depth on the way."""
 
     def __init__(self, source: SourceFile):
-        super().__init__()
         self.source = source
+
+    def build(self, tree: lark.Tree) -> ast.Module:
+        """The AST of ``tree``: one pass down (the depth bound, SNN105) and one up (the nodes), no recursion."""
+        order: list[lark.Tree] = []
+        stack = [(tree, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                meta = node.meta
+                span = self._span(meta) if not meta.empty else None
+                raise SnnError([Diagnostic("SNN105", f"expression nested more than {MAX_DEPTH} levels deep",
+                                           span, "split it with `let` definitions (each operator of a chain such "
+                                           "as `a + b + c` and each call counts as a level)")])
+            order.append(node)
+            stack.extend((c, depth + 1) for c in node.children if isinstance(c, lark.Tree))
+        rules: dict[str, Any] = {}
+        done: dict[int, Any] = {}
+        Tree = lark.Tree
+        for node in reversed(order):        # every node after its children
+            fn = rules.get(node.data)
+            if fn is None:
+                fn = rules[node.data] = getattr(self, node.data)
+            done[id(node)] = fn(node.meta, [done.pop(id(c)) if type(c) is Tree else c for c in node.children])
+        return done[id(tree)]
 
     # ---- helpers
     def _span(self, meta) -> Span:
-        """The span of a rule's match (an empty rule: the file's start)."""
+        """The span of a rule, from the line and column Lark computed (no search in the line table)."""
         if meta.empty:
             return self.source.span(0, 0)
-        return self.source.span(meta.start_pos, meta.end_pos)
+        return Span(self.source, meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line,
+                    meta.end_column)
 
     def _ident(self, tok: lark.Token, skip: int = 0, cut: int = 0) -> ast.Ident:
         """An identifier from a token, dropping ``skip`` leading and ``cut`` trailing characters
         (``dV/dt`` → ``V``)."""
         return ast.Ident(str(tok)[skip:len(tok) - cut],
-                         span=self.source.span(tok.start_pos + skip, tok.end_pos - cut))
+                         span=Span(self.source, tok.start_pos + skip, tok.end_pos - cut, tok.line,
+                                   tok.column + skip, tok.end_line, tok.end_column - cut))
 
     def _number(self, text: str, span: Span) -> str:
         """``text`` when it is a finite float; SNN104 for a number that overflows (``1e999``)."""

@@ -230,25 +230,26 @@ class LIFCond(bs.nn.Module):  # models/coba.snn:34
         self.V_reset = bt.init.param(V_reset, (size,))  # models/coba.snn:39
         self.tau_ref = bt.init.param(tau_ref, (size,))  # models/coba.snn:40
         self.I_b = bt.init.param(I_b, (size,))  # models/coba.snn:41
-        self.V_init = V  # models/coba.snn:43
-        self.spk_fun = surrogate
+        self.V__init = V  # models/coba.snn:43
+        self._spk_fun = surrogate
 
     def init_state(self, batch_size=None, **kwargs):
         # models/coba.snn:43
-        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else self.V_rest,
+        self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else self.V_rest,
                                        self.size, batch_size))
-        self.last_spike_time = bs.ShortTermState(_state(-10000000.0 * u.ms, self.size, batch_size))
+        self._last_spike_time = bs.ShortTermState(_state(-10000000.0 * u.ms, self.size,
+                                                         batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
         # models/coba.snn:43
-        self.V.value = _state(self.V_init if self.V_init is not None else self.V_rest, self.size,
+        self.V.value = _state(self.V__init if self.V__init is not None else self.V_rest, self.size,
                               batch_size)
-        self.last_spike_time.value = _state(-10000000.0 * u.ms, self.size, batch_size)
+        self._last_spike_time.value = _state(-10000000.0 * u.ms, self.size, batch_size)
 
     def output(self):
-        return self.spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
+        return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
 
-    def update(self, I=0.0 * u.pA, t=0.0 * u.ms):
+    def update(self, I=0.0 * u.pA, _t=0.0 * u.ms):
         tau = self.tau
         C = self.C
         V_rest = self.V_rest
@@ -257,19 +258,19 @@ class LIFCond(bs.nn.Module):  # models/coba.snn:34
         tau_ref = self.tau_ref
         I_b = self.I_b
         V = self.V.value
-        spike = self.spk_fun((V - V_th) / (V_th - V_reset))  # models/coba.snn:45
-        V = V - (jax.lax.stop_gradient(V) - V_reset) * spike  # reset hard, models/coba.snn:46
-        held = V  # refractory: the post-reset value
-        def dV(V):  # models/coba.snn:44
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # models/coba.snn:45
+        V = V - (jax.lax.stop_gradient(V) - V_reset) * _spike  # reset hard, models/coba.snn:46
+        _held = V  # refractory: the post-reset value
+        def V__dt(V):  # models/coba.snn:44
             return (V_rest - V) / tau + (_port(I, V) + I_b) / C
-        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, models/coba.snn:44
+        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, models/coba.snn:44
         # refractory, models/coba.snn:47
-        V = u.math.where(t - self.last_spike_time.value < tau_ref, held, V)
-        self.last_spike_time.value = jax.lax.stop_gradient(
-            u.math.where(V >= V_th, t, self.last_spike_time.value)
+        V = u.math.where(_t - self._last_spike_time.value < tau_ref, _held, V)
+        self._last_spike_time.value = jax.lax.stop_gradient(
+            u.math.where(V >= V_th, _t, self._last_spike_time.value)
         )
         self.V.value = V
-        return self.spk_fun((V - V_th) / (V_th - V_reset))
+        return self._spk_fun((V - V_th) / (V_th - V_reset))
 
 
 class Expon(bs.nn.Module):  # <std>/synapses.snn:35
@@ -285,30 +286,30 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
         super().__init__()
         self.size = size
         self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:36
-        self.g_init = g  # <std>/synapses.snn:37
+        self.g__init = g  # <std>/synapses.snn:37
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
         # <std>/synapses.snn:37
-        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None
+        self.g = bs.HiddenState(_state(self.g__init if self.g__init is not None
                                        else bt.init.ZeroInit(unit=self.unit),
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g_init if self.g_init is not None  # <std>/synapses.snn:37
+        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:37
                               else bt.init.ZeroInit(unit=self.unit),
                               self.size, batch_size)
 
     def output(self):
         return self.g.value
 
-    def update(self, w=0.0):
+    def update(self, _w=0.0):
         tau = self.tau
         g = self.g.value
-        def dg(g):  # <std>/synapses.snn:38
+        def g__dt(g):  # <std>/synapses.snn:38
             return -g / tau
-        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:38
-        g = g + w  # on_spike, <std>/synapses.snn:39
+        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:38
+        g = g + _w  # on_spike, <std>/synapses.snn:39
         self.g.value = g
         return g  # <std>/synapses.snn:40
 
@@ -325,41 +326,41 @@ class COBA(bs.nn.Module):  # models/coba.snn:50
                            V=bt.init.Uniform(low=-60.0 * u.mV, high=-50.0 * u.mV))
         # models/coba.snn:54
         self.ee = _EventProb(3200, 3200, 0.02, bt.init.Constant(6.0 * u.nS), 1)
-        self.ee_syn = Expon(3200, tau=5.0 * u.ms, unit=u.nS)  # models/coba.snn:54
+        self.ee__syn = Expon(3200, tau=5.0 * u.ms, unit=u.nS)  # models/coba.snn:54
         # models/coba.snn:55
         self.ei = _EventProb(3200, 800, 0.02, bt.init.Constant(6.0 * u.nS), 2)
-        self.ei_syn = Expon(800, tau=5.0 * u.ms, unit=u.nS)  # models/coba.snn:55
-        self.ei_delay = _Delay(1, 3200)
+        self.ei__syn = Expon(800, tau=5.0 * u.ms, unit=u.nS)  # models/coba.snn:55
+        self.ei__delay = _Delay(1, 3200)
         # models/coba.snn:56
         self.ie = _EventProb(800, 3200, 0.02, bt.init.Constant(67.0 * u.nS), 3)
-        self.ie_syn = Expon(3200, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:56
-        self.ie_delay = _Delay(1, 800)
+        self.ie__syn = Expon(3200, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:56
+        self.ie__delay = _Delay(1, 800)
         # models/coba.snn:57
         self.ii = _EventProb(800, 800, 0.02, bt.init.Constant(67.0 * u.nS), 4)
-        self.ii_syn = Expon(800, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:57
+        self.ii__syn = Expon(800, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:57
 
     def init_state(self, batch_size=None, **kwargs):
-        self.i = bs.ShortTermState(jnp.zeros((), dtype=jnp.int32))
+        self._i = bs.ShortTermState(jnp.zeros((), dtype=jnp.int32))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.i.value = jnp.zeros((), dtype=jnp.int32)
+        self._i.value = jnp.zeros((), dtype=jnp.int32)
 
     def update(self):
         with bs.environ.context(dt=self.dt):
-            t = self.i.value * self.dt
-            ee_out = self.ee_syn(self.ee(self.exc.output()))  # models/coba.snn:54
-            ie_out = self.ie_syn(self.ie(self.ie_delay.read()))  # models/coba.snn:56
-            def exc_I(V):  # conductance input to exc.I
-                return ee_out * (0.0 * u.mV - V) + ie_out * (-80.0 * u.mV - V)
-            exc = self.exc(exc_I, t=t)  # models/coba.snn:52
-            ei_out = self.ei_syn(self.ei(self.ei_delay.read()))  # models/coba.snn:55
-            ii_out = self.ii_syn(self.ii(self.inh.output()))  # models/coba.snn:57
-            def inh_I(V):  # conductance input to inh.I
-                return ei_out * (0.0 * u.mV - V) + ii_out * (-80.0 * u.mV - V)
-            inh = self.inh(inh_I, t=t)  # models/coba.snn:53
-            self.ei_delay.write(exc)  # delay line, models/coba.snn:55
-            self.ie_delay.write(inh)  # delay line, models/coba.snn:56
-            self.i.value = self.i.value + 1
+            _t = self._i.value * self.dt
+            ee__out = self.ee__syn(self.ee(self.exc.output()))  # models/coba.snn:54
+            ie__out = self.ie__syn(self.ie(self.ie__delay.read()))  # models/coba.snn:56
+            def I__in(_V):  # conductance input to exc.I
+                return ee__out * (0.0 * u.mV - _V) + ie__out * (-80.0 * u.mV - _V)
+            exc = self.exc(I__in, _t=_t)  # models/coba.snn:52
+            ei__out = self.ei__syn(self.ei(self.ei__delay.read()))  # models/coba.snn:55
+            ii__out = self.ii__syn(self.ii(self.inh.output()))  # models/coba.snn:57
+            def I__in(_V):  # conductance input to inh.I
+                return ei__out * (0.0 * u.mV - _V) + ii__out * (-80.0 * u.mV - _V)
+            inh = self.inh(I__in, _t=_t)  # models/coba.snn:53
+            self.ei__delay.write(exc)  # delay line, models/coba.snn:55
+            self.ie__delay.write(inh)  # delay line, models/coba.snn:56
+            self._i.value = self._i.value + 1
             return (exc, inh)
 
 

@@ -140,21 +140,21 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         self.V_th = bt.init.param(V_th, (size,))  # <std>/neurons.snn:55
         self.V_reset = bt.init.param(V_reset, (size,))  # <std>/neurons.snn:56
         self.V_rest = bt.init.param(V_rest, (size,))  # <std>/neurons.snn:57
-        self.V_init = V  # <std>/neurons.snn:59
-        self.spk_fun = surrogate
+        self.V__init = V  # <std>/neurons.snn:59
+        self._spk_fun = surrogate
 
     def init_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:59
-        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else 0.0 * u.mV,
+        self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else 0.0 * u.mV,
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:59
-        self.V.value = _state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size,
+        self.V.value = _state(self.V__init if self.V__init is not None else 0.0 * u.mV, self.size,
                               batch_size)
 
     def output(self):
-        return self.spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
+        return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
 
     def update(self, I=0.0 * u.mA):
         R = self.R
@@ -163,13 +163,13 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         V_reset = self.V_reset
         V_rest = self.V_rest
         V = self.V.value
-        spike = self.spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
-        V = V - (V_th - V_reset) * spike  # reset soft, <std>/neurons.snn:62
-        def dV(V):  # <std>/neurons.snn:60
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
+        V = V - (V_th - V_reset) * _spike  # reset soft, <std>/neurons.snn:62
+        def V__dt(V):  # <std>/neurons.snn:60
             return (-V + V_rest + R * _port(I, V)) / tau
-        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, <std>/neurons.snn:60
+        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:60
         self.V.value = V
-        return self.spk_fun((V - V_th) / (V_th - V_reset))
+        return self._spk_fun((V - V_th) / (V_th - V_reset))
 
 
 class Expon(bs.nn.Module):  # <std>/synapses.snn:35
@@ -185,30 +185,30 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
         super().__init__()
         self.size = size
         self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:36
-        self.g_init = g  # <std>/synapses.snn:37
+        self.g__init = g  # <std>/synapses.snn:37
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
         # <std>/synapses.snn:37
-        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None
+        self.g = bs.HiddenState(_state(self.g__init if self.g__init is not None
                                        else bt.init.ZeroInit(unit=self.unit),
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g_init if self.g_init is not None  # <std>/synapses.snn:37
+        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:37
                               else bt.init.ZeroInit(unit=self.unit),
                               self.size, batch_size)
 
     def output(self):
         return self.g.value
 
-    def update(self, w=0.0):
+    def update(self, _w=0.0):
         tau = self.tau
         g = self.g.value
-        def dg(g):  # <std>/synapses.snn:38
+        def g__dt(g):  # <std>/synapses.snn:38
             return -g / tau
-        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:38
-        g = g + w  # on_spike, <std>/synapses.snn:39
+        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:38
+        g = g + _w  # on_spike, <std>/synapses.snn:39
         self.g.value = g
         return g  # <std>/synapses.snn:40
 
@@ -226,7 +226,7 @@ class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
         # models/seed.snn:23
         self.x_to_hidden = bs.nn.Linear(100, 4, w_init=bt.init.KaimingNormal(unit=u.mA),
                                         b_init=bt.init.ZeroInit(unit=u.mA))
-        self.x_to_hidden_syn = Expon(4, tau=5.0 * u.ms, unit=u.mA)  # models/seed.snn:23
+        self.x_to_hidden__syn = Expon(4, tau=5.0 * u.ms, unit=u.mA)  # models/seed.snn:23
         # models/seed.snn:24
         self.hidden_to_out = bs.nn.Linear(4, 2, w_init=bt.init.KaimingNormal(),
                                           b_init=bt.init.ZeroInit())
@@ -244,14 +244,15 @@ class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
         with bs.environ.context(dt=self.dt):
             return {'x_to_hidden': self.x_to_hidden(x)}
 
-    def update(self, x, projected=None):
+    def update(self, x, _projected=None):
         with bs.environ.context(dt=self.dt):
-            if projected is None:
-                projected = self.project(x)
-            x_to_hidden_out = self.x_to_hidden_syn(projected['x_to_hidden'])  # models/seed.snn:23
-            hidden = self.hidden(x_to_hidden_out)  # models/seed.snn:21
-            hidden_to_out_out = self.hidden_to_out(hidden)  # models/seed.snn:24
-            out = self.out(hidden_to_out_out)  # models/seed.snn:22
+            if _projected is None:
+                _projected = self.project(x)
+            # models/seed.snn:23
+            x_to_hidden__out = self.x_to_hidden__syn(_projected['x_to_hidden'])
+            hidden = self.hidden(x_to_hidden__out)  # models/seed.snn:21
+            hidden_to_out__out = self.hidden_to_out(hidden)  # models/seed.snn:24
+            out = self.out(hidden_to_out__out)  # models/seed.snn:22
             return out
 
 
