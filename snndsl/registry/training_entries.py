@@ -62,10 +62,10 @@ DATA = Registry("data source", "SNN216", (
           doc="scikit-learn's 8x8 handwritten digits, encoded as spikes", needs=("load",),
           traits=DataSource("labels", classes=10)),
     _events("shd", "Spiking Heidelberg Digits: spikes/times, spikes/units and labels in an HDF5 file",
-            DataSource("labels", classes=20, file=_HDF5)),
-    _events("ssc", "Spiking Speech Commands: the same HDF5 layout as shd", DataSource("labels", classes=35, file=_HDF5)),
+            DataSource("labels", file=_HDF5)),
+    _events("ssc", "Spiking Speech Commands: the same HDF5 layout as shd", DataSource("labels", file=_HDF5)),
     _events("nmnist", "N-MNIST: a folder of digit folders of binary event files (34 x 34 pixels, 2 polarities)",
-            DataSource("labels", classes=10, file=DataFile(folder=True))),
+            DataSource("labels", file=DataFile(folder=True))),
 ))
 
 

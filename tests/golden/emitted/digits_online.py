@@ -160,21 +160,21 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         self.V_th = bt.init.param(V_th, (size,))  # <std>/neurons.snn:55
         self.V_reset = bt.init.param(V_reset, (size,))  # <std>/neurons.snn:56
         self.V_rest = bt.init.param(V_rest, (size,))  # <std>/neurons.snn:57
-        self.V_init = V  # <std>/neurons.snn:59
-        self.spk_fun = surrogate
+        self.V__init = V  # <std>/neurons.snn:59
+        self._spk_fun = surrogate
 
     def init_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:59
-        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else 0.0 * u.mV,
+        self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else 0.0 * u.mV,
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:59
-        self.V.value = _state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size,
+        self.V.value = _state(self.V__init if self.V__init is not None else 0.0 * u.mV, self.size,
                               batch_size)
 
     def output(self):
-        return self.spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
+        return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
 
     def update(self, I=0.0 * u.mA):
         R = self.R
@@ -183,13 +183,13 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         V_reset = self.V_reset
         V_rest = self.V_rest
         V = self.V.value
-        spike = self.spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
-        V = V - (V_th - V_reset) * spike  # reset soft, <std>/neurons.snn:62
-        def dV(V):  # <std>/neurons.snn:60
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
+        V = V - (V_th - V_reset) * _spike  # reset soft, <std>/neurons.snn:62
+        def V__dt(V):  # <std>/neurons.snn:60
             return (-V + V_rest + R * _port(I, V)) / tau
-        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, <std>/neurons.snn:60
+        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:60
         self.V.value = V
-        return self.spk_fun((V - V_th) / (V_th - V_reset))
+        return self._spk_fun((V - V_th) / (V_th - V_reset))
 
 
 class Expon(bs.nn.Module):  # <std>/synapses.snn:35
@@ -205,30 +205,30 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
         super().__init__()
         self.size = size
         self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:36
-        self.g_init = g  # <std>/synapses.snn:37
+        self.g__init = g  # <std>/synapses.snn:37
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
         # <std>/synapses.snn:37
-        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None
+        self.g = bs.HiddenState(_state(self.g__init if self.g__init is not None
                                        else bt.init.ZeroInit(unit=self.unit),
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g_init if self.g_init is not None  # <std>/synapses.snn:37
+        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:37
                               else bt.init.ZeroInit(unit=self.unit),
                               self.size, batch_size)
 
     def output(self):
         return self.g.value
 
-    def update(self, w=0.0):
+    def update(self, _w=0.0):
         tau = self.tau
         g = self.g.value
-        def dg(g):  # <std>/synapses.snn:38
+        def g__dt(g):  # <std>/synapses.snn:38
             return -g / tau
-        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:38
-        g = g + w  # on_spike, <std>/synapses.snn:39
+        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:38
+        g = g + _w  # on_spike, <std>/synapses.snn:39
         self.g.value = g
         return g  # <std>/synapses.snn:40
 
@@ -244,7 +244,8 @@ class Digits(bs.nn.Module):  # models/digits_online.snn:17
         # models/digits_online.snn:22
         self.x_to_hidden = braintrace.nn.Linear(64, 256, w_init=bt.init.KaimingNormal(unit=u.mA),
                                                 b_init=bt.init.ZeroInit(unit=u.mA))
-        self.x_to_hidden_syn = Expon(256, tau=5.0 * u.ms, unit=u.mA)  # models/digits_online.snn:22
+        # models/digits_online.snn:22
+        self.x_to_hidden__syn = Expon(256, tau=5.0 * u.ms, unit=u.mA)
         # models/digits_online.snn:23
         self.hidden_to_out = braintrace.nn.Linear(256, 10, w_init=bt.init.KaimingNormal(),
                                                   b_init=bt.init.ZeroInit())
@@ -262,15 +263,15 @@ class Digits(bs.nn.Module):  # models/digits_online.snn:17
         with bs.environ.context(dt=self.dt):
             return {'x_to_hidden': self.x_to_hidden(x)}
 
-    def update(self, x, projected=None):
+    def update(self, x, _projected=None):
         with bs.environ.context(dt=self.dt):
-            if projected is None:
-                projected = self.project(x)
+            if _projected is None:
+                _projected = self.project(x)
             # models/digits_online.snn:22
-            x_to_hidden_out = self.x_to_hidden_syn(projected['x_to_hidden'])
-            hidden = self.hidden(x_to_hidden_out)  # models/digits_online.snn:20
-            hidden_to_out_out = self.hidden_to_out(hidden)  # models/digits_online.snn:23
-            out = self.out(hidden_to_out_out)  # models/digits_online.snn:21
+            x_to_hidden__out = self.x_to_hidden__syn(_projected['x_to_hidden'])
+            hidden = self.hidden(x_to_hidden__out)  # models/digits_online.snn:20
+            hidden_to_out__out = self.hidden_to_out(hidden)  # models/digits_online.snn:23
+            out = self.out(hidden_to_out__out)  # models/digits_online.snn:21
             return out
 
 

@@ -145,21 +145,21 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         self.V_th = bt.init.param(V_th, (size,))  # <std>/neurons.snn:55
         self.V_reset = bt.init.param(V_reset, (size,))  # <std>/neurons.snn:56
         self.V_rest = bt.init.param(V_rest, (size,))  # <std>/neurons.snn:57
-        self.V_init = V  # <std>/neurons.snn:59
-        self.spk_fun = surrogate
+        self.V__init = V  # <std>/neurons.snn:59
+        self._spk_fun = surrogate
 
     def init_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:59
-        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else 0.0 * u.mV,
+        self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else 0.0 * u.mV,
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:59
-        self.V.value = _state(self.V_init if self.V_init is not None else 0.0 * u.mV, self.size,
+        self.V.value = _state(self.V__init if self.V__init is not None else 0.0 * u.mV, self.size,
                               batch_size)
 
     def output(self):
-        return self.spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
+        return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
 
     def update(self, I=0.0 * u.mA):
         R = self.R
@@ -168,13 +168,13 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         V_reset = self.V_reset
         V_rest = self.V_rest
         V = self.V.value
-        spike = self.spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
-        V = V - (V_th - V_reset) * spike  # reset soft, <std>/neurons.snn:62
-        def dV(V):  # <std>/neurons.snn:60
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
+        V = V - (V_th - V_reset) * _spike  # reset soft, <std>/neurons.snn:62
+        def V__dt(V):  # <std>/neurons.snn:60
             return (-V + V_rest + R * _port(I, V)) / tau
-        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, <std>/neurons.snn:60
+        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:60
         self.V.value = V
-        return self.spk_fun((V - V_th) / (V_th - V_reset))
+        return self._spk_fun((V - V_th) / (V_th - V_reset))
 
 
 class LI(bs.nn.Module):  # <std>/neurons.snn:200
@@ -188,16 +188,16 @@ class LI(bs.nn.Module):  # <std>/neurons.snn:200
         super().__init__()
         self.size = size
         self.tau = bt.init.param(tau, (size,))  # <std>/neurons.snn:201
-        self.V_init = V  # <std>/neurons.snn:203
+        self.V__init = V  # <std>/neurons.snn:203
 
     def init_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:203
-        self.V = bs.HiddenState(_state(self.V_init if self.V_init is not None else 0.0, self.size,
-                                       batch_size))
+        self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else 0.0,
+                                       self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:203
-        self.V.value = _state(self.V_init if self.V_init is not None else 0.0, self.size,
+        self.V.value = _state(self.V__init if self.V__init is not None else 0.0, self.size,
                               batch_size)
 
     def output(self):
@@ -206,9 +206,9 @@ class LI(bs.nn.Module):  # <std>/neurons.snn:200
     def update(self, I=0.0 * u.UNITLESS):
         tau = self.tau
         V = self.V.value
-        def dV(V):  # <std>/neurons.snn:204
+        def V__dt(V):  # <std>/neurons.snn:204
             return (-V + _port(I, V)) / tau
-        V = bs.nn.exp_euler_step(dV, V)  # exp_euler, <std>/neurons.snn:204
+        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:204
         self.V.value = V
         return V
 
@@ -226,30 +226,30 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
         super().__init__()
         self.size = size
         self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:36
-        self.g_init = g  # <std>/synapses.snn:37
+        self.g__init = g  # <std>/synapses.snn:37
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
         # <std>/synapses.snn:37
-        self.g = bs.HiddenState(_state(self.g_init if self.g_init is not None
+        self.g = bs.HiddenState(_state(self.g__init if self.g__init is not None
                                        else bt.init.ZeroInit(unit=self.unit),
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g_init if self.g_init is not None  # <std>/synapses.snn:37
+        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:37
                               else bt.init.ZeroInit(unit=self.unit),
                               self.size, batch_size)
 
     def output(self):
         return self.g.value
 
-    def update(self, w=0.0):
+    def update(self, _w=0.0):
         tau = self.tau
         g = self.g.value
-        def dg(g):  # <std>/synapses.snn:38
+        def g__dt(g):  # <std>/synapses.snn:38
             return -g / tau
-        g = bs.nn.exp_euler_step(dg, g)  # exp_euler, <std>/synapses.snn:38
-        g = g + w  # on_spike, <std>/synapses.snn:39
+        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:38
+        g = g + _w  # on_spike, <std>/synapses.snn:39
         self.g.value = g
         return g  # <std>/synapses.snn:40
 
@@ -268,15 +268,15 @@ class Shd(bs.nn.Module):  # models/shd.snn:20
                                         w_init=bt.init.Uniform(low=-0.0378 * u.mA,
                                                                high=0.0378 * u.mA),
                                         b_init=None)
-        self.x_to_hidden_syn = Expon(128, tau=10.0 * u.ms, unit=u.mA)  # models/shd.snn:25
+        self.x_to_hidden__syn = Expon(128, tau=10.0 * u.ms, unit=u.mA)  # models/shd.snn:25
         self.rec = bs.nn.Linear(128, 128,  # models/shd.snn:26
                                 w_init=bt.init.Uniform(low=-0.0884 * u.mA, high=0.0884 * u.mA),
                                 b_init=None)
-        self.rec_syn = Expon(128, tau=10.0 * u.ms, unit=u.mA)  # models/shd.snn:26
+        self.rec__syn = Expon(128, tau=10.0 * u.ms, unit=u.mA)  # models/shd.snn:26
         self.hidden_to_out = bs.nn.Linear(128, 20,  # models/shd.snn:27
                                           w_init=bt.init.Uniform(low=-0.0884, high=0.0884),
                                           b_init=None)
-        self.hidden_to_out_syn = Expon(20, tau=10.0 * u.ms, unit=u.UNITLESS)  # models/shd.snn:27
+        self.hidden_to_out__syn = Expon(20, tau=10.0 * u.ms, unit=u.UNITLESS)  # models/shd.snn:27
 
     def init_state(self, batch_size=None, **kwargs):
         pass
@@ -291,16 +291,17 @@ class Shd(bs.nn.Module):  # models/shd.snn:20
         with bs.environ.context(dt=self.dt):
             return {'x_to_hidden': self.x_to_hidden(x)}
 
-    def update(self, x, projected=None):
+    def update(self, x, _projected=None):
         with bs.environ.context(dt=self.dt):
-            if projected is None:
-                projected = self.project(x)
-            x_to_hidden_out = self.x_to_hidden_syn(projected['x_to_hidden'])  # models/shd.snn:25
-            rec_out = self.rec_syn(self.rec(self.hidden.output()))  # models/shd.snn:26
-            hidden = self.hidden(x_to_hidden_out + rec_out)  # models/shd.snn:23
+            if _projected is None:
+                _projected = self.project(x)
+            # models/shd.snn:25
+            x_to_hidden__out = self.x_to_hidden__syn(_projected['x_to_hidden'])
+            rec__out = self.rec__syn(self.rec(self.hidden.output()))  # models/shd.snn:26
+            hidden = self.hidden(x_to_hidden__out + rec__out)  # models/shd.snn:23
             # models/shd.snn:27
-            hidden_to_out_out = self.hidden_to_out_syn(self.hidden_to_out(hidden))
-            out = self.out(hidden_to_out_out)  # models/shd.snn:24
+            hidden_to_out__out = self.hidden_to_out__syn(self.hidden_to_out(hidden))
+            out = self.out(hidden_to_out__out)  # models/shd.snn:24
             return out
 
 
