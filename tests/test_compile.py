@@ -18,7 +18,7 @@ import snndsl.registry.model_entries as connectivity
 from snndsl import SnnError
 from snndsl.cli import main
 from snndsl.compiler import compile_source
-from snndsl.lower import prelude
+from snndsl.lower import prelude_definitions
 from snndsl.lower.layout import WIDTH
 from snndsl.source import SourceFile
 
@@ -212,7 +212,7 @@ def test_a_model_using_a_feature_gets_its_helpers_and_runs(feature, monkeypatch)
 def _unused_helpers(text: str) -> list[str]:
     """The prelude definitions in ``text`` that nothing else in it reads or exports (``__all__``)."""
     tree = ast.parse(text)
-    helpers = set(prelude()[1])
+    helpers = set(prelude_definitions()[1])
     exported = {x.value for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "__all__"
                 for x in n.value.elts}
     unused = []
@@ -297,3 +297,11 @@ def test_model_classes_carry_their_equations():
     assert "spike when V >= V_th, scale = V_th - V_reset" in docs["LIF"]
     assert "reset soft V = V_reset" in docs["LIF"]
     assert "dg/dt = -g / tau" in docs["Expon"] and "on_spike g += w" in docs["Expon"]
+
+
+def test_importing_the_prelude_module_does_not_break_compilation():
+    """``import snndsl.lower.prelude`` binds the submodule on the package; the lowering must not rely on a
+    package attribute of the same name."""
+    import snndsl.lower.prelude  # noqa: F401
+
+    assert "class " in compile_source(SourceFile("seed.snn", (ROOT / "models" / "seed.snn").read_text()))[0]

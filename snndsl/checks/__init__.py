@@ -33,7 +33,7 @@ RULES: tuple[Check, ...] = (
     training.loss_and_data,     # SNN201/207/217/219/603 in train blocks
     loops.windows_and_algorithms,  # SNN603 windows and online algorithm factors
     loops.online_trainable,     # SNN604 parts an online algorithm cannot train
-    training.loss_terms,        # SNN604-605 the loss is a number per batch and fits the data
+    training.loss_terms,        # SNN605-606 the loss fits the data and is a number per batch
     memory.network_size,        # SNN508 the network fits in memory
 )
 
