@@ -48,10 +48,14 @@ class CompiledModel:
         from snndsl.lower.emit import py_name
         return getattr(self.module, py_name(self._net(name).name))
 
-    def network(self, name: str | None = None) -> Any:
-        """A new instance of network ``name`` (the first when ``None``), parameters initialised from the current
-        random state (seed it with ``brainstate.random.seed``). Raises as :meth:`network_class` does.
+    def network(self, name: str | None = None, seed: int | None = None) -> Any:
+        """A new instance of network ``name`` (the first when ``None``), parameters initialised from brainstate's
+        random state: seeded with ``seed`` first when given (the same seed, the same parameters, in any
+        process), else its current state. Raises as :meth:`network_class` does.
         """
+        if seed is not None:
+            import brainstate as bs
+            bs.random.seed(seed)
         return self.network_class(name)()
 
     def ir(self, name: str | None = None) -> ir.Network:
@@ -60,20 +64,53 @@ class CompiledModel:
         """
         return self._net(name)
 
+    def recordable(self, name: str | None = None) -> tuple[str, ...]:
+        """The paths :meth:`simulate` can record in network ``name`` (:func:`snndsl.runtime.record.recordable`):
+        ``pop``, ``pop.state`` and ``proj.state`` (a state of projection ``proj``'s synapse)."""
+        from snndsl.runtime.record import recordable
+        return tuple(recordable(self.program, self._net(name)))
+
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
-                 record=()):
-        """Run ``net`` from a fresh state for ``steps`` steps (default: the inputs' length) and return
-        ``(outputs, records)``.
+                 record=(), seed: int | None = None, network: str | None = None):
+        """Run ``net`` (an instance of network ``network``, the first when ``None``) from a fresh state for
+        ``steps`` steps and return ``(outputs, records)``.
 
-        ``inputs`` are time-major arrays, one per data input; ``batch_size`` ``None`` runs unbatched. ``record``
-        names ``pop.var`` or ``pop`` (its spikes) as written in the model (the emitted code renames identifiers that
-        clash with Python, e.g. ``u`` → ``u_``); ``records`` maps each name as given to its time-major array.
+        ``inputs`` are time-major arrays ``[T, (batch,) size]``, one per data input (an input without an
+        encoder), in declaration order; ``steps`` defaults to their length ``T`` and must be given for a
+        network without data inputs. ``batch_size`` ``None`` runs unbatched. ``seed`` seeds brainstate's
+        random state before the states are initialised, so initial states drawn from initialisers and
+        encoders' random draws are the same in every run with that seed (``None``: the current state).
+        ``record`` names paths as written in the model (:meth:`recordable`: ``pop``, ``pop.var``,
+        ``proj.var``); ``records`` maps each to its time-major array.
+
+        Raises ``ValueError`` for a wrong number of inputs, a missing ``steps``, inputs shorter than
+        ``steps``, and :class:`snndsl.runtime.record.RecordError` (a ``ValueError``) for a path that names
+        nothing recordable, listing the recordable ones.
         """
-        from snndsl.lower.emit import py_name
+        from snndsl.runtime.record import resolve_paths
 
-        emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in record}
+        netir = self._net(network)
+        data = [x.name for x in netir.inputs if x.source is None]
+        inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+        if len(inputs) != len(data):
+            raise ValueError(f"{netir.name} takes {len(data)} data input{'s' if len(data) != 1 else ''}"
+                             f"{' (' + ', '.join(data) + ')' if data else ''}, got {len(inputs)}")
+        if steps is None:
+            if not inputs:
+                raise ValueError(f"{netir.name} has no data inputs: give the number of steps, "
+                                 "simulate(net, steps=N)")
+            steps = int(inputs[0].shape[0])
+        elif any(int(x.shape[0]) < steps for x in inputs):
+            raise ValueError(f"the inputs have {min(int(x.shape[0]) for x in inputs)} time steps; "
+                             f"asked for {steps}")
+        else:
+            inputs = tuple(x[:steps] for x in inputs)
+        emitted = resolve_paths(self.program, netir, record)
+        if seed is not None:
+            import brainstate as bs
+            bs.random.seed(seed)
         outs, recs = self.module.simulate(net, inputs, steps=steps, batch_size=batch_size,
-                                          record=tuple(emitted.values()))
+                                          record=tuple(dict.fromkeys(emitted.values())))
         return outs, {p: recs[e] for p, e in emitted.items()}
 
 
