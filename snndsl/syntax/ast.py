@@ -104,7 +104,15 @@ class Call(Node):
     args: tuple[Arg, ...] = ()
 
 
-Expr = Number | Quantity | String | Name | Attribute | BinOp | Neg | Call
+@attrs.frozen
+class Array(Node):
+    """An array literal ``[a, b, c]``: ``items`` are expressions, nested arrays for the rows of a matrix
+    (``[[0.1, 0.2], [0.3, 0.4]] * nA``)."""
+
+    items: tuple["Expr", ...]
+
+
+Expr = Number | Quantity | String | Name | Attribute | BinOp | Neg | Call | Array
 
 
 # ---------------------------------------------------------------- units in type position

@@ -366,6 +366,10 @@ class _ToAst:
     def call(self, meta, ch):
         return ast.Call(self._ident(ch[0]), tuple(a for a in ch[1:] if a is not None), span=self._span(meta))
 
+    def array(self, meta, ch):
+        """``[a, b, ...]``: the items in order."""
+        return ast.Array(tuple(ch), span=self._span(meta))
+
     def arg(self, meta, ch):
         trainable, name, value = ch
         return ast.Arg(value, self._ident(name) if name is not None else None, trainable is not None,

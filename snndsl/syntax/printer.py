@@ -74,6 +74,8 @@ def _expr(e: ast.Expr) -> str:
         return f"{e.owner.name}.{e.field.name}"
     if isinstance(e, ast.Call):
         return call(e)
+    if isinstance(e, ast.Array):
+        return f"[{', '.join(expr(i) for i in e.items)}]"
     if isinstance(e, ast.Neg):
         operand = expr(e.operand, _UNARY)
         # `- -x`, not `--x`: a space keeps the two signs apart for the reader.
