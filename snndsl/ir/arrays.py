@@ -12,6 +12,10 @@ import brainunit as u
 import numpy as np
 
 
+#: The float types a network may ask for (``precision = float64``); ``float64`` needs JAX's x64 mode.
+PRECISIONS = ("float32", "float64")
+
+
 def is_array(value: Any) -> bool:
     """Whether ``value`` is an array value (a Quantity or NumPy array of one or more dimensions)."""
     return isinstance(value, (u.Quantity, np.ndarray)) and np.ndim(u.get_mantissa(value)) > 0

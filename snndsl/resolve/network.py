@@ -8,6 +8,7 @@ import brainunit as u
 
 from snndsl.syntax import ast
 from snndsl import ir
+from snndsl.ir.arrays import PRECISIONS
 from snndsl.ir.evaluate import same_dim
 from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
 from snndsl.registry import CONNECTIVITY, ENCODERS, INPUT_KINDS, Param
@@ -118,6 +119,7 @@ class NetworkBuilder:
         else:
             d.error("SNN220", f"network {self.node.name.name} does not set its time step", self.node.name.span,
                     "add `dt = 1 ms` (or 0.1 ms) to the network")
+        precision = self.precision([st for st in body if isinstance(st, ast.PrecisionStmt)])
         inputs = [x for st in body if isinstance(st, ast.NetInput) and (x := self.input(st)) is not None]
         pops = [p for st in body if isinstance(st, (ast.PopDecl, ast.ReadoutDecl)) and (p := self.pop(st))]
         projections, labels = [], {}
@@ -144,7 +146,21 @@ class NetworkBuilder:
                         outputs.append(ident.name)
                         spans.append(ident.span)
         return ir.Network(self.node.name.name, dt, tuple(inputs), tuple(pops), tuple(projections), tuple(outputs),
-                          tuple(spans), tuple(self.unresolved), self.dt_span, span=self.node.span)
+                          tuple(spans), tuple(self.unresolved), self.dt_span, precision, span=self.node.span)
+
+    def precision(self, stmts: list[ast.PrecisionStmt]) -> str | None:
+        """The network's float type from its ``precision = NAME`` statements (:data:`snndsl.ir.arrays.PRECISIONS`;
+        ``None`` without one, meaning float32); SNN279 for an unknown name or a second statement."""
+        for extra in stmts[1:]:
+            self.diags.error("SNN279", "precision is set twice", extra.span)
+        if not stmts:
+            return None
+        name = stmts[0].name
+        if name.name not in PRECISIONS:
+            self.diags.error("SNN279", f"unknown precision `{name.name}`", name.span,
+                             did_you_mean(name.name, PRECISIONS) or one_of(PRECISIONS))
+            return PRECISIONS[0]
+        return name.name
 
     def input(self, st: ast.NetInput) -> ir.InputDef | None:
         """``input name: kind[size] [unit] [= source]`` → :class:`ir.InputDef`, or ``None`` after an error.

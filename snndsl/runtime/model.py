@@ -114,6 +114,27 @@ class CompiledModel:
         return outs, {p: recs[e] for p, e in emitted.items()}
 
 
+def set_precision(precision: str) -> None:
+    """Make JAX create arrays of ``precision`` from now on: ``"float64"`` enables JAX's x64 mode
+    (``jax.config.update("jax_enable_x64", True)``), ``"float32"`` disables it. It applies to the whole
+    process and to arrays created afterwards (existing arrays keep their dtype), so it is set before a
+    model's module is executed. Raises ``ValueError`` for another name."""
+    from snndsl.ir.arrays import PRECISIONS
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
+    import jax
+    jax.config.update("jax_enable_x64", precision == "float64")
+
+
+def _prepare(program: ir.Program, precision: str | None) -> None:
+    """Set JAX's precision before a module runs: ``precision`` when given, else float64 when a network of
+    ``program`` asks for it (``precision = float64``); otherwise leave JAX as it is."""
+    if precision is None and any(n.precision == "float64" for n in program.networks):
+        precision = "float64"
+    if precision is not None:
+        set_precision(precision)
+
+
 def _execute(code: str, name: str) -> types.ModuleType:
     """``code`` executed as a fresh module (not entered in ``sys.modules``); ``name`` is its file name in
     tracebacks."""
@@ -123,21 +144,26 @@ def _execute(code: str, name: str) -> types.ModuleType:
     return module
 
 
-def loads(text: str, path: str = "<string>") -> CompiledModel:
-    """Compile model text (imports relative to the current directory) and execute the emitted module.
+def loads(text: str, path: str = "<string>", precision: str | None = None) -> CompiledModel:
+    """Compile model text (imports and ``load(...)`` files relative to the current directory) and execute
+    the emitted module.
 
-    Raises :class:`snndsl.diagnostics.SnnError` if the model does not check; warnings are kept in
+    ``precision`` (``"float32"``/``"float64"``) sets JAX's float type first (:func:`set_precision`); by
+    default a network's ``precision = float64`` enables x64 mode for the process. Raises
+    :class:`snndsl.diagnostics.SnnError` if the model does not check; warnings are kept in
     :attr:`CompiledModel.warnings`.
     """
     code, checked = compile_source(SourceFile(path, text))
+    _prepare(checked.program, precision)
     return CompiledModel(code, _execute(code, path), checked.program, checked.warnings)
 
 
-def load(path: str | Path) -> CompiledModel:
+def load(path: str | Path, precision: str | None = None) -> CompiledModel:
     """Compile a ``.snn`` file and execute the emitted module (imports relative to the file).
 
-    Raises :class:`snndsl.diagnostics.SnnError` if the model does not check, and ``OSError`` /
-    ``UnicodeDecodeError`` if the file cannot be read.
+    ``precision`` as for :func:`loads`. Raises :class:`snndsl.diagnostics.SnnError` if the model does not
+    check, and ``OSError`` / ``UnicodeDecodeError`` if the file cannot be read.
     """
     code, checked = compile_source(SourceFile.read(path))
+    _prepare(checked.program, precision)
     return CompiledModel(code, _execute(code, str(path)), checked.program, checked.warnings)

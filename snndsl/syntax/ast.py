@@ -332,7 +332,14 @@ class NetOutput(Node):
     names: tuple[Ident, ...]
 
 
-NetStmt = DtStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput
+@attrs.frozen
+class PrecisionStmt(Node):
+    """``precision = float64``: the float type of the network's arrays (``float32`` by default)."""
+
+    name: Ident
+
+
+NetStmt = DtStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput | PrecisionStmt
 
 
 @attrs.frozen

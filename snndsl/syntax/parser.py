@@ -305,6 +305,9 @@ class _ToAst:
     def network_def(self, meta, ch):
         return ast.NetworkDef(self._ident(ch[0]), tuple(ch[1:]), span=self._span(meta))
 
+    def precision_stmt(self, meta, ch):
+        return ast.PrecisionStmt(self._ident(ch[0]), span=self._span(meta))
+
     def dt_stmt(self, meta, ch):
         return ast.DtStmt(ch[0], span=self._span(meta))
 
