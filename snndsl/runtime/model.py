@@ -20,13 +20,17 @@ class CompiledModel:
     * ``code``: the emitted Python module's text; ``module``: that module, executed;
     * ``program``: the checked IR (:class:`snndsl.ir.Program`); ``warnings``: diagnostics that did not stop it;
     * :meth:`network_class` / :meth:`network`: the brainstate module class of a network and a fresh instance;
-    * :meth:`simulate`: run a network over inputs (see the emitted ``simulate``).
+    * :meth:`simulate`: run a network over inputs (see the emitted ``simulate``);
+    * ``params``: a parameter folder, ``.npz`` or training run folder applied to every new instance
+      (:meth:`load_params`).
     """
 
     code: str
     module: types.ModuleType
     program: ir.Program
     warnings: tuple = ()
+    #: a parameter source (:func:`snndsl.runtime.params.apply_source`) applied to every new network instance
+    params: Any = None
 
     def _net(self, name: str | None) -> ir.Network:
         """The IR of network ``name`` (the first when ``None``); ``ValueError``/``KeyError`` as documented
@@ -48,15 +52,29 @@ class CompiledModel:
         from snndsl.lower.emit import py_name
         return getattr(self.module, py_name(self._net(name).name))
 
-    def network(self, name: str | None = None, seed: int | None = None) -> Any:
+    def network(self, name: str | None = None, seed: int | None = None, params: Any = None) -> Any:
         """A new instance of network ``name`` (the first when ``None``), parameters initialised from brainstate's
         random state: seeded with ``seed`` first when given (the same seed, the same parameters, in any
-        process), else its current state. Raises as :meth:`network_class` does.
+        process), else its current state. Then the parameters of ``params`` (else of :attr:`params`) are
+        applied (:meth:`load_params`). Raises as :meth:`network_class` and :meth:`load_params` do.
         """
         if seed is not None:
             import brainstate as bs
             bs.random.seed(seed)
-        return self.network_class(name)()
+        net = self.network_class(name)()
+        source = params if params is not None else self.params
+        if source is not None:
+            self.load_params(net, source, name)
+        return net
+
+    def load_params(self, net: Any, source: Any, name: str | None = None) -> None:
+        """Set parameters of ``net`` (an instance of network ``name``) from ``source``: a folder of ``.npy``
+        files or an ``.npz`` named by parameter path (``pop.tau``, ``proj.w``, ``proj.syn.tau``), or a
+        training run folder with its checkpoint ``params`` (:func:`snndsl.runtime.params.apply_source`).
+        Raises :class:`snndsl.runtime.params.ParamsError` (a ``ValueError``) for a file that does not fit.
+        """
+        from snndsl.runtime.params import apply_source
+        apply_source(self, net, source, name)
 
     def ir(self, name: str | None = None) -> ir.Network:
         """The checked IR (:class:`snndsl.ir.Network`) of network ``name`` (the first when ``None``). Raises as
@@ -158,12 +176,13 @@ def loads(text: str, path: str = "<string>", precision: str | None = None) -> Co
     return CompiledModel(code, _execute(code, path), checked.program, checked.warnings)
 
 
-def load(path: str | Path, precision: str | None = None) -> CompiledModel:
+def load(path: str | Path, precision: str | None = None, params: Any = None) -> CompiledModel:
     """Compile a ``.snn`` file and execute the emitted module (imports relative to the file).
 
-    ``precision`` as for :func:`loads`. Raises :class:`snndsl.diagnostics.SnnError` if the model does not
+    ``precision`` as for :func:`loads`; ``params`` (a parameter folder, ``.npz`` or training run folder) is
+    applied to every network instance made by :meth:`CompiledModel.network`. Raises :class:`snndsl.diagnostics.SnnError` if the model does not
     check, and ``OSError`` / ``UnicodeDecodeError`` if the file cannot be read.
     """
     code, checked = compile_source(SourceFile.read(path))
     _prepare(checked.program, precision)
-    return CompiledModel(code, _execute(code, str(path)), checked.program, checked.warnings)
+    return CompiledModel(code, _execute(code, str(path)), checked.program, checked.warnings, params)
