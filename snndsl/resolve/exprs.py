@@ -98,7 +98,8 @@ def resolve_expr(node: ast.Expr, scope: Scope, diags: Diagnostics) -> ir.Expr | 
         return _call(node, scope, diags)
     if isinstance(node, ast.Array):
         if scope.arrays is None:
-            diags.error("SNN270", f"an array is not allowed {scope.where}", node.span, ARRAYS_HINT)
+            where = "here: it takes a single value" if scope.where == "in a constant" else scope.where
+            diags.error("SNN270", f"an array is not allowed {where}", node.span, ARRAYS_HINT)
             return None
         return scope.arrays.literal(node, scope, diags)
     raise TypeError(type(node).__name__)
