@@ -63,9 +63,10 @@ def read_params(path: str | Path) -> Params:
             for f in files:
                 params[f.name[:-4]] = (np.load(f, allow_pickle=False), units.get(f.name[:-4]))
         else:
-            with np.load(path, allow_pickle=False) as f:
-                if not hasattr(f, "files"):
-                    raise ParamsError(f"{path} is an .npy file; parameters are a folder of them or one .npz")
+            loaded = np.load(path, allow_pickle=False)
+            if not hasattr(loaded, "files"):
+                raise ParamsError(f"{path} is an .npy file; parameters are a folder of them or one .npz")
+            with loaded as f:
                 units = _units(str(f["__units__"]), str(path)) if "__units__" in f.files else {}
                 params = {k: (f[k], units.get(k)) for k in f.files if k != "__units__"}
     except (OSError, ValueError, EOFError) as e:
