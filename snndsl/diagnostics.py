@@ -56,6 +56,17 @@ CODES: dict[str, str] = {
     "SNN220": "incomplete model",
     "SNN221": "reserved identifier",
     "SNN222": "unknown synaptic output",
+    # 27x: arrays and precision
+    "SNN270": "array not allowed here",
+    "SNN271": "array items do not fit together",
+    "SNN272": "per-neuron array has the wrong shape",
+    "SNN273": "weight or bias array has the wrong shape",
+    "SNN274": "array file cannot be read",
+    "SNN275": "array file has no such key",
+    "SNN276": "array file holds non-finite numbers",
+    "SNN277": "array file does not hold real numbers",
+    "SNN278": "weight matrix on a connectivity that draws its pairs",
+    "SNN279": "unknown or repeated precision",
     # 3xx: units
     "SNN301": "derivative has the wrong unit",
     "SNN302": "incompatible units",

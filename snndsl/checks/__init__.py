@@ -10,6 +10,7 @@ from typing import Callable, Iterable
 
 from snndsl.diagnostics import Diagnostic
 from snndsl.ir import Program
+from snndsl.checks import arrays
 from snndsl.checks import graph
 from snndsl.checks import loops
 from snndsl.checks import memory
@@ -26,6 +27,7 @@ RULES: tuple[Check, ...] = (
     values.positive_and_ranged,  # SNN501-507 time constants, dt, probabilities, delays
     values.initialisers,        # SNN305/507 initialiser arguments
     values.spike_scales,        # SNN507 surrogate scale of each population
+    arrays.array_shapes,        # SNN272-273, SNN278 per-neuron arrays, weight matrices, biases
     graph.endpoints_and_sizes,  # SNN401-402
     graph.zero_delay_cycles,    # SNN403
     graph.outputs_and_usage,    # SNN404-406

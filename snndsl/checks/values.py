@@ -6,6 +6,7 @@ import math
 from typing import Any, Iterator
 
 import brainunit as u
+import numpy as np
 
 from snndsl import ir
 from snndsl.ir.evaluate import UnitError, evaluate, same_dim
@@ -18,7 +19,8 @@ def _is_time(value: Any) -> bool:
 
 
 def _ms(value: Any) -> float:
-    return float(value.to_decimal(u.ms))
+    """A time in ms; for an array of times (one per neuron) the smallest, which every rule here judges."""
+    return float(np.min(value.to_decimal(u.ms)))
 
 
 def _default_value(param: ir.ParamDef) -> Any:
@@ -173,7 +175,8 @@ def initialisers(program: ir.Program) -> Iterator[Diagnostic]:
 
 
 def _magnitude(v: Any) -> float:
-    return float(u.get_mantissa(v)) if isinstance(v, u.Quantity) else float(v)
+    """The number of ``v``; for an array (one per neuron) the smallest, which the rules here judge."""
+    return float(np.min(u.get_mantissa(v))) if isinstance(v, u.Quantity) else float(np.min(v))
 
 
 def spike_scales(program: ir.Program) -> Iterator[Diagnostic]:

@@ -14,8 +14,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     spiking population's firing rate (``NAME: R Hz``) and, with ``--out DIR``, write the records, a
     summary and plots there.
 
-    Returns 1 when the model does not check; 2 for an unreadable file, a bad ``--record`` path or data
-    file, or an unknown ``--network``; else 0.
+    Returns 1 when the model does not check; 2 for an unreadable file, a bad ``--record`` path, data
+    or ``--params`` file, or an unknown ``--network``; else 0.
     """
     from pathlib import Path
 
@@ -23,9 +23,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from snndsl.runtime.model import load
 
     try:
-        model = load(args.file)
+        model = load(args.file, precision=args.precision)
         result = simulate.run(model, args.steps, args.network, tuple(args.record), args.batch, args.rate,
-                              args.seed, args.data)
+                              args.seed, args.data, args.params)
     except (OSError, UnicodeDecodeError) as exc:
         return read_error(args.file, exc)
     except SnnError as err:
@@ -51,8 +51,13 @@ def add_commands(sub) -> None:
     run.add_argument("file", metavar="FILE")
     run.add_argument("--steps", type=positive, required=True, help="number of time steps")
     run.add_argument("--network", help="which network (default: the first)")
-    run.add_argument("--record", nargs="*", default=[], metavar="POP.VAR",
-                     help="state variables to record, e.g. hidden.V")
+    run.add_argument("--record", nargs="*", default=[], metavar="PATH",
+                     help="what to record: pop (spikes), pop.var (a state), proj.var (a state of a "
+                     "projection's synapse), e.g. hidden.V ee.g")
+    run.add_argument("--params", metavar="PATH", help="parameters from a folder of .npy files or an .npz named "
+                     "by parameter path (pop.tau, proj.w, ...), or a training run folder's checkpoint")
+    run.add_argument("--precision", choices=("float32", "float64"),
+                     help="the float type (float64: JAX's x64 mode; default: the network's `precision`)")
     run.add_argument("--batch", type=positive, help="simulate this many independent trials at once")
     run.add_argument("--data", metavar="DATA.npz", help="input data: x of shape [samples, time, channels]")
     run.add_argument("--rate", type=rate, default=10.0,

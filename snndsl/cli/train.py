@@ -30,7 +30,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     initialize_distributed()
 
     try:
-        model = load(args.file)
+        model = load(args.file, precision=args.precision)
     except (OSError, UnicodeDecodeError) as exc:
         return read_error(args.file, exc)
     except SnnError as err:
@@ -87,6 +87,8 @@ def add_commands(sub) -> None:
     tr.add_argument("--epochs", type=positive, help="override the train block's epochs")
     tr.add_argument("--batch", type=positive, help="override the train block's batch size")
     tr.add_argument("--seed", type=seed, help="override the train block's seed")
+    tr.add_argument("--precision", choices=("float32", "float64"),
+                    help="the float type (float64: JAX's x64 mode; default: the network's `precision`)")
     tr.add_argument("--out", metavar="DIR", type=out_dir, help="results folder (default runs/<model name>)")
     tr.add_argument("--resume", action="store_true", help="continue from DIR/params if it exists")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -398,6 +398,9 @@ class Network:
     #: them as edges so they cause no follow-on "unused" or "not driven" reports.
     unresolved: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False, repr=False)
     dt_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    #: ``precision = ...``: the float type of every array, ``float32`` or ``float64`` (JAX's x64 mode);
+    #: ``None`` when not written (float32)
+    precision: str | None = None
     span: Span | None = _span
     _nodes: dict = attrs.field(init=False, eq=False, repr=False)
 

@@ -15,8 +15,10 @@ import re
 from typing import Any, Callable
 
 import brainunit as u
+import numpy as np
 
 from snndsl import ir
+from snndsl.ir.arrays import Loaded, is_array
 from snndsl.lower import emit as E
 from snndsl.registry import FUNCTIONS, INITIALISERS, REGISTRIES, Entry
 
@@ -43,12 +45,15 @@ ast_expr = Any
 
 
 def value_expr(value: Any) -> ast_expr:
-    """A constant: ``20.0 * u.ms``, ``0.3``, ``3``, ``True`` (finite numbers only: checked upstream).
+    """A constant: ``20.0 * u.ms``, ``0.3``, ``3``, ``True`` (finite numbers only: checked upstream); an
+    array as :func:`array_expr` emits it.
 
     A Quantity is its mantissa (a float) times :func:`unit_expr` of its unit, a dimensionless one just the
     float; a unit alone is :func:`unit_expr`. Raises ``ValueError`` for a non-finite number and
     ``TypeError`` for a value of another type.
     """
+    if is_array(value):
+        return array_expr(value)
     if isinstance(value, u.Quantity):
         mant = float(value.mantissa)
         if not math.isfinite(mant):
@@ -67,6 +72,34 @@ def value_expr(value: Any) -> ast_expr:
             raise ValueError("non-finite constant")
         return E.const(value)
     raise TypeError(f"cannot emit {type(value).__name__}")
+
+
+def _nested(mant: np.ndarray) -> ast_expr:
+    """A float array as nested list literals (finite numbers: checked upstream)."""
+    if mant.ndim == 0:
+        x = float(mant)
+        if not math.isfinite(x):
+            raise ValueError("non-finite constant")
+        return E.const(x)
+    return ast.List([_nested(row) for row in mant], ast.Load())
+
+
+def array_expr(value: Any) -> ast_expr:
+    """An array value: ``jnp.asarray([10.0, 20.0]) * u.ms`` for a literal (numbers as float literals, the
+    dtype JAX's default float: float32, float64 with x64 enabled); for an array read from a file
+    (:class:`snndsl.ir.arrays.Loaded`), ``_load_array('/abs/p.npz', 'tau', 'sha256...') * 1.0 * u.ms``: the
+    emitted module reads the file by its path, checked against the digest taken when the model was
+    checked, times the factor written in the model. Paths and keys are string literals, never code."""
+    if isinstance(value, Loaded):
+        path, key = value.source
+        loaded = E.call("_load_array", E.const(path), E.const(key), E.const(value.digest))
+        if isinstance(value.factor, float) and value.factor == 1.0:
+            return loaded
+        return E.binop("*", loaded, value_expr(value.factor))
+    mant = np.asarray(u.get_mantissa(value), dtype=np.float64)
+    literal = E.call(E.attr("jnp", "asarray"), _nested(mant))
+    unit = u.get_unit(value)
+    return literal if unit.is_unitless else E.binop("*", literal, unit_expr(unit))
 
 
 def lower(expr: ir.Expr, ref: Callable[[ir.Ref], ast_expr]) -> ast_expr:
@@ -135,7 +168,8 @@ def init_expr(value: Any) -> ast_expr:
 
 
 def weight_init(value: Any) -> ast_expr:
-    """A weight initialiser: an initialiser Spec, or a constant as ``bt.init.Constant(value)``."""
-    if isinstance(value, ir.Spec):
+    """A weight initialiser: an initialiser Spec, an array as itself (the weight matrix), or a constant as
+    ``bt.init.Constant(value)``."""
+    if isinstance(value, ir.Spec) or is_array(value):
         return init_expr(value)
     return E.call(E.attr("bt", "init", "Constant"), value_expr(value))

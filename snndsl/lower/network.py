@@ -429,11 +429,13 @@ class NetworkLowering:
         return lines
 
     def build(self) -> E.Block:
-        """The network class: docstring, ``dt``, ``__init__``, ``init_state``, ``reset_state``,
+        """The network class: docstring, ``dt`` (and ``precision`` when the network sets it: the loader
+        enables JAX's x64 mode for ``float64``), ``__init__``, ``init_state``, ``reset_state``,
         ``project`` (with hoisted projections) and ``update``."""
         net = self.net
+        precision = [E.assign("precision", E.const(net.precision))] if net.precision is not None else []
         body = [E.docstring(f"Network {net.name}, from {E.where(net.span)}."),
-                E.assign("dt", value_expr(net.dt), E.where(net.span)), E.Blank(),
+                E.assign("dt", value_expr(net.dt), E.where(net.span)), *precision, E.Blank(),
                 self.init(), E.Blank(), self.init_state(), E.Blank(), self.reset_state(), E.Blank(),
                 *([self.project(), E.Blank()] if self.hoisted() else []), self.update()]
         return E.class_(E.py_name(net.name), [E.attr("bs", "nn", "Module")], body, E.where(net.span))

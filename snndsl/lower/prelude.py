@@ -7,12 +7,15 @@ from snndsl at run time: only jax, brainstate, brainunit and braintools (and bra
 only by a module trained online). Lines stay within 99 characters (the emitted modules' width).
 """
 
+import hashlib
+
 import brainstate as bs
 import braintools as bt
 import braintrace
 import brainunit as u
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 def _state(value, size, batch_size=None):
     """A state's initial value (constant, array or initialiser) at its full shape
@@ -21,6 +24,21 @@ def _state(value, size, batch_size=None):
     compiled again."""
     shape = (size,) if batch_size is None else (batch_size, size)
     return _strong(u.math.broadcast_to(bt.init.param(value, (size,), batch_size), shape))
+
+
+def _load_array(path, key, digest):
+    """The array ``key`` of the ``.npz`` file ``path`` (the array of an ``.npy`` file when ``key`` is
+    None), read without pickles, as a JAX array of the default float dtype. Raises ``ValueError``
+    when its float64 bytes no longer have the SHA-256 ``digest`` taken when the model was checked:
+    the file changed, so compile the model again (its shape and values are checked then)."""
+    data = np.load(path, allow_pickle=False)
+    if key is not None:
+        with data:
+            data = data[key]
+    data = np.ascontiguousarray(data, dtype=np.float64)
+    if hashlib.sha256(data.tobytes()).hexdigest() != digest:
+        raise ValueError(f"{path} changed since the model was compiled; compile it again")
+    return jnp.asarray(data, dtype=jnp.asarray(0.0).dtype)
 
 
 def _strong(value):

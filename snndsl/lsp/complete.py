@@ -22,7 +22,7 @@ from snndsl.syntax import ast, printer
 
 MODEL_KEYWORDS = ("param", "state", "input", "let", "spike when", "reset soft", "reset hard", "on_spike",
                   "refractory", "surrogate", "method", "output")
-NETWORK_KEYWORDS = ("dt", "input", "pop", "readout", "connect", "output")
+NETWORK_KEYWORDS = ("dt", "input", "pop", "readout", "connect", "output", "precision")
 TOP_KEYWORDS = ("import", "neuron", "synapse", "network", "train")
 SPECIALS = ("time", "label", "target")
 CONNECT_OPTIONS = ("synapse", "output", "port", "delay")

@@ -347,9 +347,10 @@ def load_params(model, net, params_dir: str | Path) -> None:
 
 def export(path: str | Path, out: str | Path, params: str | Path | None = None, network: str | None = None,
            seed: int = 0, warnings: list | None = None):
-    """Compile ``path``, build its network (parameters from the checkpoint ``params/params`` when given, else
-    from the parameter file ``path``'s stem``.params.npz`` next to it when there is one, as ``snndsl import``
-    writes, else initialised with ``seed``), and write the NIR graph to ``out``. Returns the graph; what NIR
+    """Compile ``path``, build its network (parameters from ``params`` when given: a training run folder's
+    checkpoint ``params/params``, or a parameter folder or ``.npz``, :func:`snndsl.runtime.params.apply_source`;
+    else from the parameter file ``path``'s stem``.params.npz`` next to it when there is one, as ``snndsl
+    import`` writes, else initialised with ``seed``), and write the NIR graph to ``out``. Returns the graph; what NIR
     keeps only approximately (a soft reset) is appended to ``warnings`` as diagnostics."""
     import brainstate as bs
 
@@ -360,7 +361,8 @@ def export(path: str | Path, out: str | Path, params: str | Path | None = None, 
     bs.random.seed(seed)
     net = model.network(network)
     if params is not None:
-        load_params(model, net, params)
+        from snndsl.runtime.params import apply_source
+        apply_source(model, net, params, network)
     elif params_path(path).exists():
         apply_params(model, net, read_params(params_path(path)), network)
     graph = to_nir(model, net, network, warnings)

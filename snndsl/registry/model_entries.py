@@ -144,10 +144,12 @@ INTEGRATORS = Registry("integration method", "SNN215", (
 class Connectivity:
     """Facts about a connectivity rule: ``storage(n_pre, n_post, p)`` says how its weights are stored
     (``dense``, ``masked`` dense, ``sparse`` pairs, or ``diagonal``), which decides the helpers it needs;
-    ``same_size``: pre and post must have the same size (checked, SNN402)."""
+    ``same_size``: pre and post must have the same size (checked, SNN402); ``drawn``: the rule draws which
+    pairs connect, so its weight cannot be an explicit matrix (SNN278)."""
 
     storage: Callable[[int, int, float | None], str]
     same_size: bool = False
+    drawn: bool = False
 
 
 #: fixed_prob projections with more possible pairs than this are stored sparsely (smaller ones as a masked
@@ -169,7 +171,7 @@ CONNECTIVITY = Registry("connectivity", "SNN212", (
     _hooked("one_to_one", P("w", "init"), traits=Connectivity(lambda n_pre, n_post, p: "diagonal", same_size=True),
             doc="pre i to post i, one weight each"),
     _hooked("fixed_prob", P("p"), P("w", "init"), P("seed", "int", default=None),
-            traits=Connectivity(_fixed_prob_storage),
+            traits=Connectivity(_fixed_prob_storage, drawn=True),
             doc="each pre-post pair connected with probability p (seed: default the projection's index)"),
 ))
 

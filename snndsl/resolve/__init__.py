@@ -7,12 +7,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 
 from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.diagnostics import Diagnostics
 from snndsl.source import SourceFile
+from snndsl.resolve.arrays import ArrayContext, BytesReader
 from snndsl.resolve.files import STD, Loader, Reader, file_key, stdlib_files, stdlib_path
 from snndsl.resolve.models import resolve_model
 from snndsl.resolve.network import resolve_network
@@ -21,8 +24,10 @@ from snndsl.resolve.train_block import resolve_train
 __all__ = ["STD", "FileView", "Reader", "file_key", "resolve_source", "stdlib_files", "stdlib_path", "view_source"]
 
 
-def resolve_source(source: SourceFile, read: Reader | None = None) -> tuple[ir.Program, tuple]:
-    """Parse and resolve ``source`` with its imports (imported files read with ``read``, by default from disk).
+def resolve_source(source: SourceFile, read: Reader | None = None,
+                   read_array: BytesReader | None = None) -> tuple[ir.Program, tuple]:
+    """Parse and resolve ``source`` with its imports (imported files read with ``read``, by default from disk;
+    array files of ``load(...)``, relative to ``source``'s folder, with ``read_array``, by default from disk).
 
     A syntax error in ``source`` raises :class:`SnnError`. Otherwise returns the program (parts that failed
     to resolve are left out) and every diagnostic found, so checks can still run on the rest."""
@@ -37,12 +42,14 @@ def resolve_source(source: SourceFile, read: Reader | None = None) -> tuple[ir.P
         if model is not None:
             models[name] = model
     networks: dict[str, ir.Network] = {}
+    base = Path(source.path).parent if not source.path.startswith("<") else Path.cwd()
+    arrays = ArrayContext(base, read_array)
     for item in module.items:
         if isinstance(item, ast.NetworkDef):
             if item.name.name in networks or item.name.name in models:
                 diags.error("SNN202", f"`{item.name.name}` is already defined", item.name.span)
                 continue
-            net = resolve_network(item, models, diags, quiet_unknown_models=loader.failed)
+            net = resolve_network(item, models, diags, quiet_unknown_models=loader.failed, arrays=arrays)
             if net is not None:
                 networks[net.name] = net
     trains = []

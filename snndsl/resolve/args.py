@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import brainunit as u
+import numpy as np
 
 from snndsl.syntax import ast
 from snndsl import ir
@@ -25,13 +25,15 @@ def lookup_entry(registry: Registry, ident: ast.Ident, diags: Diagnostics) -> En
     return entry
 
 
-def spec_from(node: ast.Expr, key: str, diags: Diagnostics, expr_scope: Scope | None = None) -> ir.Spec | None:
+def spec_from(node: ast.Expr, key: str, diags: Diagnostics, expr_scope: Scope | None = None,
+              arrays: Any = None) -> ir.Spec | None:
     """A call ``name(...)`` or a bare ``name`` (no arguments) of registry ``key`` → bound :class:`ir.Spec`.
 
     Arguments are bound by :func:`bind`, so the Spec lists every parameter of the entry, defaults filled in.
     ``expr_scope`` is the scope of arguments of kind ``expr``. Returns ``None`` after reporting: the registry's
     code (anything but a name or call, or an unknown entry, with the valid names as hint) and the codes of
-    :func:`bind`/:func:`convert`. Raises ``KeyError`` for an unknown ``key`` (a bug).
+    :func:`bind`/:func:`convert`; ``arrays`` allows arrays in its ``init`` arguments (:func:`convert`). Raises
+    ``KeyError`` for an unknown ``key`` (a bug).
     """
     registry = REGISTRIES[key]
     if isinstance(node, ast.Name):
@@ -43,12 +45,12 @@ def spec_from(node: ast.Expr, key: str, diags: Diagnostics, expr_scope: Scope | 
     entry = lookup_entry(registry, node.func, diags)
     if entry is None:
         return None
-    args = bind(node, entry, diags, expr_scope)
+    args = bind(node, entry, diags, expr_scope, arrays=arrays)
     return None if args is None else ir.Spec(key, entry.name, args, span=node.span)
 
 
 def bind(call: ast.Call, entry: Entry, diags: Diagnostics, expr_scope: Scope | None = None,
-         skip_positional: int = 0) -> tuple[tuple[str, Any], ...] | None:
+         skip_positional: int = 0, arrays: Any = None) -> tuple[tuple[str, Any], ...] | None:
     """Match ``call``'s arguments to ``entry.params`` (positional in order, then by name), fill defaults and
     convert each value by its parameter's kind (:func:`convert`).
 
@@ -90,7 +92,7 @@ def bind(call: ast.Call, entry: Entry, diags: Diagnostics, expr_scope: Scope | N
     for param in params:
         if param.name in given:
             arg, _ = given[param.name]
-            out.append((param.name, convert(arg.value, param, diags, expr_scope)))
+            out.append((param.name, convert(arg.value, param, diags, expr_scope, arrays)))
         elif param.required:
             diags.error("SNN204", f"{entry.name}() needs the argument `{param.name}`", call.span)
         else:
@@ -98,13 +100,15 @@ def bind(call: ast.Call, entry: Entry, diags: Diagnostics, expr_scope: Scope | N
     return None if len(diags.items) > before else tuple(out)
 
 
-def convert(node: ast.Expr, param: Param, diags: Diagnostics, expr_scope: Scope | None = None) -> Any:
+def convert(node: ast.Expr, param: Param, diags: Diagnostics, expr_scope: Scope | None = None,
+            arrays: Any = None) -> Any:
     """One argument value, checked against ``param.kind`` (see :class:`snndsl.registry.Param`); ``None`` after
     an error reported to ``diags``.
 
     Kinds: ``call:REG`` a nested :class:`ir.Spec` of registry REG; ``expr`` an IR expression resolved in
     ``expr_scope``; ``string`` the text of a string literal; ``unit`` a bare unit (:func:`unit_value`); ``init``
-    an initialiser Spec or a finite constant; ``bool`` the names ``true``/``false``; ``number``/``lr`` a float,
+    an initialiser Spec or a finite constant (with ``arrays``, a :class:`snndsl.resolve.arrays.ArrayContext`,
+    also an array: a literal or ``load(...)``, as a Quantity of a float64 array); ``bool`` the names ``true``/``false``; ``number``/``lr`` a float,
     ``int`` a whole number (an ``lr`` may also be a schedule call); ``quantity`` a finite constant of the
     dimension of ``param.unit`` (any dimension for ``"any"``). Errors: SNN305 (wrong kind or dimension), SNN506
     (not finite), plus those of constant evaluation. Raises ``KeyError`` for an unknown kind (a bug).
@@ -126,6 +130,11 @@ def convert(node: ast.Expr, param: Param, diags: Diagnostics, expr_scope: Scope 
         if isinstance(node, ast.Call) and lookup(node.func.name) is None or (
                 isinstance(node, ast.Name) and node.ident.name in REGISTRIES["initialiser"]):
             return spec_from(node, "initialiser", diags)
+        if arrays is not None:
+            value = constant(node, diags, Scope(where="in a constant", arrays=arrays))
+            if isinstance(value, np.ndarray):
+                value = u.Quantity(value)
+            return _finite(node, value, diags)
         return _finite(node, constant(node, diags), diags)
     if kind == "lr" and isinstance(node, ast.Call):
         return spec_from(node, "schedule", diags)
@@ -179,7 +188,7 @@ def _finite(node: ast.Expr, value: Any, diags: Diagnostics) -> Any:
         return None
     mag = u.get_mantissa(value) if isinstance(value, u.Quantity) else value
     try:
-        ok = math.isfinite(float(mag))
+        ok = bool(np.all(np.isfinite(np.asarray(mag, dtype=np.float64))))
     except (TypeError, ValueError):
         ok = True
     if not ok:

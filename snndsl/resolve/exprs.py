@@ -14,6 +14,12 @@ from snndsl.registry import FUNCTIONS
 from snndsl.resolve.unit_names import lookup, unit_text
 
 
+#: The function reading an array from a file (``load("w.npy")``), a value only where arrays are allowed.
+LOAD = "load"
+ARRAYS_HINT = ("arrays are values of a population's or synapse's parameters and states (one per neuron) and of "
+               "weights and biases, e.g. `tau = [10, 20] * ms`, `w = load(\"w.npy\") * nA`")
+
+
 class Scope:
     """Names visible in one expression: ``symbols`` maps a name to an :data:`ir.REF_KINDS` kind.
 
@@ -24,22 +30,25 @@ class Scope:
 
     def __init__(self, symbols: dict[str, str] | None = None, *, with_time: bool = False,
                  calls: dict[str, Any] | None = None, fields: bool = False, where: str = "here",
-                 absent: dict[str, tuple[str, str, str]] | None = None):
+                 absent: dict[str, tuple[str, str, str]] | None = None, arrays: Any = None):
         """``where`` ends messages about this scope (``in neuron LIF``); ``absent`` maps names that exist elsewhere
-        (a synapse's ``w`` outside ``on_spike``) to the ``(code, message, hint)`` reported when they are used."""
+        (a synapse's ``w`` outside ``on_spike``) to the ``(code, message, hint)`` reported when they are used.
+        ``arrays`` (a :class:`snndsl.resolve.arrays.ArrayContext`) allows array literals and ``load(...)``;
+        without it they are SNN270."""
         self.symbols = dict(symbols or {})
         self.absent = absent or {}   # names that exist elsewhere: name -> (code, message, hint)
         self.with_time = with_time
         self.calls = calls or {}
         self.fields = fields
         self.where = where
+        self.arrays = arrays
 
     def child(scope, **more: str) -> "Scope":   # noqa: N805 - `self` may be a user's symbol in **more
         """A copy of this scope with ``more`` added to (or replacing) its symbols, ``name=kind``; the original is
         unchanged. Used to make ``let`` definitions visible to the ones after them.
         """
         s = Scope(scope.symbols, with_time=scope.with_time, calls=scope.calls, fields=scope.fields,
-                  where=scope.where, absent=scope.absent)
+                  where=scope.where, absent=scope.absent, arrays=scope.arrays)
         s.symbols.update(more)
         return s
 
@@ -50,7 +59,9 @@ def resolve_expr(node: ast.Expr, scope: Scope, diags: Diagnostics) -> ir.Expr | 
     Numbers become float :class:`ir.Const`, quantities ``Const(Quantity)``; a name is looked up in
     ``scope.symbols`` (:class:`ir.Ref` of that kind), then ``t``/``dt`` where ``scope.with_time``, then as a unit
     of two or more letters (``ms`` is ``Const(1 ms)``). Calls go to ``scope.calls`` first, then to the math
-    functions (positional arguments only, arity checked). Nothing is evaluated or unit-checked here.
+    functions (positional arguments only, arity checked). Array literals and ``load(...)`` need
+    ``scope.arrays`` (SNN270 otherwise), which folds them to constant arrays. Nothing else is evaluated or
+    unit-checked here.
 
     Problems are reported to ``diags``, never raised: SNN201 (undefined name or population), SNN203 (a named
     argument to a math function), SNN204 (wrong number of arguments), SNN207/SNN218 (unknown loss or function),
@@ -85,6 +96,12 @@ def resolve_expr(node: ast.Expr, scope: Scope, diags: Diagnostics) -> ir.Expr | 
         return None if left is None or right is None else ir.BinOp(node.op, left, right, span=node.span)
     if isinstance(node, ast.Call):
         return _call(node, scope, diags)
+    if isinstance(node, ast.Array):
+        if scope.arrays is None:
+            where = "here: it takes a single value" if scope.where == "in a constant" else scope.where
+            diags.error("SNN270", f"an array is not allowed {where}", node.span, ARRAYS_HINT)
+            return None
+        return scope.arrays.literal(node, scope, diags)
     raise TypeError(type(node).__name__)
 
 
@@ -119,6 +136,11 @@ def _call(node: ast.Call, scope: Scope, diags: Diagnostics) -> ir.Expr | None:
     name = node.func.name
     if name in scope.calls:
         return scope.calls[name](node, scope, diags)
+    if name == LOAD:
+        if scope.arrays is None:
+            diags.error("SNN270", f"an array read from a file is not allowed {scope.where}", node.span, ARRAYS_HINT)
+            return None
+        return scope.arrays.load(node, diags)
     if name not in FUNCTIONS:
         if scope.calls:   # a train block: losses and reductions first
             diags.error("SNN207", f"unknown loss or reduction `{name}`", node.func.span,

@@ -8,6 +8,7 @@ import brainunit as u
 
 from snndsl.syntax import ast
 from snndsl import ir
+from snndsl.ir.arrays import PRECISIONS
 from snndsl.ir.evaluate import same_dim
 from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
 from snndsl.registry import CONNECTIVITY, ENCODERS, INPUT_KINDS, Param
@@ -37,8 +38,9 @@ def _size(node: ast.Expr, diags: Diagnostics) -> int | None:
 
 
 def _values(call: ast.Call, model: ir.Model, diags: Diagnostics, *, skip: int,
-            extra: tuple[str, ...] = ()) -> tuple[dict[str, ir.Value], dict[str, ast.Arg]]:
-    """Named arguments of a model instantiation → values for the model's parameters and states.
+            extra: tuple[str, ...] = (), arrays: Any = None) -> tuple[dict[str, ir.Value], dict[str, ast.Arg]]:
+    """Named arguments of a model instantiation → values for the model's parameters and states (arrays too,
+    one value per neuron, when ``arrays`` is an :class:`~snndsl.resolve.arrays.ArrayContext`).
 
     Returns the values and the arguments named in ``extra`` (e.g. ``surrogate``), left for the caller."""
     values: dict[str, ir.Value] = {}
@@ -63,7 +65,7 @@ def _values(call: ast.Call, model: ir.Model, diags: Diagnostics, *, skip: int,
         if arg.trainable and model.param(key) is None:
             diags.error("SNN219", f"`{key}` is a state; only parameters can be trainable", arg.span)
             continue
-        value = convert(arg.value, Param(key, "init"), diags)
+        value = convert(arg.value, Param(key, "init"), diags, arrays=arrays)
         if value is not None:
             values[key] = ir.Value(value, arg.trainable, span=arg.span)
     return values, extras
@@ -82,6 +84,7 @@ class NetworkBuilder:
         self.inputs: set[str] = set()
         self.unresolved: list[tuple[str, str]] = []
         self.quiet = False
+        self.arrays = None   # an ArrayContext: array values allowed (set by resolve_network)
         self.dt_span = node.span
 
     def declare(self, ident: ast.Ident, what: str) -> bool:
@@ -116,6 +119,7 @@ class NetworkBuilder:
         else:
             d.error("SNN220", f"network {self.node.name.name} does not set its time step", self.node.name.span,
                     "add `dt = 1 ms` (or 0.1 ms) to the network")
+        precision = self.precision([st for st in body if isinstance(st, ast.PrecisionStmt)])
         inputs = [x for st in body if isinstance(st, ast.NetInput) and (x := self.input(st)) is not None]
         pops = [p for st in body if isinstance(st, (ast.PopDecl, ast.ReadoutDecl)) and (p := self.pop(st))]
         projections, labels = [], {}
@@ -142,7 +146,21 @@ class NetworkBuilder:
                         outputs.append(ident.name)
                         spans.append(ident.span)
         return ir.Network(self.node.name.name, dt, tuple(inputs), tuple(pops), tuple(projections), tuple(outputs),
-                          tuple(spans), tuple(self.unresolved), self.dt_span, span=self.node.span)
+                          tuple(spans), tuple(self.unresolved), self.dt_span, precision, span=self.node.span)
+
+    def precision(self, stmts: list[ast.PrecisionStmt]) -> str | None:
+        """The network's float type from its ``precision = NAME`` statements (:data:`snndsl.ir.arrays.PRECISIONS`;
+        ``None`` without one, meaning float32); SNN279 for an unknown name or a second statement."""
+        for extra in stmts[1:]:
+            self.diags.error("SNN279", "precision is set twice", extra.span)
+        if not stmts:
+            return None
+        name = stmts[0].name
+        if name.name not in PRECISIONS:
+            self.diags.error("SNN279", f"unknown precision `{name.name}`", name.span,
+                             did_you_mean(name.name, PRECISIONS) or one_of(PRECISIONS))
+            return PRECISIONS[0]
+        return name.name
 
     def input(self, st: ast.NetInput) -> ir.InputDef | None:
         """``input name: kind[size] [unit] [= source]`` → :class:`ir.InputDef`, or ``None`` after an error.
@@ -214,7 +232,7 @@ class NetworkBuilder:
                     f"e.g. `{model.name}(10, ...)`")
             return None
         size = _size(call.args[0].value, d)
-        values, extras = _values(call, model, d, skip=1, extra=("surrogate",))
+        values, extras = _values(call, model, d, skip=1, extra=("surrogate",), arrays=self.arrays)
         surrogate = None
         if "surrogate" in extras:
             if not model.spiking:
@@ -246,7 +264,7 @@ class NetworkBuilder:
                 d.error("SNN401", f"projection endpoint `{end.name}` is not defined in {self.node.name.name}",
                         end.span, did_you_mean(end.name, self.nodes))
                 ok = False
-        conn = spec_from(st.conn, "connectivity", d) if st.conn.func.name in CONNECTIVITY else None
+        conn = spec_from(st.conn, "connectivity", d, arrays=self.arrays) if st.conn.func.name in CONNECTIVITY else None
         if st.conn.func.name not in CONNECTIVITY:
             lookup_entry(CONNECTIVITY, st.conn.func, d)
         options: dict[str, ast.Arg] = {}
@@ -306,20 +324,23 @@ class NetworkBuilder:
         if model.kind != "synapse":
             d.error("SNN219", f"{model.name} is a neuron model, not a synapse", node.func.span)
             return None
-        values, _ = _values(node, model, d, skip=0)
+        values, _ = _values(node, model, d, skip=0, arrays=self.arrays)
         return ir.SynapseUse(model.name, tuple(values.items()), span=node.span)
 
 
 def resolve_network(node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics,
-                    quiet_unknown_models: bool = False) -> ir.Network | None:
+                    quiet_unknown_models: bool = False, arrays: Any = None) -> ir.Network | None:
     """A network definition → :class:`ir.Network` (see :meth:`NetworkBuilder.build`), or ``None`` when its name
     cannot be declared.
 
     ``models`` are the resolved models visible in the file, by name. ``quiet_unknown_models``: an import
-    failed, so unknown model names were already explained and are not reported again. Errors go to ``diags``.
+    failed, so unknown model names were already explained and are not reported again. ``arrays`` (an
+    :class:`~snndsl.resolve.arrays.ArrayContext`) allows array values and ``load(...)``; ``None``: SNN270.
+    Errors go to ``diags``.
     """
     if not check_identifier(node.name, diags, "network"):
         return None
     builder = NetworkBuilder(node, models, diags)
     builder.quiet = quiet_unknown_models
+    builder.arrays = arrays
     return builder.build()

@@ -20,13 +20,17 @@ class CompiledModel:
     * ``code``: the emitted Python module's text; ``module``: that module, executed;
     * ``program``: the checked IR (:class:`snndsl.ir.Program`); ``warnings``: diagnostics that did not stop it;
     * :meth:`network_class` / :meth:`network`: the brainstate module class of a network and a fresh instance;
-    * :meth:`simulate`: run a network over inputs (see the emitted ``simulate``).
+    * :meth:`simulate`: run a network over inputs (see the emitted ``simulate``);
+    * ``params``: a parameter folder, ``.npz`` or training run folder applied to every new instance
+      (:meth:`load_params`).
     """
 
     code: str
     module: types.ModuleType
     program: ir.Program
     warnings: tuple = ()
+    #: a parameter source (:func:`snndsl.runtime.params.apply_source`) applied to every new network instance
+    params: Any = None
 
     def _net(self, name: str | None) -> ir.Network:
         """The IR of network ``name`` (the first when ``None``); ``ValueError``/``KeyError`` as documented
@@ -48,11 +52,29 @@ class CompiledModel:
         from snndsl.lower.emit import py_name
         return getattr(self.module, py_name(self._net(name).name))
 
-    def network(self, name: str | None = None) -> Any:
-        """A new instance of network ``name`` (the first when ``None``), parameters initialised from the current
-        random state (seed it with ``brainstate.random.seed``). Raises as :meth:`network_class` does.
+    def network(self, name: str | None = None, seed: int | None = None, params: Any = None) -> Any:
+        """A new instance of network ``name`` (the first when ``None``), parameters initialised from brainstate's
+        random state: seeded with ``seed`` first when given (the same seed, the same parameters, in any
+        process), else its current state. Then the parameters of ``params`` (else of :attr:`params`) are
+        applied (:meth:`load_params`). Raises as :meth:`network_class` and :meth:`load_params` do.
         """
-        return self.network_class(name)()
+        if seed is not None:
+            import brainstate as bs
+            bs.random.seed(seed)
+        net = self.network_class(name)()
+        source = params if params is not None else self.params
+        if source is not None:
+            self.load_params(net, source, name)
+        return net
+
+    def load_params(self, net: Any, source: Any, name: str | None = None) -> None:
+        """Set parameters of ``net`` (an instance of network ``name``) from ``source``: a folder of ``.npy``
+        files or an ``.npz`` named by parameter path (``pop.tau``, ``proj.w``, ``proj.syn.tau``), or a
+        training run folder with its checkpoint ``params`` (:func:`snndsl.runtime.params.apply_source`).
+        Raises :class:`snndsl.runtime.params.ParamsError` (a ``ValueError``) for a file that does not fit.
+        """
+        from snndsl.runtime.params import apply_source
+        apply_source(self, net, source, name)
 
     def ir(self, name: str | None = None) -> ir.Network:
         """The checked IR (:class:`snndsl.ir.Network`) of network ``name`` (the first when ``None``). Raises as
@@ -60,21 +82,75 @@ class CompiledModel:
         """
         return self._net(name)
 
+    def recordable(self, name: str | None = None) -> tuple[str, ...]:
+        """The paths :meth:`simulate` can record in network ``name`` (:func:`snndsl.runtime.record.recordable`):
+        ``pop``, ``pop.state`` and ``proj.state`` (a state of projection ``proj``'s synapse)."""
+        from snndsl.runtime.record import recordable
+        return tuple(recordable(self.program, self._net(name)))
+
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
-                 record=()):
-        """Run ``net`` from a fresh state for ``steps`` steps (default: the inputs' length) and return
-        ``(outputs, records)``.
+                 record=(), seed: int | None = None, network: str | None = None):
+        """Run ``net`` (an instance of network ``network``, the first when ``None``) from a fresh state for
+        ``steps`` steps and return ``(outputs, records)``.
 
-        ``inputs`` are time-major arrays, one per data input; ``batch_size`` ``None`` runs unbatched. ``record``
-        names ``pop.var`` or ``pop`` (its spikes) as written in the model (the emitted code renames identifiers that
-        clash with Python, e.g. ``u`` → ``u_``); ``records`` maps each name as given to its time-major array.
+        ``inputs`` are time-major arrays ``[T, (batch,) size]``, one per data input (an input without an
+        encoder), in declaration order; ``steps`` defaults to their length ``T`` and must be given for a
+        network without data inputs. ``batch_size`` ``None`` runs unbatched. ``seed`` seeds brainstate's
+        random state before the states are initialised, so initial states drawn from initialisers and
+        encoders' random draws are the same in every run with that seed (``None``: the current state).
+        ``record`` names paths as written in the model (:meth:`recordable`: ``pop``, ``pop.var``,
+        ``proj.var``); ``records`` maps each to its time-major array.
+
+        Raises ``ValueError`` for a wrong number of inputs, a missing ``steps``, inputs shorter than
+        ``steps``, and :class:`snndsl.runtime.record.RecordError` (a ``ValueError``) for a path that names
+        nothing recordable, listing the recordable ones.
         """
-        from snndsl.lower.emit import py_name
+        from snndsl.runtime.record import resolve_paths
 
-        emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in record}
+        netir = self._net(network)
+        data = [x.name for x in netir.inputs if x.source is None]
+        inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+        if len(inputs) != len(data):
+            raise ValueError(f"{netir.name} takes {len(data)} data input{'s' if len(data) != 1 else ''}"
+                             f"{' (' + ', '.join(data) + ')' if data else ''}, got {len(inputs)}")
+        if steps is None:
+            if not inputs:
+                raise ValueError(f"{netir.name} has no data inputs: give the number of steps, "
+                                 "simulate(net, steps=N)")
+            steps = int(inputs[0].shape[0])
+        elif any(int(x.shape[0]) < steps for x in inputs):
+            raise ValueError(f"the inputs have {min(int(x.shape[0]) for x in inputs)} time steps; "
+                             f"asked for {steps}")
+        else:
+            inputs = tuple(x[:steps] for x in inputs)
+        emitted = resolve_paths(self.program, netir, record)
+        if seed is not None:
+            import brainstate as bs
+            bs.random.seed(seed)
         outs, recs = self.module.simulate(net, inputs, steps=steps, batch_size=batch_size,
-                                          record=tuple(emitted.values()))
+                                          record=tuple(dict.fromkeys(emitted.values())))
         return outs, {p: recs[e] for p, e in emitted.items()}
+
+
+def set_precision(precision: str) -> None:
+    """Make JAX create arrays of ``precision`` from now on: ``"float64"`` enables JAX's x64 mode
+    (``jax.config.update("jax_enable_x64", True)``), ``"float32"`` disables it. It applies to the whole
+    process and to arrays created afterwards (existing arrays keep their dtype), so it is set before a
+    model's module is executed. Raises ``ValueError`` for another name."""
+    from snndsl.ir.arrays import PRECISIONS
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; one of {', '.join(PRECISIONS)}")
+    import jax
+    jax.config.update("jax_enable_x64", precision == "float64")
+
+
+def _prepare(program: ir.Program, precision: str | None) -> None:
+    """Set JAX's precision before a module runs: ``precision`` when given, else float64 when a network of
+    ``program`` asks for it (``precision = float64``); otherwise leave JAX as it is."""
+    if precision is None and any(n.precision == "float64" for n in program.networks):
+        precision = "float64"
+    if precision is not None:
+        set_precision(precision)
 
 
 def _execute(code: str, name: str) -> types.ModuleType:
@@ -86,21 +162,27 @@ def _execute(code: str, name: str) -> types.ModuleType:
     return module
 
 
-def loads(text: str, path: str = "<string>") -> CompiledModel:
-    """Compile model text (imports relative to the current directory) and execute the emitted module.
+def loads(text: str, path: str = "<string>", precision: str | None = None) -> CompiledModel:
+    """Compile model text (imports and ``load(...)`` files relative to the current directory) and execute
+    the emitted module.
 
-    Raises :class:`snndsl.diagnostics.SnnError` if the model does not check; warnings are kept in
+    ``precision`` (``"float32"``/``"float64"``) sets JAX's float type first (:func:`set_precision`); by
+    default a network's ``precision = float64`` enables x64 mode for the process. Raises
+    :class:`snndsl.diagnostics.SnnError` if the model does not check; warnings are kept in
     :attr:`CompiledModel.warnings`.
     """
     code, checked = compile_source(SourceFile(path, text))
+    _prepare(checked.program, precision)
     return CompiledModel(code, _execute(code, path), checked.program, checked.warnings)
 
 
-def load(path: str | Path) -> CompiledModel:
+def load(path: str | Path, precision: str | None = None, params: Any = None) -> CompiledModel:
     """Compile a ``.snn`` file and execute the emitted module (imports relative to the file).
 
-    Raises :class:`snndsl.diagnostics.SnnError` if the model does not check, and ``OSError`` /
-    ``UnicodeDecodeError`` if the file cannot be read.
+    ``precision`` as for :func:`loads`; ``params`` (a parameter folder, ``.npz`` or training run folder) is
+    applied to every network instance made by :meth:`CompiledModel.network`. Raises :class:`snndsl.diagnostics.SnnError` if the model does not
+    check, and ``OSError`` / ``UnicodeDecodeError`` if the file cannot be read.
     """
     code, checked = compile_source(SourceFile.read(path))
-    return CompiledModel(code, _execute(code, str(path)), checked.program, checked.warnings)
+    _prepare(checked.program, precision)
+    return CompiledModel(code, _execute(code, str(path)), checked.program, checked.warnings, params)

@@ -71,35 +71,39 @@ def default_inputs(model: CompiledModel, network: str | None, steps: int, batch:
 
 
 def run(model: CompiledModel, steps: int, network: str | None = None, record: tuple[str, ...] = (),
-        batch: int | None = None, rate_hz: float = 10.0, seed: int = 0, data: str | None = None) -> RunResult:
+        batch: int | None = None, rate_hz: float = 10.0, seed: int = 0, data: str | None = None,
+        params: str | None = None) -> RunResult:
     """Simulate network ``network`` (the first when ``None``) for ``steps`` steps from a fresh state seeded with
     ``seed``, on :func:`default_inputs`, and collect outputs, the ``record`` paths and every spiking
     population's spikes, as plain arrays (units dropped).
 
+    ``params`` (a parameter folder, ``.npz`` or training run folder) overrides the network's parameters
+    (:func:`snndsl.runtime.params.apply_source`; its errors are :class:`RunError`).
     ``rates_hz`` is each spiking population's mean firing rate, ``mean(spikes) / dt`` over steps, neurons and
-    samples. Raises :class:`RunError` for a ``record`` path that names no population or no state of its model,
-    and as :func:`default_inputs` does.
+    samples. ``record`` paths are those of :func:`snndsl.runtime.record.recordable` (``pop``, ``pop.var``,
+    ``proj.var`` for a state of a projection's synapse). Raises :class:`RunError` for a path that names nothing
+    recordable (listing what is), and as :func:`default_inputs` does.
     """
-    import brainstate as bs
     import brainunit as u
+
+    from snndsl.runtime.record import RecordError, resolve_paths
 
     net_ir = model.ir(network)
     spiking = [p.name for p in net_ir.populations if model.program.model(p.model).spiking]
-    for path in record:
-        pop, _, var = path.partition(".")
-        node = net_ir.node(pop)
-        if node is None or not hasattr(node, "model"):
-            raise RunError(f"cannot record `{path}`: no population `{pop}` in {net_ir.name} "
-                           f"(populations: {', '.join(p.name for p in net_ir.populations)})")
-        m = model.program.model(node.model)
-        if var and m.state(var) is None:
-            raise RunError(f"cannot record `{path}`: {m.name} has no state `{var}` "
-                           f"(states: {', '.join(s.name for s in m.states)})")
-    bs.random.seed(seed)
+    try:
+        resolve_paths(model.program, net_ir, record)
+    except RecordError as exc:
+        raise RunError(str(exc)) from None
     inputs = default_inputs(model, network, steps, batch, rate_hz, seed, data)
-    net = model.network(network)
+    from snndsl.runtime.checkpoint import CheckpointError
+    from snndsl.runtime.params import ParamsError
+    try:
+        net = model.network(network, seed=seed, params=params)
+    except (ParamsError, CheckpointError) as exc:
+        raise RunError(str(exc)) from None
     paths = tuple(dict.fromkeys(list(record) + spiking))
-    outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=paths)
+    outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=paths, seed=seed,
+                                network=network)
     outs = outs if isinstance(outs, tuple) else (outs,)
 
     def plain(v: Any) -> np.ndarray:

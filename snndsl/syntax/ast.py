@@ -104,7 +104,15 @@ class Call(Node):
     args: tuple[Arg, ...] = ()
 
 
-Expr = Number | Quantity | String | Name | Attribute | BinOp | Neg | Call
+@attrs.frozen
+class Array(Node):
+    """An array literal ``[a, b, c]``: ``items`` are expressions, nested arrays for the rows of a matrix
+    (``[[0.1, 0.2], [0.3, 0.4]] * nA``)."""
+
+    items: tuple["Expr", ...]
+
+
+Expr = Number | Quantity | String | Name | Attribute | BinOp | Neg | Call | Array
 
 
 # ---------------------------------------------------------------- units in type position
@@ -324,7 +332,14 @@ class NetOutput(Node):
     names: tuple[Ident, ...]
 
 
-NetStmt = DtStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput
+@attrs.frozen
+class PrecisionStmt(Node):
+    """``precision = float64``: the float type of the network's arrays (``float32`` by default)."""
+
+    name: Ident
+
+
+NetStmt = DtStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput | PrecisionStmt
 
 
 @attrs.frozen

@@ -198,6 +198,8 @@ class ExprReader:
             self.nest -= 1
             self.lit(")")
             return (inner[0], s, self.end, inner[3])
+        if c == "[":
+            return self.array()
         if c.isdigit() or c == ".":
             m = RE_QUANTITY.match(text, pos)
             if m is not None:
@@ -228,6 +230,28 @@ class ExprReader:
             field = self.ident()
             return (A.Attribute(ident, field, span=self.span(s, self.end)), s, self.end, 0)
         return (A.Name(ident, span=ident.span), s, e, 0)
+
+    def array(self):
+        """``[expr, expr, ...]`` (the next character is the ``[``; height: the ``array`` rule's)."""
+        s = self.take(self.pos + 1)
+        self.nest += 1
+        if self.nest > self.limit:
+            raise Fail
+        items, height = [], -1
+        while True:
+            item = self.expr()
+            items.append(item[0])
+            height = max(height, item[3])
+            c = self.peek()
+            if c == ",":
+                self.take(self.pos + 1)
+            elif c == "]":
+                break
+            else:
+                raise Fail
+        self.take(self.pos + 1)
+        self.nest -= 1
+        return (A.Array(tuple(items), span=self.span(s, self.end)), s, self.end, height + 1)
 
     def call(self):
         """``NAME(args)``."""

@@ -23,7 +23,7 @@ from snndsl.source import SourceFile, Span
 _NEURON = frozenset({"param", "state", "input", "let", "spike", "reset", "on_spike", "refractory", "surrogate",
                      "method"})
 _SYNAPSE = frozenset({"param", "state", "let", "on_spike", "output", "method"})
-_NETWORK = frozenset({"dt", "input", "pop", "readout", "connect", "output"})
+_NETWORK = frozenset({"dt", "input", "pop", "readout", "connect", "output", "precision"})
 
 
 def parse_fast(source: SourceFile, max_depth: int = 256) -> A.Module | None:
@@ -210,6 +210,11 @@ class _Reader(ExprReader):
         self.lit("=")
         x = self.value(3)
         return A.DtStmt(x[0], span=self.span(s, x[2]))
+
+    def n_precision(self, s):
+        self.lit("=")
+        name = self.ident()
+        return A.PrecisionStmt(name, span=self.span(s, self.end))
 
     def n_input(self, s):
         name = self.ident()

@@ -305,6 +305,9 @@ class _ToAst:
     def network_def(self, meta, ch):
         return ast.NetworkDef(self._ident(ch[0]), tuple(ch[1:]), span=self._span(meta))
 
+    def precision_stmt(self, meta, ch):
+        return ast.PrecisionStmt(self._ident(ch[0]), span=self._span(meta))
+
     def dt_stmt(self, meta, ch):
         return ast.DtStmt(ch[0], span=self._span(meta))
 
@@ -365,6 +368,10 @@ class _ToAst:
 
     def call(self, meta, ch):
         return ast.Call(self._ident(ch[0]), tuple(a for a in ch[1:] if a is not None), span=self._span(meta))
+
+    def array(self, meta, ch):
+        """``[a, b, ...]``: the items in order."""
+        return ast.Array(tuple(ch), span=self._span(meta))
 
     def arg(self, meta, ch):
         trainable, name, value = ch

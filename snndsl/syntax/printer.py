@@ -74,6 +74,8 @@ def _expr(e: ast.Expr) -> str:
         return f"{e.owner.name}.{e.field.name}"
     if isinstance(e, ast.Call):
         return call(e)
+    if isinstance(e, ast.Array):
+        return f"[{', '.join(expr(i) for i in e.items)}]"
     if isinstance(e, ast.Neg):
         operand = expr(e.operand, _UNARY)
         # `- -x`, not `--x`: a space keeps the two signs apart for the reader.
@@ -170,6 +172,8 @@ def statement(s) -> str:
         return f"output {expr(s.value)}"
     if isinstance(s, ast.DtStmt):
         return f"dt = {expr(s.value)}"
+    if isinstance(s, ast.PrecisionStmt):
+        return f"precision = {s.name.name}"
     if isinstance(s, ast.NetInput):
         text = f"input {s.name.name}: {s.kind.name}[{expr(s.size)}]"
         if s.unit is not None:
