@@ -170,6 +170,9 @@ class ModelLowering:
             text += "\n\n" + "\n".join("    " + r for r in rows)
         if self.trainable:
             text += f"\n\nTrainable: {', '.join(self.trainable)} (a ParamState, one value per neuron)."
+        for f in self.fused:
+            text += (f"\n\nIntegrates the states of synapse {f.module} ({f.syn.m.name}, into port {f.port}) with its "
+                     "own, as one linear system (snndsl/lower/fusion.py).")
         return text
 
     def init(self) -> E.Block:
