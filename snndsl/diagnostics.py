@@ -56,6 +56,8 @@ CODES: dict[str, str] = {
     "SNN220": "incomplete model",
     "SNN221": "reserved identifier",
     "SNN222": "unknown synaptic output",
+    "SNN230": "bad population choice",
+    "SNN231": "bool and number mixed",
     # 27x: arrays and precision
     "SNN270": "array not allowed here",
     "SNN271": "array items do not fit together",
