@@ -27,10 +27,10 @@ def _state(value, size, batch_size=None):
 
 
 def _load_array(path, key, digest):
-    """The array ``key`` of the ``.npz`` file ``path`` (the array of an ``.npy`` file when ``key`` is
-    None), read without pickles, as a JAX array of the default float dtype. Raises ``ValueError``
-    when its float64 bytes no longer have the SHA-256 ``digest`` taken when the model was checked:
-    the file changed, so compile the model again (its shape and values are checked then)."""
+    """The array ``key`` of the ``.npz`` file ``path`` (of an ``.npy`` file: key None), read
+    without pickles, as a JAX array of the default float dtype. Raises ``ValueError`` when its
+    float64 bytes no longer have the SHA-256 ``digest`` taken when the model was checked: the
+    file changed, so compile the model again (its shape and values are checked then)."""
     data = np.load(path, allow_pickle=False)
     if key is not None:
         with data:
