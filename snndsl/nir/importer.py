@@ -92,8 +92,9 @@ def _header(has_params: bool) -> list[str]:
              "# NIR gives continuous-time equations (times in seconds); snndsl steps them at dt with exponential",
              "# Euler, exact for these linear equations with each step's input held."]
     if has_params:
-        lines += ["# Arrays (weights, per-neuron values) are in <params>; load both with",
-                  '#     model, net = snndsl.nir.importer.load("<snn>")']
+        lines += ["# Arrays (weights, per-neuron values) are in <params>; run with them:",
+                  "#     snndsl run <snn> --steps N --params <params>",
+                  '#     model, net = snndsl.nir.importer.load("<snn>")      # from Python']
     return lines
 
 
