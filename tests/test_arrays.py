@@ -261,6 +261,19 @@ def test_float64_keeps_float64_states_and_agrees_with_float32(decay):
         jax.config.update("jax_enable_x64", before)
 
 
+def test_cli_x64_records_float64(tmp_path):
+    from snndsl.cli import main
+    path = tmp_path / "m.snn"
+    path.write_text(DECAY)
+    before = jax.config.jax_enable_x64
+    try:
+        assert main(["run", str(path), "--steps", "3", "--x64", "--record", "h.V", "--out", str(tmp_path / "o")]) == 0
+    finally:
+        jax.config.update("jax_enable_x64", before)
+    with np.load(tmp_path / "o" / "record.npz") as f:
+        assert f["record.h.V"].dtype == np.float64
+
+
 def test_precision_is_checked():
     with pytest.raises(SnnError) as err:
         snndsl.check_text(DECAY.replace("dt = 1 ms", "dt = 1 ms\n    precision = float16"))
