@@ -127,6 +127,26 @@ def test_load_never_unpickles(tmp_path):
     assert err.value.errors[0].code == "SNN274"
 
 
+def test_load_refuses_a_member_too_large_to_inflate(tmp_path, monkeypatch):
+    from snndsl.resolve import arrays
+    np.savez_compressed(tmp_path / "p.npz", tau=np.zeros(1000))      # ~8 kB inflated, a few bytes stored
+    monkeypatch.setattr(arrays, "MAX_ARRAY_BYTES", 4096)
+    text = DECAY.replace("tau = [10, 20, 30] * ms", 'tau = load("p.npz", "tau") * ms')
+    with pytest.raises(SnnError) as err:
+        snndsl.check_text(text, str(tmp_path / "m.snn"))
+    assert err.value.errors[0].code == "SNN274" and "limit" in err.value.errors[0].message
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes")
+def test_load_does_not_block_on_a_pipe(tmp_path):
+    import os
+    os.mkfifo(tmp_path / "pipe.npy")
+    text = DECAY.replace("tau = [10, 20, 30] * ms", 'tau = load("pipe.npy") * ms')
+    with pytest.raises(SnnError) as err:
+        snndsl.check_text(text, str(tmp_path / "m.snn"))
+    assert err.value.errors[0].code == "SNN274" and "not a regular file" in err.value.errors[0].message
+
+
 # ---------------------------------------------------------------- the simulate API
 
 
@@ -239,6 +259,19 @@ def test_float64_keeps_float64_states_and_agrees_with_float32(decay):
         np.testing.assert_allclose(np.asarray(r64["h.V"].mantissa), np.asarray(r32["h.V"].mantissa), rtol=1e-5)
     finally:
         jax.config.update("jax_enable_x64", before)
+
+
+def test_cli_x64_records_float64(tmp_path):
+    from snndsl.cli import main
+    path = tmp_path / "m.snn"
+    path.write_text(DECAY)
+    before = jax.config.jax_enable_x64
+    try:
+        assert main(["run", str(path), "--steps", "3", "--x64", "--record", "h.V", "--out", str(tmp_path / "o")]) == 0
+    finally:
+        jax.config.update("jax_enable_x64", before)
+    with np.load(tmp_path / "o" / "record.npz") as f:
+        assert f["record.h.V"].dtype == np.float64
 
 
 def test_precision_is_checked():

@@ -58,6 +58,8 @@ def add_commands(sub) -> None:
                      "by parameter path (pop.tau, proj.w, ...), or a training run folder's checkpoint")
     run.add_argument("--precision", choices=("float32", "float64"),
                      help="the float type (float64: JAX's x64 mode; default: the network's `precision`)")
+    run.add_argument("--x64", dest="precision", action="store_const", const="float64",
+                     help="the same as --precision float64")
     run.add_argument("--batch", type=positive, help="simulate this many independent trials at once")
     run.add_argument("--data", metavar="DATA.npz", help="input data: x of shape [samples, time, channels]")
     run.add_argument("--rate", type=rate, default=10.0,

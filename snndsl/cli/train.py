@@ -89,6 +89,8 @@ def add_commands(sub) -> None:
     tr.add_argument("--seed", type=seed, help="override the train block's seed")
     tr.add_argument("--precision", choices=("float32", "float64"),
                     help="the float type (float64: JAX's x64 mode; default: the network's `precision`)")
+    tr.add_argument("--x64", dest="precision", action="store_const", const="float64",
+                    help="the same as --precision float64")
     tr.add_argument("--out", metavar="DIR", type=out_dir, help="results folder (default runs/<model name>)")
     tr.add_argument("--resume", action="store_true", help="continue from DIR/params if it exists")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")

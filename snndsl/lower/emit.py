@@ -24,9 +24,9 @@ from snndsl.source import Span, visible
 #: methods, ``dt``) and brainstate's ``Module`` API (``tests/test_naming.py`` keeps this in step with the
 #: installed brainstate and prelude).
 OWNED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | frozenset({
-    "self", "u", "bs", "bt", "jax", "jnp", "np", "math", "braintrace",        # imports
+    "self", "u", "bs", "bt", "jax", "jnp", "np", "math", "braintrace", "hashlib",  # imports
     "simulate", "loss_fn", "make_trainer",                                      # the module's functions
-    "size", "surrogate", "unit", "dt", "output", "project",                     # the emitted classes' API
+    "size", "surrogate", "unit", "dt", "precision", "output", "project",        # the emitted classes' API
     "check_valid_context", "children", "desc", "graph_invisible_attrs", "in_size", "init_all_states",
     "init_state", "modules", "name", "named_children", "named_modules", "named_param_modules",
     "named_parameters", "nodes", "non_hashable_params", "out_size", "param_modules", "param_precompute",

@@ -61,16 +61,21 @@ def read_bytes(path: str) -> bytes:
 
 def read_array(data: bytes, key: str | None) -> tuple[np.ndarray | None, str | None, list[str]]:
     """The array in ``data`` (an ``.npy`` file, or an ``.npz`` archive and the ``key`` of one of its arrays),
-    with no pickled objects: ``(array, None, keys)``, or ``(None, why, keys)`` where ``why`` starts with
-    ``"key"`` when the archive has no array ``key`` (``keys``: the archive's array names)."""
+    with no pickled objects: ``(array, None, keys)``, or ``(None, why, keys)`` where ``why`` is ``"key"``
+    when the archive has no array ``key`` (``keys``: the archive's array names), ``"npy-key"`` for a key
+    given to an ``.npy`` file, else the reason; an archive member larger than :data:`MAX_ARRAY_BYTES`
+    once inflated is refused before it is inflated."""
     try:
         if data[:4] == b"PK\x03\x04":
             with np.load(io.BytesIO(data), allow_pickle=False) as f:
                 keys = list(f.files)
-                if key is None:
+                if key is None or key not in keys:
                     return None, "key", keys
-                if key not in keys:
-                    return None, "key", keys
+                member = f"{key}.npy" if f"{key}.npy" in f.zip.namelist() else key
+                size = f.zip.getinfo(member).file_size      # known before a compressed member is inflated
+                if size > MAX_ARRAY_BYTES:
+                    return None, f"an archive whose `{key}` would take {size >> 20} MiB (the limit is " \
+                        f"{MAX_ARRAY_BYTES >> 20} MiB)", keys
                 return np.asarray(f[key]), None, keys
         if key is not None:
             return None, "npy-key", []

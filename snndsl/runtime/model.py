@@ -162,18 +162,20 @@ def _execute(code: str, name: str) -> types.ModuleType:
     return module
 
 
-def loads(text: str, path: str = "<string>", precision: str | None = None) -> CompiledModel:
+def loads(text: str, path: str = "<string>", precision: str | None = None, params: Any = None) -> CompiledModel:
     """Compile model text (imports and ``load(...)`` files relative to the current directory) and execute
     the emitted module.
 
     ``precision`` (``"float32"``/``"float64"``) sets JAX's float type first (:func:`set_precision`); by
-    default a network's ``precision = float64`` enables x64 mode for the process. Raises
+    default a network's ``precision = float64`` enables x64 mode for the process. ``params`` (a parameter
+    folder, ``.npz`` or training run folder) is applied to every network instance made by
+    :meth:`CompiledModel.network`. Raises
     :class:`snndsl.diagnostics.SnnError` if the model does not check; warnings are kept in
     :attr:`CompiledModel.warnings`.
     """
     code, checked = compile_source(SourceFile(path, text))
     _prepare(checked.program, precision)
-    return CompiledModel(code, _execute(code, path), checked.program, checked.warnings)
+    return CompiledModel(code, _execute(code, path), checked.program, checked.warnings, params)
 
 
 def load(path: str | Path, precision: str | None = None, params: Any = None) -> CompiledModel:

@@ -63,8 +63,24 @@ def resolve_paths(program: ir.Program, net: ir.Network, paths) -> dict[str, str]
     out = {}
     for path in paths:
         if path not in table:
-            head = path.partition(".")[0]
+            head, _, var = path.partition(".")
             near = [p for p in table if p.partition(".")[0] == head] or list(table)
-            raise RecordError(f"cannot record `{path}` in {net.name}: recordable are {', '.join(near)}")
+            raise RecordError(f"cannot record `{path}` in {net.name}: {_why(program, net, head, var)}; "
+                              f"recordable are {', '.join(near)}")
         out[path] = table[path]
     return out
+
+
+def _why(program: ir.Program, net: ir.Network, head: str, var: str) -> str:
+    """Why ``head.var`` names nothing recordable, in the model's terms."""
+    node = net.node(head)
+    if isinstance(node, ir.Population):
+        return f"{node.model} has no state `{var}`"
+    proj = next((p for p in net.projections if p.name == head), None)
+    if proj is not None:
+        if proj.synapse is None:
+            return f"projection {head} has no synapse"
+        return f"its synapse {proj.synapse.model} has no state `{var}`"
+    if node is not None:
+        return f"`{head}` is an input"
+    return f"no population or projection `{head}`"
