@@ -56,6 +56,11 @@ CODES: dict[str, str] = {
     "SNN220": "incomplete model",
     "SNN221": "reserved identifier",
     "SNN222": "unknown synaptic output",
+    # 26x: noise, stimuli and spike detection (standard library additions)
+    "SNN260": "noise term has the wrong unit",
+    "SNN261": "noise outside an ODE",
+    "SNN262": "noise enters non-linearly",
+    "SNN263": "threshold crossing with a reset",
     # 3xx: units
     "SNN301": "derivative has the wrong unit",
     "SNN302": "incompatible units",

@@ -35,7 +35,7 @@ class Const:
 
 #: Kinds of :class:`Ref`: model parameters, states, input ports, ``let`` definitions, the synapse's weighted
 #: input ``w``, the time ``t`` and step ``dt``; in train blocks, populations and the special names.
-REF_KINDS = ("param", "state", "input", "let", "weight", "time", "dt", "pop", "special")
+REF_KINDS = ("param", "state", "input", "let", "weight", "time", "dt", "pop", "special", "noise")
 
 
 @attrs.frozen
@@ -43,7 +43,8 @@ class Ref:
     """A name, bound: ``kind`` (one of :data:`REF_KINDS`) says what it names, ``name`` is the name as written.
 
     In a model: ``param``, ``state``, ``input`` (a port), ``let``, ``weight`` (``w``, a synapse's weighted
-    input this step), ``time`` (``t``) and ``dt``. In a train block's loss: ``pop`` (an input or population
+    input this step), ``time`` (``t``), ``dt`` and ``noise`` (``xi``, white noise in an ODE's right-hand side,
+    :mod:`snndsl.ir.noise`). In a train block's loss: ``pop`` (an input or population
     of the network, standing for its output) and ``special`` (``label``, ``target``, ``time``).
     """
 

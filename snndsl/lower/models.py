@@ -25,6 +25,7 @@ from snndsl.ir.evaluate import evaluate
 from snndsl.lower import emit as E
 from snndsl.ir.tools import membrane, refs, substitute
 from snndsl.lower.exprs import lower, target_call, unit_expr, value_expr
+from snndsl.lower.noise import drift_odes, noise_coefficients, noise_increments
 from snndsl.registry import INTEGRATORS, SURROGATES
 
 
@@ -313,8 +314,10 @@ class ModelLowering:
             lines.extend(self.updates())
         if self.refractory:
             lines.append(E.assign("_held", E.name(E.py_name(self.v)), "refractory: the post-reset value"))
-        for ode in m.odes:
+        lines.extend(noise_coefficients(self))
+        for ode in drift_odes(m):
             lines.extend(self.integrate(ode))
+        lines.extend(noise_increments(self))
         if m.kind == "synapse":
             lines.extend(self.updates())
         if self.refractory:

@@ -98,8 +98,11 @@ class _ModelBuilder:
                     ports.append(ir.PortDef(st.name.name, unit, span=st.span))
         absent = {"w": ("SNN219", "`w`, the weighted input, exists only at an event: in on_spike (or the "
                               "output of a synapse without state)", "add it to a state: `on_spike g += w`")}
+        absent = dict(absent) if self.kind == "synapse" else {}
+        if "xi" not in self.symbols:
+            absent["xi"] = NOISE_ELSEWHERE
         scope = Scope(self.symbols, with_time=True, where=f"in {self.kind} {self.node.name.name}",
-                      absent=absent if self.kind == "synapse" else None)
+                      absent=absent)
         for st in body:
             if isinstance(st, ast.LetDecl) and self.declare(st.name, "let"):
                 value = resolve_expr(st.value, scope, d)
@@ -180,7 +183,7 @@ class _ModelBuilder:
                         f"the first is at line {seen[st.var.name]}")
             else:
                 seen[st.var.name] = st.span.line
-                rhs = resolve_expr(st.rhs, scope, d)
+                rhs = resolve_expr(st.rhs, noise_scope(scope), d)
                 if rhs is not None:
                     odes.append(ir.OdeDef(st.var.name, rhs, span=st.span))
         reset = None
@@ -239,6 +242,22 @@ class _ModelBuilder:
         self.diags.error("SNN201", f"`{ident.name}` is not a state of {self.node.name.name}", ident.span,
                          did_you_mean(ident.name, state_names))
         return False
+
+
+#: What `xi` outside an ODE's right-hand side reports (SNN261).
+NOISE_ELSEWHERE = ("SNN261", "`xi`, white noise, exists only in the right-hand side of an ODE",
+                   "write the noise term into dX/dt (`dX/dt = ... + sigma * xi / sqrt(tau)`), not into a "
+                   "`let`, a condition or an update")
+
+
+def noise_scope(scope: Scope) -> Scope:
+    """``scope`` with ``xi`` (white noise, a :class:`~snndsl.ir.Ref` of kind ``noise``) visible, unless the
+    model declares a name ``xi`` of its own: the scope of an ODE's right-hand side."""
+    if scope.symbols.get("xi") is not None:
+        return scope
+    child = scope.child(xi="noise")
+    child.absent = {k: v for k, v in scope.absent.items() if k != "xi"}
+    return child
 
 
 def resolve_model(node: ast.NeuronDef | ast.SynapseDef, diags: Diagnostics) -> ir.Model | None:
