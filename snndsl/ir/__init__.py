@@ -179,12 +179,18 @@ class SpikeDef:
 
     ``op`` is ``>=``, ``>``, ``<=`` or ``<``. The spike is H((left - right) / scale) (for ``<``/``<=``,
     (right - left) / scale), H the surrogate's step; ``scale`` defaults to (right - reset value) when the
-    model resets, so the surrogate sees the distance to threshold relative to the reset jump."""
+    model resets, so the surrogate sees the distance to threshold relative to the reset jump.
+
+    ``crossing`` (written ``, crossing``): the spike is emitted only on the step the condition becomes true,
+    s = H(x_new) (1 - H(x_old)), x_old from the state at the start of the step (brainpy's HH); such a model
+    has no reset, ``on_spike`` or refractory period (SNN263). ``None`` when not written (so the golden IR of
+    ordinary models does not mention it)."""
 
     left: Expr
     op: str
     right: Expr
     scale: Expr | None
+    crossing: bool | None = None
     span: Span | None = _span
 
 

@@ -55,6 +55,7 @@ class ModelLowering:
         self.sub = lambda e: substitute(e, lets)
         self.v = membrane(model)
         self.refractory = model.refractory is not None and model.kind == "neuron" and self.v is not None
+        self.crossing = model.spike is not None and bool(model.spike.crossing)
         self.needs_t = self.refractory or any(
             ("time", "t") in refs(self.sub(e)) for e in self._all_exprs())
         self.env = ModelEnv(model)
@@ -151,6 +152,7 @@ class ModelLowering:
         if m.spike is not None:
             sp = m.spike
             scale = f", scale = {show_expr(sp.scale)}" if sp.scale is not None else ""
+            scale += ", crossing" if sp.crossing else ""
             rows.append(f"spike when {show_expr(sp.left)} {sp.op} {show_expr(sp.right)}{scale}")
         if m.reset is not None:
             rows.append(f"reset {m.reset.mode} {m.reset.var} = {show_expr(m.reset.value)}")
@@ -248,6 +250,12 @@ class ModelLowering:
                 lines.append(E.set_attr("self", [n], E.call(E.attr("bs", "HiddenState"), value), E.where(s.span)))
             else:
                 lines.append(E.set_attr("self", [n, "value"], value, E.where(s.span)))
+        if self.crossing:      # the last step's spike: a crossing cannot be recomputed from the stored state
+            zeros = E.call("_state", E.const(0.0), E.attr("self", "size"), E.name("batch_size"))
+            if kind == "init":
+                lines.append(E.set_attr("self", ["_crossed"], E.call(E.attr("bs", "ShortTermState"), zeros)))
+            else:
+                lines.append(E.set_attr("self", ["_crossed", "value"], zeros))
         if self.refractory:
             shape = E.call("_state", E.binop("*", E.const(-1e7), E.attr("u", "ms")), E.attr("self", "size"),
                            E.name("batch_size"))
@@ -273,7 +281,9 @@ class ModelLowering:
     def output(self) -> E.Block:
         """``output()``: what the population emits, from the stored state (recurrent reads, recording)."""
         m = self.m
-        if m.spike is not None:
+        if self.crossing:
+            value = E.attr("self", "_crossed", "value")
+        elif m.spike is not None:
             value = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.stored))
         elif m.kind == "synapse":
             value = lower(self.sub(m.output), self.stored)
@@ -324,7 +334,9 @@ class ModelLowering:
             lines.extend(self.hold())
         for s in m.states:
             lines.append(E.set_attr("self", [E.py_name(s.name), "value"], E.name(E.py_name(s.name))))
-        if m.spike is not None:
+        if self.crossing:
+            lines.extend(self.crossed())
+        elif m.spike is not None:
             lines.append(E.ret(E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))))
         elif m.kind == "synapse":
             lines.append(E.ret(self.ex(m.output), E.where(m.output.span)))
@@ -342,6 +354,15 @@ class ModelLowering:
             args.append("_t")
             defaults.append(E.binop("*", E.const(0.0), E.attr("u", "ms")))
         return E.def_("update", E.arguments(args, defaults), lines)
+
+    def crossed(self) -> list[E.Stmt]:
+        """The spike of a ``crossing`` condition, s = H(x_new) (1 - H(x_old)) with the surrogate's gradient
+        through both factors (brainpy's HH: ``spike(V) * (1 - spike(last_V))``), x_old being ``_spike``'s
+        argument from the stored state; kept in ``_crossed`` for :meth:`output`, and returned."""
+        new = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))
+        value = E.binop("*", new, E.binop("-", E.const(1.0), E.name("_spike")))
+        return [E.set_attr("self", ["_crossed", "value"], value, "spike on crossing the threshold"),
+                E.ret(E.attr("self", "_crossed", "value"))]
 
     def updates(self) -> list[E.Stmt]:
         """The ``on_spike`` statements. In a neuron they are gated by this step's spike s (0/1, with its

@@ -108,7 +108,8 @@ class NetworkLowering:
         classes = classes or model_classes(program)
         self.lowered = {v: ModelLowering(program.model(v[0]), classes[v], v[1])
                         for v in variants(program, net)}
-        self.needs_t = any(self.of(p).needs_t for p in net.populations)
+        self.needs_t = any(self.of(p).needs_t for p in net.populations) or any(
+            x.source is not None and ENCODERS[x.source.name].traits.uses_time for x in net.inputs)
         self.traced = traced_weights(program, net)
         self.attr = {}
         # a projection's attribute: its label, or `pre_to_post`, unless a population, an input or another

@@ -198,7 +198,9 @@ class _ModelBuilder:
             if scale is None and sp.scale is None and right is not None and reset is not None:
                 scale = ir.BinOp("-", right, reset.value, span=sp.right.span)
             if left is not None and right is not None:
-                spike = ir.SpikeDef(left, sp.op, right, scale, span=sp.span)
+                spike = ir.SpikeDef(left, sp.op, right, scale, True if sp.crossing else None, span=sp.span)
+                if sp.crossing:
+                    self.crossing_alone(sp)
         # a synapse's weighted input `w` exists only at the event: in on_spike and in a stateless output
         event = scope.child(w="weight") if self.kind == "synapse" else scope
         updates = []
@@ -234,6 +236,17 @@ class _ModelBuilder:
                                 st.span, "add e.g. `spike when V >= V_th`, or remove the statement")
         return ir.Model(self.kind, name, tuple(params), tuple(states), tuple(ports), tuple(lets), tuple(odes),
                         spike, reset, tuple(updates), refractory, surrogate, method, output, span=self.node.span)
+
+    def crossing_alone(self, sp: ast.SpikeStmt) -> None:
+        """SNN263 for each ``reset``, ``on_spike`` or ``refractory`` in a model whose spike is a threshold
+        crossing: its spike exists only at the end of a step (the crossing of the stored and the new state),
+        so nothing at the start of the next step could act on it."""
+        for st in self.node.body:
+            if isinstance(st, (ast.ResetStmt, ast.OnSpike, ast.RefractoryStmt)):
+                self.diags.error("SNN263", "a `crossing` spike cannot drive a reset, on_spike update or "
+                                 "refractory period", st.span,
+                                 "a threshold crossing (HH) needs no reset: the dynamics bring V back; remove "
+                                 "`, crossing` to reset on every step above threshold")
 
     def state_target(self, ident: ast.Ident, state_names: list[str]) -> bool:
         """Whether ``ident`` names a state (what ``reset`` and ``on_spike`` may change); SNN201 if not."""

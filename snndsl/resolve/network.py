@@ -166,17 +166,19 @@ class NetworkBuilder:
                     "spikes are 0/1; the projection's weights give them a unit")
         source = spec_from(st.source, "encoder", d) if st.source is not None else None
         if source is not None and kind is not None:
-            allowed = kind.traits.encoder
-            if source.name != allowed:
-                d.error("SNN217", f"a {kind.name} input is generated with {allowed}(...), not {source.name}(...)",
+            allowed = kind.traits.encoders
+            misfits = [a for a in ENCODERS[source.name].traits.fits if unit is not None
+                       and source.arg(a) is not None and not same_dim(source.arg(a), u.Quantity(1.0, unit=unit))]
+            if source.name not in allowed:
+                d.error("SNN217", f"a {kind.name} input is generated with {' or '.join(f'{a}(...)' for a in allowed)}, "
+                        f"not {source.name}(...)",
                         st.source.span, "rate(...) and latency(...) encode data sets: use them in a train "
                         "block's data source, e.g. `digits(steps = 25, encoding = rate(max_rate = 100 Hz))`"
                         if ENCODERS[source.name].traits.where == "data" else None)
                 source = None
-            elif source.name == "constant" and unit is not None and not same_dim(source.arg("value"),
-                                                                               u.Quantity(1.0, unit=unit)):
-                d.error("SNN305", f"constant({ir.show_value(source.arg('value'))}) does not fit input "
-                        f"`{st.name.name}` in {ir.show_unit(unit)}", st.source.span)
+            elif misfits:
+                d.error("SNN305", f"{source.name}({misfits[0]} = {ir.show_value(source.arg(misfits[0]))}) "
+                        f"does not fit input `{st.name.name}` in {ir.show_unit(unit)}", st.source.span)
                 source = None
         if not ok or kind is None or size is None:
             return None
