@@ -16,16 +16,13 @@ factor (2 dt / tau) / (1 - e^(-2 dt / tau)) = 1 + dt/tau + O(dt^2).
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from typing import Any
 
 import attrs
 
 from snndsl import ir
 from snndsl.ir.noise import split_noise
 from snndsl.lower import emit as E
-
-if TYPE_CHECKING:  # pragma: no cover
-    from snndsl.lower.models import ModelLowering
 
 
 def diffusions(model: ir.Model) -> list[tuple[str, ir.Expr]]:
@@ -49,13 +46,14 @@ def drift_odes(model: ir.Model) -> list[ir.OdeDef]:
     return out
 
 
-def noise_coefficients(low: "ModelLowering") -> list[E.Stmt]:
-    """``X__noise = g`` for each noisy state, from the locals before the deterministic steps."""
+def noise_coefficients(low: Any) -> list[E.Stmt]:
+    """``X__noise = g`` for each noisy state, from the locals before the deterministic steps; ``low`` is the
+    model's :class:`~snndsl.lower.models.ModelLowering` (its model ``m`` and expression lowering ``ex``)."""
     return [E.assign(E.derived(E.py_name(var), "noise"), low.ex(g), f"noise of d{var}/dt (Euler-Maruyama)")
             for var, g in diffusions(low.m)]
 
 
-def noise_increments(low: "ModelLowering") -> list[E.Stmt]:
+def noise_increments(low: Any) -> list[E.Stmt]:
     """``X = X + X__noise * sqrt(dt) * randn(shape of X)`` for each noisy state (after every deterministic
     step): the Wiener increment dW = sqrt(dt) N(0, 1), one draw per element."""
     out = []
