@@ -37,15 +37,18 @@ network Noise {{
     input stepped: current[2] nA = step(1.5 nA, start = 2 ms, stop = 5 ms)
     input swept: current[2] nA = ramp(1 nA, 3 nA, duration = 4 ms, t_start = 1 ms)
     input wave: current[2] nA = sine(2 nA, 100 Hz, phase = 0.3, offset = 0.5 nA)
+    input pois: spikes[40] = poisson(rate = uniform(20 Hz, 200 Hz))    # one rate per channel
     pop ou = OU({N}, mean = {MEAN} nA, sigma = {SIGMA} nA, tau = {TAU} ms)
     pop wiener = Wiener({N})
     readout s = Expon(2, tau = 1 us)   # e^(-dt/tau) = e^-100: g is this step's input
     readout r = Expon(2, tau = 1 us)   # e^(-dt/tau) = e^-100: g is this step's input
     readout y = Expon(2, tau = 1 us)   # e^(-dt/tau) = e^-100: g is this step's input
+    readout counts = Expon(40, tau = 1 us)
     connect stepped -> s: one_to_one(w = 1)
     connect swept -> r: one_to_one(w = 1)
     connect wave -> y: one_to_one(w = 1)
-    output ou, wiener, s, r, y
+    connect pois -> counts: one_to_one(w = 1)
+    output ou, wiener, s, r, y, counts
 }}
 """
 
@@ -106,6 +109,23 @@ def test_timed_encoders(result):
     np.testing.assert_allclose(r, ramp, atol=1e-4)
     np.testing.assert_allclose(y, 0.5 + 2 * np.sin(2 * np.pi * 0.1 * t + 0.3), atol=1e-3)
     assert np.all(result.outputs["s"][:, 0] == result.outputs["s"][:, 1])
+
+
+def test_poisson_rates_per_channel(model, result):
+    """`poisson(rate = uniform(20 Hz, 200 Hz))` draws one rate per channel when the network is built (from the
+    seeded random state: `run` seeds, then builds); each channel fires at its own rate."""
+    import brainstate as bs
+
+    bs.random.seed(7)
+    drawn = np.asarray(u.get_mantissa(model.network().pois__init.to_decimal(u.Hz)))
+    assert drawn.shape == (40,) and drawn.min() >= 20 and drawn.max() <= 200 and drawn.std() > 30
+    rates = result.outputs["counts"].mean(axis=0) / (DT / 1000)     # T = 300 ms
+    assert np.corrcoef(drawn, rates)[0, 1] > 0.9
+    assert abs(rates.mean() / drawn.mean() - 1) < 0.1
+    wrong = SOURCE.replace("uniform(20 Hz, 200 Hz)", "uniform(20 ms, 200 ms)")
+    with pytest.raises(snndsl.SnnError) as info:
+        snndsl.loads(wrong, "noise.snn")
+    assert [d.code for d in info.value.errors] == ["SNN305"]
 
 
 def test_split_noise_algebra():

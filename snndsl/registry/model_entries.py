@@ -200,16 +200,19 @@ class Encoder:
     """Where an encoder is used: ``network`` (an input's source, hook ``lower``) or ``data`` (a data set's
     encoding, hook ``encode``). Resolution rejects an encoder in the wrong place (SNN217). ``fits``: the
     arguments that must have the generated input's unit (SNN305); ``uses_time``: its value depends on the
-    simulated time, so its hook reads the step's time ``_t`` (t = i dt at the start of step i)."""
+    simulated time, so its hook reads the step's time ``_t`` (t = i dt at the start of step i);
+    ``per_channel``: ``(argument, unit)`` of the argument that may be an initialiser (``uniform(10 Hz, 20
+    Hz)``), drawn once per channel when the network is built (its dimension checked, SNN305)."""
 
     where: str = attrs.field(validator=attrs.validators.in_(("network", "data")))
     fits: tuple[str, ...] = ()
     uses_time: bool = False
+    per_channel: tuple[str, str] | None = None
 
 
 ENCODERS = Registry("encoder", "SNN217", (
-    _hooked("poisson", P("rate", "quantity", unit="Hz"), traits=Encoder("network"),
-            doc="independent Poisson spikes at a fixed rate"),
+    _hooked("poisson", P("rate", "init"), traits=Encoder("network", per_channel=("rate", "Hz")),
+            doc="independent Poisson spikes at a fixed rate, or one rate per channel drawn from an initialiser"),
     _hooked("constant", P("value", "quantity", unit="any"), traits=Encoder("network", fits=("value",)),
             doc="the same value every step"),
     _hooked("step", P("amplitude", "quantity", unit="any"), P("start", "quantity", 0.0, "ms"),

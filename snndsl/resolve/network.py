@@ -8,13 +8,13 @@ import brainunit as u
 
 from snndsl.syntax import ast
 from snndsl import ir
-from snndsl.ir.evaluate import same_dim
+from snndsl.ir.evaluate import initialiser_dim, same_dim
 from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
 from snndsl.registry import CONNECTIVITY, ENCODERS, INPUT_KINDS, Param
 from snndsl.resolve.args import convert, lookup_entry, spec_from
 from snndsl.resolve.exprs import constant
 from snndsl.resolve.models import check_identifier
-from snndsl.resolve.unit_names import unit_from_ast
+from snndsl.resolve.unit_names import lookup, unit_from_ast
 
 #: Options after the connectivity in a `connect` statement.
 CONNECT_OPTIONS = ("synapse", "output", "port", "delay")
@@ -67,6 +67,20 @@ def _values(call: ast.Call, model: ir.Model, diags: Diagnostics, *, skip: int,
         if value is not None:
             values[key] = ir.Value(value, arg.trainable, span=arg.span)
     return values, extras
+
+
+def _per_channel_misfit(source: ir.Spec) -> str | None:
+    """The message when the argument an encoder draws per channel (trait ``per_channel``: a constant or an
+    initialiser) is not in the unit it must have, else ``None``."""
+    traits = ENCODERS[source.name].traits
+    if traits.per_channel is None:
+        return None
+    name, unit = traits.per_channel
+    value = source.arg(name)
+    sample = initialiser_dim(value) if isinstance(value, ir.Spec) else value
+    if value is None or same_dim(sample, u.Quantity(1.0, unit=lookup(unit))):
+        return None
+    return f"`{name}` of {source.name}() must be in {unit}, not {ir.show_unit(u.get_unit(sample))}"
 
 
 class NetworkBuilder:
@@ -175,6 +189,9 @@ class NetworkBuilder:
                         st.source.span, "rate(...) and latency(...) encode data sets: use them in a train "
                         "block's data source, e.g. `digits(steps = 25, encoding = rate(max_rate = 100 Hz))`"
                         if ENCODERS[source.name].traits.where == "data" else None)
+                source = None
+            elif (wrong := _per_channel_misfit(source)) is not None:
+                d.error("SNN305", wrong, st.source.span)
                 source = None
             elif misfits:
                 d.error("SNN305", f"{source.name}({misfits[0]} = {ir.show_value(source.arg(misfits[0]))}) "
