@@ -191,7 +191,8 @@ class InputKind:
 
 INPUT_KINDS = Registry("input kind", "SNN217", (
     Entry("spikes", doc="0/1 spikes, one channel per neuron", traits=InputKind(spiking=True, encoders=("poisson",))),
-    Entry("current", doc="an injected current (give its unit)", traits=InputKind(spiking=False, encoders=("constant", "step", "ramp", "sine"))),
+    Entry("current", doc="an injected current (give its unit)",
+          traits=InputKind(spiking=False, encoders=("constant", "step", "ramp", "sine"))),
 ))
 
 
