@@ -146,7 +146,7 @@ def test_models_hh_runs():
     from snndsl.runtime.simulate import run
 
     model = snndsl.load(ROOT / "models" / "hh.snn")
-    result = run(model, steps=3000)
+    result = run(model, steps=6000)      # 60 ms: 50 ms of the steps
     rates = result.rates_hz
     assert rates["low"] <= rates["mid"] < rates["high"], rates
     assert rates["high"] > 0
