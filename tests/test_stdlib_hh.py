@@ -106,9 +106,11 @@ def test_hh_close_to_brainpy(ours, theirs):
 @pytest.mark.xfail(strict=True, reason="needs simultaneous integration as the default (issue #12, `odesys`): "
                    "brainpy's HH integrates every ODE from the state at the start of the step")
 def test_hh_equals_brainpy(ours, theirs):
-    """Exactly brainpy's spike steps and V within float32 tolerance, once integration is simultaneous."""
+    """Exactly brainpy's spike steps, and V within float32 rounding (amplified on the upstroke, where V rises
+    by ~5 mV per step: 0.007 mV measured on a trial merge with simultaneous integration), once integration is
+    simultaneous."""
     np.testing.assert_array_equal(ours[0], theirs[0])
-    np.testing.assert_allclose(ours[1]["hh.V"], theirs[1], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(ours[1]["hh.V"], theirs[1], rtol=1e-4, atol=2e-2)
 
 
 @pytest.mark.slow
