@@ -43,9 +43,8 @@ class Ref:
     """A name, bound: ``kind`` (one of :data:`REF_KINDS`) says what it names, ``name`` is the name as written.
 
     In a model: ``param``, ``state``, ``input`` (a port), ``let``, ``weight`` (``w``, a synapse's weighted
-    input this step), ``time`` (``t``), ``dt`` and ``noise`` (``xi``, white noise in an ODE's right-hand side,
-    :mod:`snndsl.ir.noise`). In a train block's loss: ``pop`` (an input or population
-    of the network, standing for its output) and ``special`` (``label``, ``target``, ``time``).
+    input this step), ``time`` (``t``), ``dt``, ``noise`` (``xi`` in an ODE, :mod:`snndsl.ir.noise`). In a
+    train block's loss: ``pop`` (an input or population: its output), ``special`` (``label``, ``target``, ``time``).
     """
 
     kind: str = attrs.field(validator=attrs.validators.in_(REF_KINDS))
@@ -179,12 +178,8 @@ class SpikeDef:
 
     ``op`` is ``>=``, ``>``, ``<=`` or ``<``. The spike is H((left - right) / scale) (for ``<``/``<=``,
     (right - left) / scale), H the surrogate's step; ``scale`` defaults to (right - reset value) when the
-    model resets, so the surrogate sees the distance to threshold relative to the reset jump.
-
-    ``crossing`` (written ``, crossing``): the spike is emitted only on the step the condition becomes true,
-    s = H(x_new) (1 - H(x_old)), x_old from the state at the start of the step (brainpy's HH); such a model
-    has no reset, ``on_spike`` or refractory period (SNN263). ``None`` when not written (so the golden IR of
-    ordinary models does not mention it)."""
+    model resets, so the surrogate sees the distance to threshold relative to the reset jump. ``crossing``
+    (``True`` or ``None``): a spike only on the step the condition becomes true, H(x_new) (1 - H(x_old))."""
 
     left: Expr
     op: str
