@@ -69,6 +69,11 @@ CODES: dict[str, str] = {
     "SNN277": "array file does not hold real numbers",
     "SNN278": "weight matrix on a connectivity that draws its pairs",
     "SNN279": "unknown or repeated precision",
+    # 26x: noise, stimuli and spike detection (standard library additions)
+    "SNN260": "noise term has the wrong unit",
+    "SNN261": "noise outside an ODE",
+    "SNN262": "noise enters non-linearly",
+    "SNN263": "threshold crossing with a reset",
     # 3xx: units
     "SNN301": "derivative has the wrong unit",
     "SNN302": "incompatible units",

@@ -90,6 +90,9 @@ network Net {
     input i: current[4] nA
     input noise: spikes[4] = poisson(rate = 50 Hz)
     input bias: current[4] nA = constant(value = 0.1 nA)
+    input stim: current[4] nA = step(0.2 nA, start = 1 ms, stop = 3 ms)
+    input swept: current[4] nA = ramp(0 nA, 1 nA, duration = 2 ms)
+    input wave: current[4] nA = sine(0.1 nA, 50 Hz, phase = 0.5, offset = 0.1 nA)
     pop h = LIF(4, tau = normal(10 ms, 1 ms), V_th = uniform(0.9 mV, 1.1 mV), R = constant(1 ohm))
     pop k = LIF(4, tau = truncated_normal(10 ms, 1 ms, low = 5 ms, high = 15 ms))
     readout out = Expon(2, tau = 10 ms)
@@ -97,6 +100,9 @@ network Net {
     connect i -> h: dense(w = lecun_normal()), output = current()
     connect noise -> k: dense(w = xavier_uniform(mA))
     connect bias -> k: dense(w = orthogonal())
+    connect stim -> k: one_to_one(w = 1)
+    connect swept -> k: one_to_one(w = 1)
+    connect wave -> k: one_to_one(w = 1)
     connect h -> out: dense(w = kaiming_normal)
     connect k -> out: dense(w = kaiming_normal)
     output out

@@ -38,7 +38,7 @@ T_GRAD = 100    # steps of the gradient run
 
 # brainpy units of the parameter strings below (snndsl takes the same strings as source text)
 UNITS = {"ms": u.ms, "mV": u.mV, "ohm": u.ohm, "S": u.siemens, "mA": u.mA, "1/ms": 1 / u.ms,
-         "mV/ms": u.mV / u.ms, "1": 1.0}
+         "mV/ms": u.mV / u.ms, "1/mV": 1 / u.mV, "1": 1.0}
 
 
 def hard_copy(model: str) -> str:
@@ -67,6 +67,12 @@ ADEX_P = {"R": (1.0, "ohm"), "tau": (12.0, "ms"), "tau_w": (40.0, "ms"), "V_th":
           "a": (0.5, "S"), "b": (2.0, "mA")}
 IZH_P = {"a": (0.03, "1/ms"), "b": (0.25, "1/ms"), "c": (-60.0, "mV"), "d": (6.0, "mV/ms"),
          "V_th": (28.0, "mV")}
+QUAIF_P = {"R": (1.0, "ohm"), "tau": (9.0, "ms"), "V_th": (-35.0, "mV"), "V_reset": (-67.0, "mV"),
+           "V_rest": (-64.0, "mV"), "V_c": (-52.0, "mV"), "c": (0.05, "1/mV")}
+GIF_P = {"R": (2.0, "ohm"), "tau": (8.0, "ms"), "V_rest": (-70.0, "mV"), "V_reset": (-68.0, "mV"),
+         "V_th_inf": (-50.0, "mV"), "V_th_reset": (-55.0, "mV"), "a": (0.005, "1/ms"), "b": (0.02, "1/ms"),
+         "k1": (0.2, "1/ms"), "k2": (0.02, "1/ms"), "R1": (0.5, "1"), "R2": (1.0, "1"), "A1": (2.0, "mA"),
+         "A2": (-1.0, "mA")}
 
 NEURONS = [
     ("if_soft", "IF", "IF", "soft", "x_lif", IF_P, {}, ()),
@@ -84,6 +90,11 @@ NEURONS = [
     # brainpy's Izhikevich has one reset, `where(spike > 0, c, V)` (its spk_reset is ignored): the std model's
     # `on_spike V = c`
     ("izh", "Izhikevich", "Izhikevich", "hard", "x_izh", IZH_P, {"u": (-2.0, "mV/ms")}, ("u",)),
+    ("quaif_soft", "QuaIF", "QuaIF", "soft", "x_exp", QUAIF_P, {"V": (-60.0, "mV")}, ()),
+    ("quaif_hard", "QuaIFHard", "QuaIF", "hard", "x_exp", QUAIF_P, {"V": (-60.0, "mV")}, ()),
+    # Gif's threshold is a state (V_th), with the spike-triggered currents I1, I2: all compared
+    ("gif_soft", "Gif", "Gif", "soft", "x_exp", GIF_P, {"I1": (0.5, "mA")}, ("I1", "I2", "V_th")),
+    ("gif_hard", "GifHard", "Gif", "hard", "x_exp", GIF_P, {"I1": (0.5, "mA")}, ("I1", "I2", "V_th")),
 ]
 
 
@@ -172,7 +183,8 @@ def _grads_network() -> str:
     return "\n".join(lines)
 
 
-SOURCE = "\n".join(['import "std"', ""] + [hard_copy(m) for m in ("IF", "LIF", "LIFRef", "ALIF", "ExpIF", "AdEx")]
+SOURCE = "\n".join(['import "std"', ""] + [hard_copy(m) for m in ("IF", "LIF", "LIFRef", "ALIF", "ExpIF", "AdEx",
+                                                                      "QuaIF", "Gif")]
                    + [_neurons_network(), SYNAPSES_NETWORK, _grads_network()])
 
 
@@ -271,7 +283,7 @@ def test_neuron_matches_brainpy(neuron_runs, case):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5 * scale, err_msg=f"{pop}.{s}")
 
 
-@pytest.mark.parametrize("name", ["if", "lif", "lifref", "alif", "expif", "adex"])
+@pytest.mark.parametrize("name", ["if", "lif", "lifref", "alif", "expif", "adex", "quaif", "gif"])
 def test_soft_and_hard_resets_differ(neuron_runs, name):
     """The input drives V far enough past threshold that the two reset modes give different runs (so matching
     brainpy in both modes tests both)."""

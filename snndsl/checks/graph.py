@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from snndsl import ir
+from snndsl.ir.noise import has_noise
 from snndsl.diagnostics import WARNING, Diagnostic
 from snndsl.registry import CONNECTIVITY
 
@@ -106,6 +107,15 @@ def zero_delay_cycles(program: ir.Program) -> Iterator[Diagnostic]:
                              f"e.g. `, delay = {ir.show_value(net.dt) if net.dt is not None else '1 ms'}`")
 
 
+def _autonomous(program: ir.Program, pop: ir.Population) -> bool:
+    """Whether ``pop`` produces activity without input: its model is a neuron with white noise in an ODE
+    (an ``OU`` current source) or without any input port (nothing could drive it)."""
+    model = program.model(pop.model)
+    if model is None or model.kind != "neuron":
+        return False
+    return not model.ports or any(has_noise(o.rhs) for o in model.odes)
+
+
 def outputs_and_usage(program: ir.Program) -> Iterator[Diagnostic]:
     """Rules SNN404-406: outputs are driven, nodes are used, a network produces something.
 
@@ -121,7 +131,7 @@ def outputs_and_usage(program: ir.Program) -> Iterator[Diagnostic]:
         sources = {p.pre for p in net.projections} | {pre for pre, _ in net.unresolved}
         for name, span in zip(net.outputs, net.output_spans):
             node = net.node(name)
-            if isinstance(node, ir.Population) and name not in targets:
+            if isinstance(node, ir.Population) and name not in targets and not _autonomous(program, node):
                 yield Diagnostic("SNN404", f"output `{name}` is not driven by any projection", span,
                                  f"connect something into it: `connect ... -> {name}: dense(...)`")
         for node in (*net.inputs, *net.populations):

@@ -17,6 +17,7 @@ from snndsl.diagnostics import Diagnostic
 from snndsl.ir.evaluate import W_UNIT, UnitError, evaluate, initialiser_dim, same_dim, show
 from snndsl.ir.infer import ModelEnv, one
 from snndsl.ir.linear import nonlinear_ode
+from snndsl.ir.noise import NoiseSplit, NotAffine, split_noise
 from snndsl.registry import INPUT_KINDS, INTEGRATORS, OUTPUTS
 
 MS = u.ms
@@ -82,7 +83,11 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
         out.append(_err("SNN309", f"d{bad.var}/dt is not linear in the states ({names}), so the system has no "
                         "exact propagator", bad.rhs.span, "use `method exp_euler` (the default) or `method rk4`"))
     for ode in model.odes:
-        rhs, state = ev(ode.rhs), env.state_value(ode.var)
+        state = env.state_value(ode.var)
+        split = noise_terms(ode, state, ev, out)
+        if split is None:
+            continue
+        rhs = ev(split.drift) if split.drift is not None else None
         if rhs is not None and not same_dim(rhs, state / one(MS)):
             hint = ("divide by a time constant" if same_dim(rhs, state)
                     else "check the units of each term against the state's")
@@ -117,6 +122,30 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
             out.append(_err("SNN305", f"refractory period is in {show(v)}, not a time", model.refractory.span))
     output = ev(model.output) if model.output is not None else None
     return out, output
+
+
+def noise_terms(ode: ir.OdeDef, state: Any, ev, out: list[Diagnostic]) -> NoiseSplit | None:
+    """The drift and diffusion of ``ode`` (:func:`~snndsl.ir.noise.split_noise`), after checking its noise
+    term: SNN262 when the right-hand side is not affine in ``xi`` (then ``None``: nothing more is checked),
+    SNN260 when the diffusion ``g`` of ``g * xi`` is not in the state's unit per sqrt(time), so that
+    ``g * xi`` has the unit of dX/dt (``xi`` is in 1/sqrt(time))."""
+    try:
+        split = split_noise(ode.rhs)
+    except NotAffine as e:
+        out.append(_err("SNN262", f"d{ode.var}/dt is not linear in the noise `xi`", e.node.span,
+                        "white noise enters as `g * xi` with g free of xi (Euler-Maruyama): no xi^2, "
+                        "exp(xi) or division by xi"))
+        return None
+    if split.diffusion is not None:
+        g = ev(split.diffusion)
+        want = state / one(MS) ** 0.5
+        if g is not None and not same_dim(g, want):
+            hint = ("xi is in 1/sqrt(time): scale it by 1/sqrt(a time constant), e.g. `sigma * xi / sqrt(tau)` "
+                    "or Brian2's `sigma * xi * tau^-0.5`")
+            out.append(_err("SNN260", f"the noise term of d{ode.var}/dt is in {show(g * one(u.second) ** -0.5)}, "
+                            f"but d{ode.var}/dt is in {show(state / one(MS))}: its factor of xi must be in "
+                            f"{show(want)}", split.term.span, hint))
+    return split
 
 
 def model_equations(program: ir.Program) -> Iterator[Diagnostic]:

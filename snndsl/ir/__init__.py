@@ -35,7 +35,7 @@ class Const:
 
 #: Kinds of :class:`Ref`: model parameters, states, input ports, ``let`` definitions, the synapse's weighted
 #: input ``w``, the time ``t`` and step ``dt``; in train blocks, populations and the special names.
-REF_KINDS = ("param", "state", "input", "let", "weight", "time", "dt", "pop", "special")
+REF_KINDS = ("param", "state", "input", "let", "weight", "time", "dt", "pop", "special", "noise")
 
 
 @attrs.frozen
@@ -43,8 +43,8 @@ class Ref:
     """A name, bound: ``kind`` (one of :data:`REF_KINDS`) says what it names, ``name`` is the name as written.
 
     In a model: ``param``, ``state``, ``input`` (a port), ``let``, ``weight`` (``w``, a synapse's weighted
-    input this step), ``time`` (``t``) and ``dt``. In a train block's loss: ``pop`` (an input or population
-    of the network, standing for its output) and ``special`` (``label``, ``target``, ``time``).
+    input this step), ``time`` (``t``), ``dt``, ``noise`` (``xi`` in an ODE, :mod:`snndsl.ir.noise`). In a
+    train block's loss: ``pop`` (an input or population: its output), ``special`` (``label``, ``target``, ``time``).
     """
 
     kind: str = attrs.field(validator=attrs.validators.in_(REF_KINDS))
@@ -184,12 +184,14 @@ class SpikeDef:
 
     ``op`` is ``>=``, ``>``, ``<=`` or ``<``. The spike is H((left - right) / scale) (for ``<``/``<=``,
     (right - left) / scale), H the surrogate's step; ``scale`` defaults to (right - reset value) when the
-    model resets, so the surrogate sees the distance to threshold relative to the reset jump."""
+    model resets, so the surrogate sees the distance to threshold relative to the reset jump. ``crossing``
+    (``True`` or ``None``): a spike only on the step the condition becomes true, H(x_new) (1 - H(x_old))."""
 
     left: Expr
     op: str
     right: Expr
     scale: Expr | None
+    crossing: bool | None = None
     span: Span | None = _span
 
 

@@ -50,6 +50,7 @@ class ModelEnv:
         for port in model.ports:
             self.values["input", port.name] = one(port.unit)
         self.values["weight", "w"] = one(w_unit)
+        self.values["noise", "xi"] = one(u.second ** -0.5)     # white noise: 1/sqrt(time)
 
     def __call__(self, ref: ir.Ref) -> Any:
         """The stand-in of ``ref`` (``1 ms`` for ``t`` and ``dt``): an environment for :func:`evaluate`."""

@@ -12,8 +12,9 @@ The signature of a hook is fixed per registry (every entry of the registry is ca
   output ``[..., n_pre]`` to the weighted input ``[..., n_post]``;
 * outputs ``(spec, g, v) -> expr``: the input at the port from the synapse output ``g`` (``[B, n_post]``)
   and, for outputs that use the membrane, the membrane potential ``v`` of the step being integrated;
-* encoders ``(spec, shape, dt) -> expr``: this step's value of a generated input, ``shape`` being
-  ``(size,)`` or ``(batch, size)``;
+* encoders ``(spec, shape, dt, drawn) -> expr``: this step's value of a generated input, ``shape`` being
+  ``(size,)`` or ``(batch, size)``; ``drawn`` maps the argument an encoder draws per channel (trait
+  ``per_channel``), when it is an initialiser, to the expression holding the values drawn at construction;
 * losses ``(loss, e, ctx) -> expr``: the scalar loss of the call ``e`` on one batch
   (:class:`~snndsl.lower.trainer.LossLowering` reads its operands in context ``ctx``);
 * loop policies ``(loop, hoisted) -> kwargs``: the keyword arguments of the prelude's ``_loop``.
@@ -88,17 +89,72 @@ def _conductance(spec: ir.Spec, g: ast.expr, v: ast.expr) -> ast.expr:
 
 # ---------------------------------------------------------------- encoders: an input's value this step
 @ENCODERS.implement("lower", "poisson")
-def _poisson(spec: ir.Spec, shape: ast.expr, dt: ast.expr) -> ast.expr:
+def _poisson(spec: ir.Spec, shape: ast.expr, dt: ast.expr, drawn: dict | None = None) -> ast.expr:
     """Independent Bernoulli draws with probability p = rate x dt each step: ``rand(*shape) < p``, a boolean
-    array of ``shape`` (a Poisson process at ``rate`` while p << 1)."""
-    p = E.binop("*", value_expr(spec.arg("rate")), dt)
+    array of ``shape`` (a Poisson process at ``rate`` while p << 1). ``rate`` is a constant, or with an
+    initialiser one rate per channel (``[size]``, drawn when the network was built, ``drawn["rate"]``)."""
+    rate = (drawn or {}).get("rate")
+    p = E.binop("*", rate if rate is not None else value_expr(spec.arg("rate")), dt)
     return ast.Compare(E.call(E.attr("bs", "random", "rand"), ast.Starred(shape, ast.Load())), [ast.Lt()], [p])
 
 
 @ENCODERS.implement("lower", "constant")
-def _constant(spec: ir.Spec, shape: ast.expr, dt: ast.expr) -> ast.expr:
+def _constant(spec: ir.Spec, shape: ast.expr, dt: ast.expr, drawn: dict | None = None) -> ast.expr:
     """The same value every step: ``value * ones(shape)`` (in the value's unit)."""
     return E.binop("*", value_expr(spec.arg("value")), E.call(E.attr("jnp", "ones"), shape))
+
+
+# timed encoders (trait ``uses_time``) read ``_t``, the time at the start of the step, t = i dt
+def _time(value) -> ast.expr:
+    """A time argument: a Quantity as written, a plain number (a registry default such as 0) in ms."""
+    return value_expr(value if isinstance(value, u.Quantity) else u.Quantity(float(value), u.ms))
+
+
+def _in_window(start: ast.expr, stop: ast.expr | None) -> ast.expr:
+    """``logical_and(start <= _t, _t < stop)`` (without ``stop``: ``start <= _t``), a boolean of the step's time."""
+    after = ast.Compare(start, [ast.LtE()], [E.name("_t")])
+    if stop is None:
+        return after
+    return E.call(E.attr("jnp", "logical_and"), after, ast.Compare(E.name("_t"), [ast.Lt()], [stop]))
+
+
+def _timed(value: ast.expr, inside: ast.expr, shape: ast.expr) -> ast.expr:
+    """``where(inside, value, 0) * ones(shape)``: the value inside the window, 0 (in its unit) outside."""
+    chosen = E.call(E.attr("u", "math", "where"), inside, value, E.binop("*", E.const(0.0), value))
+    return E.binop("*", chosen, E.call(E.attr("jnp", "ones"), shape))
+
+
+@ENCODERS.implement("lower", "step")
+def _step(spec: ir.Spec, shape: ast.expr, dt: ast.expr, drawn: dict | None = None) -> ast.expr:
+    """A current step: I(t) = amplitude for start <= t < stop (no ``stop``: until the end), else 0, every
+    channel alike."""
+    stop = spec.arg("stop")
+    window = _in_window(_time(spec.arg("start")), _time(stop) if stop is not None else None)
+    return _timed(value_expr(spec.arg("amplitude")), window, shape)
+
+
+@ENCODERS.implement("lower", "ramp")
+def _ramp(spec: ir.Spec, shape: ast.expr, dt: ast.expr, drawn: dict | None = None) -> ast.expr:
+    """A ramp (brainpy.state's ``RampInput``): I(t) = c_start + (c_end - c_start) (t - t_start) / duration
+    for t_start <= t < t_start + duration, else 0."""
+    start, duration = _time(spec.arg("t_start")), _time(spec.arg("duration"))
+    c0, c1 = value_expr(spec.arg("c_start")), value_expr(spec.arg("c_end"))
+    frac = E.binop("/", E.binop("-", E.name("_t"), start), duration)
+    value = E.binop("+", c0, E.binop("*", E.binop("-", c1, c0), frac))
+    return _timed(value, _in_window(start, E.binop("+", _time(spec.arg("t_start")), duration)), shape)
+
+
+@ENCODERS.implement("lower", "sine")
+def _sine(spec: ir.Spec, shape: ast.expr, dt: ast.expr, drawn: dict | None = None) -> ast.expr:
+    """A sinusoid: I(t) = offset + amplitude sin(2 pi f t + phase) (phase in radians, offset default 0),
+    for all t >= 0."""
+    amp = value_expr(spec.arg("amplitude"))
+    angle = E.binop("+", E.binop("*", E.binop("*", E.const(2 * 3.141592653589793), value_expr(spec.arg("frequency"))),
+                                  E.name("_t")), E.const(float(spec.arg("phase"))))
+    value = E.binop("*", amp, E.call(E.attr("u", "math", "sin"), angle))
+    if spec.arg("offset") is not None:
+        value = E.binop("+", value_expr(spec.arg("offset")), value)
+    return E.binop("*", value, E.call(E.attr("jnp", "ones"), shape))
 
 
 # ---------------------------------------------------------------- losses

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+import attrs
 import brainunit as u
 
 from snndsl import ir
@@ -27,6 +28,7 @@ from snndsl.ir.tools import membrane, refs, substitute
 from snndsl.lower.exprs import lower, target_call, unit_expr, value_expr
 from snndsl.ir.linear import linear_system
 from snndsl.lower.fusion import FusedSynapse, fused_rows
+from snndsl.lower.noise import drift_odes, noise_coefficients, noise_increments
 from snndsl.lower.odesystem import Member, OdeSystem, lowered_rows
 from snndsl.registry import INTEGRATORS, SURROGATES
 
@@ -60,6 +62,7 @@ class ModelLowering:
         self.sub = lambda e: substitute(e, lets)
         self.v = membrane(model)
         self.refractory = model.refractory is not None and model.kind == "neuron" and self.v is not None
+        self.crossing = model.spike is not None and bool(model.spike.crossing)
         self.needs_t = any(("time", "t") in refs(self.sub(e)) for e in self._all_exprs())
         self.env = ModelEnv(model)
 
@@ -155,6 +158,7 @@ class ModelLowering:
         if m.spike is not None:
             sp = m.spike
             scale = f", scale = {show_expr(sp.scale)}" if sp.scale is not None else ""
+            scale += ", crossing" if sp.crossing else ""
             rows.append(f"spike when {show_expr(sp.left)} {sp.op} {show_expr(sp.right)}{scale}")
         if m.reset is not None:
             rows.append(f"reset {m.reset.mode} {m.reset.var} = {show_expr(m.reset.value)}")
@@ -258,6 +262,12 @@ class ModelLowering:
                 lines.append(E.set_attr("self", [n], E.call(E.attr("bs", "HiddenState"), value), E.where(s.span)))
             else:
                 lines.append(E.set_attr("self", [n, "value"], value, E.where(s.span)))
+        if self.crossing:      # the last step's spike: a crossing cannot be recomputed from the stored state
+            zeros = E.call("_state", E.const(0.0), E.attr("self", "size"), E.name("batch_size"))
+            if kind == "init":
+                lines.append(E.set_attr("self", ["_crossed"], E.call(E.attr("bs", "ShortTermState"), zeros)))
+            else:
+                lines.append(E.set_attr("self", ["_crossed", "value"], zeros))
         if self.refractory:
             zeros = E.call("_counter", E.attr("self", "size"), E.name("batch_size"))
             if kind == "init":
@@ -282,7 +292,9 @@ class ModelLowering:
     def output(self) -> E.Block:
         """``output()``: what the population emits, from the stored state (recurrent reads, recording)."""
         m = self.m
-        if m.spike is not None:
+        if self.crossing:
+            value = E.attr("self", "_crossed", "value")
+        elif m.spike is not None:
             value = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.stored))
         elif m.kind == "synapse":
             value = lower(self.sub(m.output), self.stored)
@@ -323,14 +335,18 @@ class ModelLowering:
             lines.extend(self.updates())
         if self.refractory:
             lines.append(E.assign("_held", E.name(E.py_name(self.v)), "refractory: the post-reset value"))
+        lines.extend(noise_coefficients(self))
         lines.extend(self.integrate())
+        lines.extend(noise_increments(self))
         if m.kind == "synapse":
             lines.extend(self.updates())
         if self.refractory:
             lines.extend(self.hold())
         for s in m.states:
             lines.append(E.set_attr("self", [E.py_name(s.name), "value"], E.name(E.py_name(s.name))))
-        if m.spike is not None:
+        if self.crossing:
+            lines.extend(self.crossed())
+        elif m.spike is not None:
             lines.append(E.ret(E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))))
         elif m.kind == "synapse":
             lines.append(E.ret(self.ex(m.output), E.where(m.output.span)))
@@ -351,6 +367,15 @@ class ModelLowering:
             args.append("_t")
             defaults.append(E.binop("*", E.const(0.0), E.attr("u", "ms")))
         return E.def_("update", E.arguments(args, defaults), lines)
+
+    def crossed(self) -> list[E.Stmt]:
+        """The spike of a ``crossing`` condition, s = H(x_new) (1 - H(x_old)) with the surrogate's gradient
+        through both factors (brainpy's HH: ``spike(V) * (1 - spike(last_V))``), x_old being ``_spike``'s
+        argument from the stored state; kept in ``_crossed`` for :meth:`output`, and returned."""
+        new = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))
+        value = E.binop("*", new, E.binop("-", E.const(1.0), E.name("_spike")))
+        return [E.set_attr("self", ["_crossed", "value"], value, "spike on crossing the threshold"),
+                E.ret(E.attr("self", "_crossed", "value"))]
 
     def updates(self) -> list[E.Stmt]:
         """The ``on_spike`` statements. In a neuron they are gated by this step's spike s (0/1, with its
@@ -375,7 +400,7 @@ class ModelLowering:
         """The statements integrating the model's ODE system over one step: the model's integrator hook
         (:mod:`snndsl.lower.odesystem`) applied to :meth:`system`. Anything added to the step after the
         deterministic integration goes after these statements."""
-        if not self.m.odes:
+        if not drift_odes(self.m):
             return []
         loads = [line for f in self.fused for line in f.load()]
         stores = [line for f in self.fused for line in f.store()]
@@ -391,7 +416,7 @@ class ModelLowering:
         """The model's ODEs as an :class:`~snndsl.lower.odesystem.OdeSystem`: one member per ODE (ports
         evaluated at the membrane, inside dV/dt at the integrated V), with the lowered linear rows
         (:func:`snndsl.ir.linear.linear_system`) when the method is ``linear_only``."""
-        m = self.m
+        m = attrs.evolve(self.m, odes=tuple(drift_odes(self.m)))  # noise terms: lower/noise.py, after this
         own = tuple(Member(E.py_name(o.var), o.rhs, o.span, self.ex, self.state_unit(o.var), o.var == self.v)
                     for o in m.odes)
         members = own + tuple(x for f in self.fused for x in f.members())

@@ -166,7 +166,8 @@ class NetworkLowering:
             fused = tuple(FusedSynapse(i, port, self.lowered[tuple(syn)], syn[0])
                           for i, (port, *syn) in enumerate(dict(v[2]).get("fused", ()) if len(v) > 2 else ()))
             self.lowered[v] = ModelLowering(variant_model(program, v), classes[v], v[1], tuple(fused))
-        self.needs_t = any(self.of(p).needs_t for p in net.populations)
+        self.needs_t = any(self.of(p).needs_t for p in net.populations) or any(
+            x.source is not None and ENCODERS[x.source.name].traits.uses_time for x in net.inputs)
         self.traced = traced_weights(program, net)
         self.attr = {}
         # a projection's attribute: its label, or `pre_to_post`, unless a population, an input or another
@@ -234,7 +235,27 @@ class NetworkLowering:
             if pr.delay_steps > 0:
                 lines.append(E.set_attr("self", [E.derived(a, "delay")], E.call("_Delay", E.const(pr.delay_steps),
                                                                        E.const(net.node(pr.pre).size))))
+        lines.extend(self.drawn_inputs())
         return E.def_("__init__", E.arguments(["self"]), lines)
+
+    def drawn(self, x: ir.InputDef) -> dict[str, ast.expr]:
+        """The encoder argument of input ``x`` drawn per channel (``poisson(rate = uniform(...))``), mapped to
+        the attribute holding its values (``self.x__init``, ``[size]``); empty when it is a constant."""
+        per = ENCODERS[x.source.name].traits.per_channel if x.source is not None else None
+        if per is None or not isinstance(x.source.arg(per[0]), ir.Spec):
+            return {}
+        return {per[0]: E.attr("self", E.derived(E.py_name(x.name), "init"))}
+
+    def drawn_inputs(self) -> list[E.Stmt]:
+        """``self.x__init = bt.init.param(initialiser, (size,))`` for each input whose encoder draws an
+        argument per channel: drawn once, from brainstate's random state (so it follows the seed)."""
+        lines: list[E.Stmt] = []
+        for x in self.net.inputs:
+            for name in self.drawn(x):
+                value = E.call(E.attr("bt", "init", "param"), init_expr(x.source.arg(name)),
+                               ast.Tuple([E.const(x.size)], ast.Load()))
+                lines.append(E.set_attr("self", [E.derived(E.py_name(x.name), "init")], value, E.where(x.span)))
+        return lines
 
     def init_state(self) -> E.Block:
         """``init_state(batch_size=None)``: the shape of each generated input (``(size,)`` or
@@ -335,7 +356,7 @@ class NetworkLowering:
     def encoder(self, x: ir.InputDef) -> ast.expr:
         """This step's value of an input with an encoder, as the encoder lowers it."""
         shape = E.attr("self", E.derived(E.py_name(x.name), "shape"))
-        return ENCODERS[x.source.name].hook("lower")(x.source, shape, E.attr("self", "dt"))
+        return ENCODERS[x.source.name].hook("lower")(x.source, shape, E.attr("self", "dt"), self.drawn(x))
 
     def raw_source(self, pr: ir.Projection) -> ast.expr:
         """What a delay line stores for ``pr``: the source's value this step, a current input divided by its

@@ -30,6 +30,7 @@ SLOTS: dict[str, tuple[Registry, ...]] = {
 #: each sample's label or target.
 SPECIAL_NAMES = {
     "t": "the current simulation time", "dt": "the network's time step",
+    "xi": "Gaussian white noise in 1/sqrt(time), only in an ODE: `dX/dt = f + g * xi` (Euler-Maruyama)",
     "time": "the time axis: reduce a population's output over it, e.g. `mean(out, time)`",
     "label": "each sample's class label (an integer), from the data",
     "target": "each sample's target values (regression), from the data",
@@ -186,7 +187,7 @@ def _classify(view: FileView, path: list[ast.Node], ident: ast.Ident, name: str)
     if net is not None and name in network_nodes(net) and isinstance(parent, (
             ast.ConnectStmt, ast.NetOutput, ast.Name, ast.NetInput, ast.PopDecl, ast.ReadoutDecl)):
         return Symbol("pop", name, span, decl=network_nodes(net)[name])
-    if isinstance(parent, ast.Name) and (model is not None and name in ("t", "dt") or _within(
+    if isinstance(parent, ast.Name) and (model is not None and name in ("t", "dt", "xi") or _within(
             path, ast.TrainDef) is not None and name in ("time", "label", "target")):
         return Symbol("special", name, span)
     if isinstance(parent, ast.Name) and name in view.models:

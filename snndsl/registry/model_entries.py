@@ -197,31 +197,50 @@ OUTPUTS = Registry("synaptic output", "SNN222", (
 @attrs.frozen
 class InputKind:
     """``spiking``: the input's values are 0/1 spikes (projections from it can be event-driven; they carry
-    no unit). ``encoder``: the encoder that generates such an input inside the network."""
+    no unit). ``encoders``: the encoders that may generate such an input inside the network."""
 
     spiking: bool
-    encoder: str
+    encoders: tuple[str, ...]
 
 
 INPUT_KINDS = Registry("input kind", "SNN217", (
-    Entry("spikes", doc="0/1 spikes, one channel per neuron", traits=InputKind(spiking=True, encoder="poisson")),
-    Entry("current", doc="an injected current (give its unit)", traits=InputKind(spiking=False, encoder="constant")),
+    Entry("spikes", doc="0/1 spikes, one channel per neuron", traits=InputKind(spiking=True, encoders=("poisson",))),
+    Entry("current", doc="an injected current (give its unit)",
+          traits=InputKind(spiking=False, encoders=("constant", "step", "ramp", "sine"))),
 ))
 
 
 @attrs.frozen
 class Encoder:
     """Where an encoder is used: ``network`` (an input's source, hook ``lower``) or ``data`` (a data set's
-    encoding, hook ``encode``). Resolution rejects an encoder in the wrong place (SNN217)."""
+    encoding, hook ``encode``). Resolution rejects an encoder in the wrong place (SNN217). ``fits``: the
+    arguments that must have the generated input's unit (SNN305); ``uses_time``: its value depends on the
+    simulated time, so its hook reads the step's time ``_t`` (t = i dt at the start of step i);
+    ``per_channel``: ``(argument, unit)`` of the argument that may be an initialiser (``uniform(10 Hz, 20
+    Hz)``), drawn once per channel when the network is built (its dimension checked, SNN305)."""
 
     where: str = attrs.field(validator=attrs.validators.in_(("network", "data")))
+    fits: tuple[str, ...] = ()
+    uses_time: bool = False
+    per_channel: tuple[str, str] | None = None
 
 
 ENCODERS = Registry("encoder", "SNN217", (
-    _hooked("poisson", P("rate", "quantity", unit="Hz"), traits=Encoder("network"),
-            doc="independent Poisson spikes at a fixed rate"),
-    _hooked("constant", P("value", "quantity", unit="any"), traits=Encoder("network"),
+    _hooked("poisson", P("rate", "init"), traits=Encoder("network", per_channel=("rate", "Hz")),
+            doc="independent Poisson spikes at a fixed rate, or one rate per channel drawn from an initialiser"),
+    _hooked("constant", P("value", "quantity", unit="any"), traits=Encoder("network", fits=("value",)),
             doc="the same value every step"),
+    _hooked("step", P("amplitude", "quantity", unit="any"), P("start", "quantity", 0.0, "ms"),
+            P("stop", "quantity", None, "ms"), traits=Encoder("network", fits=("amplitude",), uses_time=True),
+            doc="amplitude for start <= t < stop (stop: default never), else 0"),
+    _hooked("ramp", P("c_start", "quantity", unit="any"), P("c_end", "quantity", unit="any"),
+            P("duration", "quantity", unit="ms"), P("t_start", "quantity", 0.0, "ms"),
+            traits=Encoder("network", fits=("c_start", "c_end"), uses_time=True),
+            doc="linear from c_start at t_start to c_end at t_start + duration, else 0 (brainpy's RampInput)"),
+    _hooked("sine", P("amplitude", "quantity", unit="any"), P("frequency", "quantity", unit="Hz"),
+            P("phase", default=0.0), P("offset", "quantity", None, "any"),
+            traits=Encoder("network", fits=("amplitude", "offset"), uses_time=True),
+            doc="offset + amplitude sin(2 pi frequency t + phase), phase in radians"),
     _hooked("rate", P("max_rate", "quantity", unit="Hz"), traits=Encoder("data"), needs=("encode",),
             doc="data in [0, 1] as Poisson spikes at up to max_rate"),
     _hooked("latency", P("tau", "quantity", unit="ms", default=None), traits=Encoder("data"), needs=("encode",),

@@ -102,8 +102,11 @@ class _ModelBuilder:
                     ports.append(ir.PortDef(st.name.name, unit, span=st.span))
         absent = {"w": ("SNN219", "`w`, the weighted input, exists only at an event: in on_spike (or the "
                               "output of a synapse without state)", "add it to a state: `on_spike g += w`")}
+        absent = dict(absent) if self.kind == "synapse" else {}
+        if "xi" not in self.symbols:
+            absent["xi"] = NOISE_ELSEWHERE
         scope = Scope(self.symbols, with_time=True, where=f"in {self.kind} {self.node.name.name}",
-                      absent=absent if self.kind == "synapse" else None)
+                      absent=absent)
         for st in body:
             if isinstance(st, ast.LetDecl) and self.declare(st.name, "let"):
                 value = resolve_expr(st.value, scope, d)
@@ -199,7 +202,7 @@ class _ModelBuilder:
                         f"the first is at line {seen[st.var.name]}")
             else:
                 seen[st.var.name] = st.span.line
-                rhs = resolve_expr(st.rhs, scope, d)
+                rhs = resolve_expr(st.rhs, noise_scope(scope), d)
                 if rhs is not None:
                     odes.append(ir.OdeDef(st.var.name, rhs, span=st.span))
         reset = None
@@ -214,7 +217,9 @@ class _ModelBuilder:
             if scale is None and sp.scale is None and right is not None and reset is not None:
                 scale = ir.BinOp("-", right, reset.value, span=sp.right.span)
             if left is not None and right is not None:
-                spike = ir.SpikeDef(left, sp.op, right, scale, span=sp.span)
+                spike = ir.SpikeDef(left, sp.op, right, scale, True if sp.crossing else None, span=sp.span)
+                if sp.crossing:
+                    self.crossing_alone(sp)
         # a synapse's weighted input `w` exists only at the event: in on_spike and in a stateless output
         event = scope.child(w="weight") if self.kind == "synapse" else scope
         updates = []
@@ -251,6 +256,17 @@ class _ModelBuilder:
         return ir.Model(self.kind, name, tuple(params), tuple(states), tuple(ports), tuple(lets), tuple(odes),
                         spike, reset, tuple(updates), refractory, surrogate, method, output, span=self.node.span)
 
+    def crossing_alone(self, sp: ast.SpikeStmt) -> None:
+        """SNN263 for each ``reset``, ``on_spike`` or ``refractory`` in a model whose spike is a threshold
+        crossing: its spike exists only at the end of a step (the crossing of the stored and the new state),
+        so nothing at the start of the next step could act on it."""
+        for st in self.node.body:
+            if isinstance(st, (ast.ResetStmt, ast.OnSpike, ast.RefractoryStmt)):
+                self.diags.error("SNN263", "a `crossing` spike cannot drive a reset, on_spike update or "
+                                 "refractory period", st.span,
+                                 "a threshold crossing (HH) needs no reset: the dynamics bring V back; remove "
+                                 "`, crossing` to reset on every step above threshold")
+
     def state_target(self, ident: ast.Ident, state_names: list[str]) -> bool:
         """Whether ``ident`` names a state (what ``reset`` and ``on_spike`` may change); SNN201 if not."""
         if ident.name in state_names:
@@ -258,6 +274,22 @@ class _ModelBuilder:
         self.diags.error("SNN201", f"`{ident.name}` is not a state of {self.node.name.name}", ident.span,
                          did_you_mean(ident.name, state_names))
         return False
+
+
+#: What `xi` outside an ODE's right-hand side reports (SNN261).
+NOISE_ELSEWHERE = ("SNN261", "`xi`, white noise, exists only in the right-hand side of an ODE",
+                   "write the noise term into dX/dt (`dX/dt = ... + sigma * xi / sqrt(tau)`), not into a "
+                   "`let`, a condition or an update")
+
+
+def noise_scope(scope: Scope) -> Scope:
+    """``scope`` with ``xi`` (white noise, a :class:`~snndsl.ir.Ref` of kind ``noise``) visible, unless the
+    model declares a name ``xi`` of its own: the scope of an ODE's right-hand side."""
+    if scope.symbols.get("xi") is not None:
+        return scope
+    child = scope.child(xi="noise")
+    child.absent = {k: v for k, v in scope.absent.items() if k != "xi"}
+    return child
 
 
 def resolve_model(node: ast.NeuronDef | ast.SynapseDef, diags: Diagnostics) -> ir.Model | None:

@@ -9,13 +9,13 @@ import brainunit as u
 from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.ir.arrays import PRECISIONS
-from snndsl.ir.evaluate import same_dim
+from snndsl.ir.evaluate import initialiser_dim, same_dim
 from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
 from snndsl.registry import CONNECTIVITY, ENCODERS, INPUT_KINDS, INTEGRATORS, Param
 from snndsl.resolve.args import convert, lookup_entry, spec_from
 from snndsl.resolve.exprs import constant
 from snndsl.resolve.models import BOOLS, check_identifier
-from snndsl.resolve.unit_names import unit_from_ast
+from snndsl.resolve.unit_names import lookup, unit_from_ast
 
 #: Options after the connectivity in a `connect` statement.
 CONNECT_OPTIONS = ("synapse", "output", "port", "delay")
@@ -120,6 +120,20 @@ def _choices(model: ir.Model, extras: dict[str, ast.Arg], diags: Diagnostics) ->
             else:
                 out[key] = ident.name
     return out
+
+
+def _per_channel_misfit(source: ir.Spec) -> str | None:
+    """The message when the argument an encoder draws per channel (trait ``per_channel``: a constant or an
+    initialiser) is not in the unit it must have, else ``None``."""
+    traits = ENCODERS[source.name].traits
+    if traits.per_channel is None:
+        return None
+    name, unit = traits.per_channel
+    value = source.arg(name)
+    sample = initialiser_dim(value) if isinstance(value, ir.Spec) else value
+    if value is None or same_dim(sample, u.Quantity(1.0, unit=lookup(unit))):
+        return None
+    return f"`{name}` of {source.name}() must be in {unit}, not {ir.show_unit(u.get_unit(sample))}"
 
 
 class NetworkBuilder:
@@ -235,17 +249,22 @@ class NetworkBuilder:
                     "spikes are 0/1; the projection's weights give them a unit")
         source = spec_from(st.source, "encoder", d) if st.source is not None else None
         if source is not None and kind is not None:
-            allowed = kind.traits.encoder
-            if source.name != allowed:
-                d.error("SNN217", f"a {kind.name} input is generated with {allowed}(...), not {source.name}(...)",
+            allowed = kind.traits.encoders
+            misfits = [a for a in ENCODERS[source.name].traits.fits if unit is not None
+                       and source.arg(a) is not None and not same_dim(source.arg(a), u.Quantity(1.0, unit=unit))]
+            if source.name not in allowed:
+                d.error("SNN217", f"a {kind.name} input is generated with {' or '.join(f'{a}(...)' for a in allowed)}, "
+                        f"not {source.name}(...)",
                         st.source.span, "rate(...) and latency(...) encode data sets: use them in a train "
                         "block's data source, e.g. `digits(steps = 25, encoding = rate(max_rate = 100 Hz))`"
                         if ENCODERS[source.name].traits.where == "data" else None)
                 source = None
-            elif source.name == "constant" and unit is not None and not same_dim(source.arg("value"),
-                                                                               u.Quantity(1.0, unit=unit)):
-                d.error("SNN305", f"constant({ir.show_value(source.arg('value'))}) does not fit input "
-                        f"`{st.name.name}` in {ir.show_unit(unit)}", st.source.span)
+            elif (wrong := _per_channel_misfit(source)) is not None:
+                d.error("SNN305", wrong, st.source.span)
+                source = None
+            elif misfits:
+                d.error("SNN305", f"{source.name}({misfits[0]} = {ir.show_value(source.arg(misfits[0]))}) "
+                        f"does not fit input `{st.name.name}` in {ir.show_unit(unit)}", st.source.span)
                 source = None
         if not ok or kind is None or size is None:
             return None

@@ -199,12 +199,14 @@ class Ode(Node):
 
 @attrs.frozen
 class SpikeStmt(Node):
-    """``spike when left op right [, scale = scale]``."""
+    """``spike when left op right [, scale = scale] [, crossing]``; ``crossing``: a spike only on the step
+    the condition becomes true."""
 
     left: Expr
     op: str
     right: Expr
     scale: Expr | None = None
+    crossing: bool = False
 
 
 @attrs.frozen

@@ -15,9 +15,13 @@ generated file.
 from __future__ import annotations
 
 import gc
+import re
 
 from snndsl.syntax import ast as A
 from snndsl.syntax.fastexpr import RE_ASSIGN, RE_COMPARE, RE_DERIV, RE_NAME, RE_STRING, ExprReader, Fail
+
+#: a comma, whitespace and the name after it (which option of `spike when` follows)
+RE_COMMA_WORD = re.compile(r",[ \t\r\n]*([A-Za-z_][A-Za-z_0-9]*)")
 from snndsl.source import SourceFile, Span
 
 _NEURON = frozenset({"param", "state", "input", "let", "spike", "reset", "on_spike", "refractory", "surrogate",
@@ -147,14 +151,23 @@ class _Reader(ExprReader):
         left = self.value(3)
         op, _ = self.regex(RE_COMPARE)
         right = self.value(3)
-        scale, end = None, right[2]
-        if self.peek() == ",":
+        scale, end, crossing = None, right[2], False
+        if self.peek() == "," and self.word_after_comma() == "scale":
             self.take(self.pos + 1)
             self.keyword("scale")
             self.lit("=")
             x = self.value(3)
             scale, end = x[0], x[2]
-        return A.SpikeStmt(left[0], op, right[0], scale, span=self.span(s, end))
+        if self.peek() == ",":
+            self.take(self.pos + 1)
+            self.keyword("crossing")
+            crossing, end = True, self.end
+        return A.SpikeStmt(left[0], op, right[0], scale, crossing, span=self.span(s, end))
+
+    def word_after_comma(self) -> str | None:
+        """The name after the ``,`` at the current position, not read (``None`` if there is none)."""
+        m = RE_COMMA_WORD.match(self.text, self.pos)
+        return m.group(1) if m else None
 
     def s_reset(self, s):
         mode = self.word()

@@ -29,7 +29,7 @@ _QUANTITY = (rf"({_NUM})(?![eE][+-]?\d|[\d.])([ \t]*)"
 
 _BUILTINS = sorted({name for reg in REGISTRIES.values() for name in reg.names()})
 
-_STATEMENT_KEYWORDS = ("param", "state", "input", "let", "spike", "when", "scale", "reset", "on_spike",
+_STATEMENT_KEYWORDS = ("param", "state", "input", "let", "spike", "when", "scale", "crossing", "reset", "on_spike",
                        "refractory", "surrogate", "method", "output", "pop", "readout", "connect", "trainable",
                        "precision")
 

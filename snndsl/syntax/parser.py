@@ -257,7 +257,7 @@ class _ToAst:
         return ast.Ode(self._ident(ch[0], skip=1, cut=3), ch[1], span=self._span(meta))
 
     def spike_stmt(self, meta, ch):
-        return ast.SpikeStmt(ch[0], str(ch[1]), ch[2], ch[3], span=self._span(meta))
+        return ast.SpikeStmt(ch[0], str(ch[1]), ch[2], ch[3], ch[4] is not None, span=self._span(meta))
 
     def reset_stmt(self, meta, ch):
         return ast.ResetStmt(str(ch[0]), self._ident(ch[1]), ch[2], span=self._span(meta))

@@ -157,7 +157,8 @@ def statement(s) -> str:
         return f"d{s.var.name}/dt = {expr(s.rhs)}"
     if isinstance(s, ast.SpikeStmt):
         text = f"spike when {expr(s.left)} {s.op} {expr(s.right)}"
-        return text if s.scale is None else f"{text}, scale = {expr(s.scale)}"
+        text = text if s.scale is None else f"{text}, scale = {expr(s.scale)}"
+        return f"{text}, crossing" if s.crossing else text
     if isinstance(s, ast.ResetStmt):
         return f"reset {s.mode} {s.var.name} = {expr(s.value)}"
     if isinstance(s, ast.OnSpike):
