@@ -90,8 +90,8 @@ class CompiledModel:
 
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
                  record=(), seed: int | None = None, network: str | None = None):
-        """Run ``net`` (an instance of network ``network``, the first when ``None``) from a fresh state for
-        ``steps`` steps and return ``(outputs, records)``.
+        """Run ``net`` (an instance of network ``network``; ``None``: the network ``net`` is an instance
+        of) from a fresh state for ``steps`` steps and return ``(outputs, records)``.
 
         ``inputs`` are time-major arrays ``[T, (batch,) size]``, one per data input (an input without an
         encoder), in declaration order; ``steps`` defaults to their length ``T`` and must be given for a
@@ -107,6 +107,9 @@ class CompiledModel:
         """
         from snndsl.runtime.record import resolve_paths
 
+        if network is None:   # the network `net` is an instance of (the first when none matches)
+            network = next((n.name for n in self.program.networks
+                            if isinstance(net, getattr(self.module, py_name(n.name), ()))), None)
         netir = self._net(network)
         data = [x.name for x in netir.inputs if x.source is None]
         inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
