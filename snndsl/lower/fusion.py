@@ -24,6 +24,7 @@ from typing import Any, Callable
 import attrs
 
 from snndsl import ir
+from snndsl.ir.noise import has_noise
 from snndsl.ir.linear import ONE, affine, linear_system
 from snndsl.ir.tools import refs, substitute
 from snndsl.lower import emit as E
@@ -36,7 +37,7 @@ def fusable(program: ir.Program, net: ir.Network, pr: ir.Projection, method: str
     """Whether projection ``pr``'s synapse is integrated inside its target (whose integration method is
     ``method``): the method fuses, the target is a neuron whose ODEs are linear in its states and ports,
     and the synapse has ODEs linear in its states, an output affine in them, a current output (no
-    membrane dependence, no scaling) and no reference to ``t``."""
+    membrane dependence, no scaling) and no reference to ``t``; neither has white noise (``xi``)."""
     post = net.node(pr.post)
     if pr.synapse is None or not isinstance(post, ir.Population) or not INTEGRATORS[method].traits.fuses:
         return False
@@ -45,6 +46,8 @@ def fusable(program: ir.Program, net: ir.Network, pr: ir.Projection, method: str
     if neuron.kind != "neuron" or output.traits.uses_membrane or output.traits.scales_by is not None:
         return False
     if not syn.odes or linear_system(neuron) is None or linear_system(syn, ports=False) is None:
+        return False
+    if any(has_noise(o.rhs) for m in (neuron, syn) for o in m.odes):   # Euler-Maruyama: each module its own
         return False
     lets = {let.name: let.value for let in syn.lets}
     exprs = [o.rhs for o in syn.odes] + [x.value for x in syn.on_spike] + [syn.output]

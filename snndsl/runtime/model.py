@@ -109,7 +109,7 @@ class CompiledModel:
 
         if network is None:   # the network `net` is an instance of (the first when none matches)
             network = next((n.name for n in self.program.networks
-                            if isinstance(net, getattr(self.module, py_name(n.name), ()))), None)
+                            if isinstance(net, self.network_class(n.name))), None)
         netir = self._net(network)
         data = [x.name for x in netir.inputs if x.source is None]
         inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
