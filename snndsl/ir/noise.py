@@ -114,3 +114,20 @@ def split_noise(rhs: ir.Expr) -> NoiseSplit:
         return NoiseSplit(rhs, None)
     drift, diffusion = _split(rhs)
     return NoiseSplit(drift, diffusion, _term(rhs))
+
+
+def noisy(model: ir.Model) -> bool:
+    """Whether any ODE of ``model`` has a noise term (such a model is never fused into another's linear
+    system, nor integrated as one with a synapse: its noise step belongs to it)."""
+    return any(has_noise(o.rhs) for o in model.odes)
+
+
+def without_noise(model: ir.Model) -> ir.Model:
+    """``model`` with each ODE's right-hand side replaced by its drift (``f`` of ``f + g xi``); an ODE that is
+    pure noise (no drift) is left out. What a deterministic integrator (and a linearity analysis) sees."""
+    odes = []
+    for ode in model.odes:
+        drift = split_noise(ode.rhs).drift
+        if drift is not None:
+            odes.append(ode if drift is ode.rhs else attrs.evolve(ode, rhs=drift))
+    return attrs.evolve(model, odes=tuple(odes))

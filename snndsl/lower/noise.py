@@ -18,10 +18,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-import attrs
-
 from snndsl import ir
-from snndsl.ir.noise import split_noise
+from snndsl.ir.noise import split_noise, without_noise
 from snndsl.lower import emit as E
 
 
@@ -37,13 +35,8 @@ def diffusions(model: ir.Model) -> list[tuple[str, ir.Expr]]:
 
 def drift_odes(model: ir.Model) -> list[ir.OdeDef]:
     """The model's ODEs with their noise terms removed (the drift ``f`` of ``f + g xi``); an ODE that is
-    pure noise (no drift) has no deterministic step and is left out."""
-    out = []
-    for ode in model.odes:
-        drift = split_noise(ode.rhs).drift
-        if drift is not None:
-            out.append(ode if drift is ode.rhs else attrs.evolve(ode, rhs=drift))
-    return out
+    pure noise (no drift) has no deterministic step and is left out (:func:`snndsl.ir.noise.without_noise`)."""
+    return list(without_noise(model).odes)
 
 
 def noise_coefficients(low: Any) -> list[E.Stmt]:
