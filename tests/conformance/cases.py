@@ -1,0 +1,103 @@
+"""The conformance cases: each .snn model with its inputs, populations and Brian2 twin (docs/conformance.md).
+
+:func:`measure` runs one case in both simulators and returns ``{population: Comparison}``;
+``python -m tests.conformance.cases`` prints the results table of docs/conformance.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable
+
+import attrs
+import numpy as np
+
+from . import brian2_models as b2m
+from . import inputs
+from .harness import Comparison, compare, run_snn
+
+
+@attrs.frozen
+class Case:
+    """One conformance model: ``snn`` (file stem in tests/conformance), ``pops`` compared, ``make_inputs()``
+    giving ``(snndsl data inputs, Brian2 arguments)``, ``brian2`` (a :mod:`brian2_models` function),
+    ``onsets`` (spikes are threshold crossings of a model without reset), ``slow`` (long Brian2 run),
+    ``dt_ms`` and ``steps``."""
+
+    snn: str
+    pops: tuple
+    make_inputs: Callable
+    brian2: Callable
+    dt_ms: float
+    steps: int
+    onsets: bool = False
+    slow: bool = False
+
+
+def _lif_refractory():
+    stim = inputs.step_current(3000, [0.15, 0.21, 0.3, 0.45, 0.8], on=200, off=2500)   # nA
+    return (stim,), (stim,)
+
+
+def _lif_expsyn():
+    trains = inputs.poisson_trains(3000, 4, rate_hz=150.0, dt_ms=0.1, seed=1)
+    return (inputs.spike_array(trains, 3000),), (trains, 3000)
+
+
+def _izhikevich():
+    stim = inputs.step_current(3000, [10.0, 15.0], on=100, off=2800)                    # mV/ms
+    return (stim,), (stim,)
+
+
+def _adex():
+    stim = inputs.step_current(3000, [0.5, 0.8, 1.0], on=200, off=2800)                  # nA
+    return (stim,), (stim,)
+
+
+def _hh():
+    stim = inputs.step_current(5000, [2.0, 7.0, 15.0], on=500, off=4500)                 # uA/cm^2
+    return (stim,), (stim,)
+
+
+def _ei_net():
+    drive_e = np.tile(np.linspace(0.19, 0.3, 20), (3000, 1))                             # nA
+    drive_i = np.tile(np.linspace(0.15, 0.22, 5), (3000, 1))
+    return (drive_e, drive_i), (drive_e, drive_i)
+
+
+CASES = {
+    "lif_refractory": Case("lif_refractory", ("lif",), _lif_refractory, b2m.lif_refractory, 0.1, 3000),
+    "lif_expsyn": Case("lif_expsyn", ("post",), _lif_expsyn, b2m.lif_expsyn, 0.1, 3000),
+    "izhikevich": Case("izhikevich", ("rs", "ch", "fast"), _izhikevich, b2m.izhikevich, 0.1, 3000),
+    "adex": Case("adex", ("adex",), _adex, b2m.adex, 0.1, 3000),
+    "hh": Case("hh", ("hh",), _hh, b2m.hh, 0.01, 5000, onsets=True, slow=True),
+    "ei_net": Case("ei_net", ("exc", "inh"), _ei_net, b2m.ei_net, 0.1, 3000, slow=True),
+}
+
+
+def measure(name: str) -> dict[str, Comparison]:
+    """Run case ``name`` in snndsl and Brian2 and compare each population."""
+    case = CASES[name]
+    snn_in, b2_args = case.make_inputs()
+    ref = case.brian2(*b2_args)
+    got = run_snn(case.snn, snn_in, case.pops, onsets=case.onsets)
+    return {p: compare(got[p], ref[p]) for p in case.pops}
+
+
+def main(names) -> None:
+    """Print a markdown row per population of each case in ``names`` (all when empty)."""
+    print("| model | population | spikes (snndsl / Brian2) | max spike-time difference | max abs dV | dV / range |")
+    print("|---|---|---|---|---|---|")
+    for name in names or CASES:
+        t0 = time.time()
+        for pop, c in measure(name).items():
+            diff = "counts differ" if c.max_spike_steps is None else \
+                f"{c.max_spike_steps} steps ({c.max_spike_steps * CASES[name].dt_ms:g} ms)"
+            print(f"| {name} | {pop} | {sum(c.counts_snn)} / {sum(c.counts_b2)} | {diff} | "
+                  f"{c.max_v_mv:.2g} mV | {c.rel_v:.1e} |", flush=True)
+        print(f"<!-- {name}: {time.time() - t0:.1f} s -->", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,90 @@
+"""Conformance with Brian2 (issue #12, "equations mean what they say"): six textbook models written from
+scratch in both languages (tests/conformance/*.snn and tests/conformance/brian2_models.py), run on the same
+deterministic inputs, Brian2 with its numpy target (no compiler needed).
+
+For every population of every model:
+
+* identical spike counts, per neuron;
+* spike times within one step (for the LIF + exponential current synapse under `exact`, at dt = 0.1 ms over
+  300 ms: within 0.1 ms, the issue's acceptance criterion);
+* membrane traces within float32 tolerance: max |V_snndsl - V_Brian2| <= 1e-4 x (range of V), over every step
+  (snndsl runs in float32, Brian2 in float64).
+
+The step-order mapping between the two simulators (when a spike is registered, when the reset applies, when a
+synaptic event enters the state) and the measured numbers are in docs/conformance.md. Each model is simulated
+once per module (cached); the long Brian2 runs (HH at dt = 0.01 ms, the E/I network) are marked slow.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+pytest.importorskip("brian2")
+
+from .conformance import cases  # noqa: E402
+from .conformance.brian2_models import Trace  # noqa: E402
+from .conformance.harness import compare, spike_steps  # noqa: E402
+
+SPIKE_STEPS = 1       # spike times agree within one step
+RTOL_V = 1e-4         # trace tolerance, relative to the Brian2 trace's range
+
+
+@functools.cache
+def measured(name: str) -> dict:
+    """Case ``name`` simulated in both languages and compared, once per test session."""
+    return cases.measure(name)
+
+
+def _params():
+    return [pytest.param(name, marks=[pytest.mark.slow] if case.slow else [], id=name)
+            for name, case in cases.CASES.items()]
+
+
+@pytest.mark.parametrize("name", _params())
+def test_spike_counts(name):
+    for pop, c in measured(name).items():
+        assert c.counts_snn == c.counts_b2, f"{name}.{pop}: {c.summary()}"
+        assert sum(c.counts_b2) > 0, f"{name}.{pop} does not spike: the case tests nothing"
+
+
+@pytest.mark.parametrize("name", _params())
+def test_spike_times_within_one_step(name):
+    for pop, c in measured(name).items():
+        assert c.max_spike_steps is not None and c.max_spike_steps <= SPIKE_STEPS, f"{name}.{pop}: {c.summary()}"
+
+
+@pytest.mark.parametrize("name", _params())
+def test_membrane_traces(name):
+    for pop, c in measured(name).items():
+        assert c.rel_v <= RTOL_V, f"{name}.{pop}: {c.summary()}"
+
+
+def test_lif_expsyn_exact_within_a_tenth_of_a_millisecond():
+    """The acceptance criterion of issue #12: a LIF neuron and an exponential current synapse written naively
+    (two models, `method exact`) reproduce Brian2's spike times within 0.1 ms over 300 ms."""
+    case = cases.CASES["lif_expsyn"]
+    assert case.steps * case.dt_ms == 300
+    c = measured("lif_expsyn")["post"]
+    assert c.counts_snn == c.counts_b2 and sum(c.counts_b2) >= 20, c.summary()
+    assert c.max_spike_steps * case.dt_ms <= 0.1, c.summary()
+
+
+# ------------------------------------------------------------------------------ the harness itself
+
+def test_spike_steps_and_onsets():
+    s = np.array([[0, 1], [1, 1], [1, 0], [0, 0], [1, 1]], float)
+    assert [list(x) for x in spike_steps(s)] == [[1, 2, 4], [0, 1, 4]]
+    assert [list(x) for x in spike_steps(s, onsets=True)] == [[1, 4], [0, 4]]
+
+
+def test_compare_reports_differences():
+    v = np.linspace(-70, -50, 10)[:, None]
+    ref = Trace((np.array([2, 7]),), v)
+    same = compare(Trace((np.array([3, 7]),), v + 1e-4), ref)
+    assert same.counts_snn == same.counts_b2 == (2,) and same.max_spike_steps == 1
+    assert same.max_v_mv == pytest.approx(1e-4) and same.v_range_mv == pytest.approx(20)
+    missing = compare(Trace((np.array([7]),), v), ref)
+    assert missing.max_spike_steps is None and missing.counts_snn == (1,)
