@@ -46,7 +46,7 @@ def _lif_expsyn():
 
 
 def _izhikevich():
-    stim = inputs.step_current(3000, [10.0, 15.0], on=100, off=2800)                    # mV/ms
+    stim = inputs.step_current(3000, [13.0, 15.0], on=100, off=2800)                    # mV/ms
     return (stim,), (stim,)
 
 
