@@ -7,8 +7,9 @@ For every population of every model:
 * identical spike counts, per neuron;
 * spike times within one step (for the LIF + exponential current synapse under `exact`, at dt = 0.1 ms over
   300 ms: within 0.1 ms, the issue's acceptance criterion);
-* membrane traces within float32 tolerance: max |V_snndsl - V_Brian2| <= 1e-4 x (range of V), over every step
-  (snndsl runs in float32, Brian2 in float64).
+* membrane traces within float32 tolerance: max |V_snndsl - V_Brian2| over every step at most 1e-4 of the range
+  of V for the linear models and 1e-3 for Izhikevich, AdEx and HH, where float32 arithmetic alone costs up to
+  3.3e-4 (snndsl runs in float32, Brian2 in float64; cases.RTOL_LINEAR, cases.RTOL_NONLINEAR).
 
 The step-order mapping between the two simulators (when a spike is registered, when the reset applies, when a
 synaptic event enters the state) and the measured numbers are in docs/conformance.md. Each model is simulated
@@ -29,7 +30,6 @@ from .conformance.brian2_models import Trace  # noqa: E402
 from .conformance.harness import compare, spike_steps  # noqa: E402
 
 SPIKE_STEPS = 1       # spike times agree within one step
-RTOL_V = 1e-4         # trace tolerance, relative to the Brian2 trace's range
 
 
 @functools.cache
@@ -59,7 +59,7 @@ def test_spike_times_within_one_step(name):
 @pytest.mark.parametrize("name", _params())
 def test_membrane_traces(name):
     for pop, c in measured(name).items():
-        assert c.rel_v <= RTOL_V, f"{name}.{pop}: {c.summary()}"
+        assert c.rel_v <= cases.CASES[name].rtol_v, f"{name}.{pop}: {c.summary()}"
 
 
 def test_lif_expsyn_exact_within_a_tenth_of_a_millisecond():

@@ -23,7 +23,8 @@ class Case:
     """One conformance model: ``snn`` (file stem in tests/conformance), ``pops`` compared, ``make_inputs()``
     giving ``(snndsl data inputs, Brian2 arguments)``, ``brian2`` (a :mod:`brian2_models` function),
     ``onsets`` (spikes are threshold crossings of a model without reset), ``slow`` (long Brian2 run),
-    ``dt_ms`` and ``steps``."""
+    ``dt_ms``, ``steps`` and ``rtol_v``, the trace tolerance relative to the voltage range: :data:`RTOL_LINEAR`
+    or :data:`RTOL_NONLINEAR`."""
 
     snn: str
     pops: tuple
@@ -31,8 +32,16 @@ class Case:
     brian2: Callable
     dt_ms: float
     steps: int
+    rtol_v: float
     onsets: bool = False
     slow: bool = False
+
+
+#: Trace tolerance of the linear models (LIF family, `exact`): float32 rounding stays near 1e-5 of the range.
+RTOL_LINEAR = 1e-4
+#: Trace tolerance of the nonlinear ones (Izhikevich, AdEx, HH): a float32 numpy implementation of Brian2's own
+#: equations already differs from Brian2 by up to 3.3e-4 of the range on these inputs (docs/conformance.md).
+RTOL_NONLINEAR = 1e-3
 
 
 def _lif_refractory():
@@ -67,12 +76,12 @@ def _ei_net():
 
 
 CASES = {
-    "lif_refractory": Case("lif_refractory", ("lif",), _lif_refractory, b2m.lif_refractory, 0.1, 3000),
-    "lif_expsyn": Case("lif_expsyn", ("post",), _lif_expsyn, b2m.lif_expsyn, 0.1, 3000),
-    "izhikevich": Case("izhikevich", ("rs", "ch", "fast"), _izhikevich, b2m.izhikevich, 0.1, 3000),
-    "adex": Case("adex", ("adex",), _adex, b2m.adex, 0.1, 3000),
-    "hh": Case("hh", ("hh",), _hh, b2m.hh, 0.01, 5000, onsets=True, slow=True),
-    "ei_net": Case("ei_net", ("exc", "inh"), _ei_net, b2m.ei_net, 0.1, 3000, slow=True),
+    "lif_refractory": Case("lif_refractory", ("lif",), _lif_refractory, b2m.lif_refractory, 0.1, 3000, RTOL_LINEAR),
+    "lif_expsyn": Case("lif_expsyn", ("post",), _lif_expsyn, b2m.lif_expsyn, 0.1, 3000, RTOL_LINEAR),
+    "izhikevich": Case("izhikevich", ("rs", "ch", "fast"), _izhikevich, b2m.izhikevich, 0.1, 3000, RTOL_NONLINEAR),
+    "adex": Case("adex", ("adex",), _adex, b2m.adex, 0.1, 3000, RTOL_NONLINEAR),
+    "hh": Case("hh", ("hh",), _hh, b2m.hh, 0.01, 5000, RTOL_NONLINEAR, onsets=True, slow=True),
+    "ei_net": Case("ei_net", ("exc", "inh"), _ei_net, b2m.ei_net, 0.1, 3000, RTOL_LINEAR, slow=True),
 }
 
 
