@@ -1,11 +1,14 @@
-"""The conformance cases: each .snn model with its inputs, populations and Brian2 twin (docs/conformance.md).
+"""The conformance cases: each .snn model with its inputs, populations, Brian2 twin and numpy reference
+(docs/conformance.md).
 
-:func:`measure` runs one case in both simulators and returns ``{population: Comparison}``;
+:func:`brian2_run`, :func:`snn_run` and :func:`reference_run` simulate a case (each once per process);
+:func:`measure` compares snndsl (or the numpy reference) with Brian2, ``{population: Comparison}``;
 ``python -m tests.conformance.cases`` prints the results table of docs/conformance.md.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from typing import Callable
@@ -15,6 +18,7 @@ import numpy as np
 
 from . import brian2_models as b2m
 from . import inputs
+from . import reference as ref
 from .harness import Comparison, compare, run_snn
 
 
@@ -22,6 +26,7 @@ from .harness import Comparison, compare, run_snn
 class Case:
     """One conformance model: ``snn`` (file stem in tests/conformance), ``pops`` compared, ``make_inputs()``
     giving ``(snndsl data inputs, Brian2 arguments)``, ``brian2`` (a :mod:`brian2_models` function),
+    ``reference`` (the :mod:`reference` function of the same arguments and a dtype),
     ``onsets`` (spikes are threshold crossings of a model without reset), ``slow`` (long Brian2 run),
     ``dt_ms``, ``steps`` and ``rtol_v``, the trace tolerance relative to the voltage range: :data:`RTOL_LINEAR`
     or :data:`RTOL_NONLINEAR`."""
@@ -30,6 +35,7 @@ class Case:
     pops: tuple
     make_inputs: Callable
     brian2: Callable
+    reference: Callable
     dt_ms: float
     steps: int
     rtol_v: float
@@ -40,7 +46,7 @@ class Case:
 #: Trace tolerance of the linear models (LIF family, `exact`): float32 rounding stays near 1e-5 of the range.
 RTOL_LINEAR = 1e-4
 #: Trace tolerance of the nonlinear ones (Izhikevich, AdEx, HH): a float32 numpy implementation of Brian2's own
-#: equations already differs from Brian2 by up to 3.3e-4 of the range on these inputs (docs/conformance.md).
+#: equations already differs from Brian2 by up to 4.4e-4 of the range on these inputs (docs/conformance.md).
 RTOL_NONLINEAR = 1e-3
 
 
@@ -76,31 +82,57 @@ def _ei_net():
 
 
 CASES = {
-    "lif_refractory": Case("lif_refractory", ("lif",), _lif_refractory, b2m.lif_refractory, 0.1, 3000, RTOL_LINEAR),
-    "lif_expsyn": Case("lif_expsyn", ("post",), _lif_expsyn, b2m.lif_expsyn, 0.1, 3000, RTOL_LINEAR),
-    "izhikevich": Case("izhikevich", ("rs", "ch", "fast"), _izhikevich, b2m.izhikevich, 0.1, 3000, RTOL_NONLINEAR),
-    "adex": Case("adex", ("adex",), _adex, b2m.adex, 0.1, 3000, RTOL_NONLINEAR),
-    "hh": Case("hh", ("hh",), _hh, b2m.hh, 0.01, 5000, RTOL_NONLINEAR, onsets=True, slow=True),
-    "ei_net": Case("ei_net", ("exc", "inh"), _ei_net, b2m.ei_net, 0.1, 3000, RTOL_LINEAR, slow=True),
+    "lif_refractory": Case("lif_refractory", ("lif",), _lif_refractory, b2m.lif_refractory, ref.lif_refractory,
+                           0.1, 3000, RTOL_LINEAR),
+    "lif_expsyn": Case("lif_expsyn", ("post",), _lif_expsyn, b2m.lif_expsyn, ref.lif_expsyn, 0.1, 3000, RTOL_LINEAR),
+    "izhikevich": Case("izhikevich", ("rs", "ch", "fast"), _izhikevich, b2m.izhikevich, ref.izhikevich, 0.1, 3000,
+                       RTOL_NONLINEAR),
+    "adex": Case("adex", ("adex",), _adex, b2m.adex, ref.adex, 0.1, 3000, RTOL_NONLINEAR),
+    "hh": Case("hh", ("hh",), _hh, b2m.hh, ref.hh, 0.01, 5000, RTOL_NONLINEAR, onsets=True, slow=True),
+    "ei_net": Case("ei_net", ("exc", "inh"), _ei_net, b2m.ei_net, ref.ei_net, 0.1, 3000, RTOL_LINEAR, slow=True),
 }
 
 
-def measure(name: str) -> dict[str, Comparison]:
-    """Run case ``name`` in snndsl and Brian2 and compare each population."""
+@functools.cache
+def brian2_run(name: str) -> dict:
+    """Case ``name`` simulated by Brian2, ``{population: Trace}``."""
     case = CASES[name]
-    snn_in, b2_args = case.make_inputs()
-    ref = case.brian2(*b2_args)
-    got = run_snn(case.snn, snn_in, case.pops, onsets=case.onsets)
-    return {p: compare(got[p], ref[p]) for p in case.pops}
+    return case.brian2(*case.make_inputs()[1])
 
 
-def main(names) -> None:
-    """Print a markdown row per population of each case in ``names`` (all when empty)."""
-    print("| model | population | spikes (snndsl / Brian2) | max spike-time difference | max abs dV | dV / range |")
+@functools.cache
+def snn_run(name: str) -> dict:
+    """Case ``name`` simulated by snndsl, ``{population: Trace}``."""
+    case = CASES[name]
+    return run_snn(case.snn, case.make_inputs()[0], case.pops, onsets=case.onsets)
+
+
+@functools.cache
+def reference_run(name: str, dtype: type) -> dict:
+    """Case ``name`` simulated by the numpy reference in ``dtype``, ``{population: Trace}``."""
+    case = CASES[name]
+    return case.reference(*case.make_inputs()[1], dtype=dtype)
+
+
+def measure(name: str, against: str = "snndsl") -> dict[str, Comparison]:
+    """Compare case ``name``'s ``against`` run (``snndsl``, ``float64`` or ``float32``: the numpy reference)
+    with Brian2, population by population."""
+    got = snn_run(name) if against == "snndsl" else reference_run(name, getattr(np, against))
+    b2 = brian2_run(name)
+    return {p: compare(got[p], b2[p]) for p in CASES[name].pops}
+
+
+def main(args) -> None:
+    """Print a markdown row per population of each case in ``args`` (all when none); ``--against float32``
+    (or ``float64``) compares the numpy reference instead of snndsl."""
+    against = "snndsl"
+    if args[:1] == ["--against"]:
+        against, args = args[1], args[2:]
+    print(f"| model | population | spikes ({against} / Brian2) | max spike-time difference | max abs dV | dV / range |")
     print("|---|---|---|---|---|---|")
-    for name in names or CASES:
+    for name in args or CASES:
         t0 = time.time()
-        for pop, c in measure(name).items():
+        for pop, c in measure(name, against).items():
             diff = "counts differ" if c.max_spike_steps is None else \
                 f"{c.max_spike_steps} steps ({c.max_spike_steps * CASES[name].dt_ms:g} ms)"
             print(f"| {name} | {pop} | {sum(c.counts_snn)} / {sum(c.counts_b2)} | {diff} | "
