@@ -44,6 +44,15 @@ neuron Ex {
     dV/dt = (-V + 1 ohm * I) / tau
     method exact
 }
+neuron Seq {
+    param tau: ms = 10 ms
+    input I: mA
+    state V: mV = 0 mV
+    state w: mV = 0 mV
+    dV/dt = (-V - w + 1 ohm * I) / tau
+    dw/dt = (V - w) / tau
+    method exp_euler_sequential
+}
 network Net {
     dt = 1 ms
     input x: spikes[4]
@@ -51,11 +60,13 @@ network Net {
     pop b = Rk(4)
     pop c = Ex(4)
     pop d = LIF(4)
+    pop e = Seq(4)
     connect x -> a: dense(w = kaiming_normal(mA), b = zeros(mA))
     connect x -> b: all_to_all(w = xavier_normal(mA))
     connect x -> c: one_to_one(w = 1 mA)
     connect x -> d: fixed_prob(p = 0.5, w = 1 mA), synapse = Expon(tau = 5 ms)
-    output a, b, c, d
+    connect x -> e: one_to_one(w = 1 mA)
+    output a, b, c, d, e
 }
 """,
     "surrogates": "\n".join(

@@ -16,7 +16,7 @@ from snndsl import ir
 from snndsl.diagnostics import Diagnostic
 from snndsl.ir.evaluate import W_UNIT, UnitError, evaluate, initialiser_dim, same_dim, show
 from snndsl.ir.infer import ModelEnv, one
-from snndsl.ir.tools import is_linear_in, substitute
+from snndsl.ir.linear import nonlinear_ode
 from snndsl.registry import INPUT_KINDS, INTEGRATORS, OUTPUTS
 
 MS = u.ms
@@ -41,7 +41,8 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
     * SNN305: parameter defaults and state initial values are in the declared unit (a plain ``0`` fits any
       state), and the refractory period is a time;
     * SNN306: reset and ``on_spike`` values are in the unit of the state they set;
-    * SNN309: with ``method exact`` every ODE (``let`` definitions substituted) is linear in its state.
+    * SNN309: with ``method exact`` the ODE system (``let`` definitions substituted) is linear in its states
+      (:func:`snndsl.ir.linear.nonlinear_ode`; inputs and parameters are constants over the step).
 
     A ``let`` with a unit error stands in as a plain number afterwards, so each error is reported once.
     """
@@ -69,13 +70,12 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
                 out.append(_err("SNN305", f"initial value of `{s.name}` is in {show(v)}, but `{s.name}` is in "
                                 f"{show(env.state_value(s.name))}", s.init.span))
     env.bind_lets(lambda e: out.append(_err(e.code, e.message, e.span, e.hint)))
-    lets = {let.name: let.value for let in model.lets}
     method = INTEGRATORS.get(model.method)
-    linear_only = method is not None and method.traits.linear_only
+    if method is not None and method.traits.linear_only and (bad := nonlinear_ode(model)) is not None:
+        names = ", ".join(o.var for o in model.odes)
+        out.append(_err("SNN309", f"d{bad.var}/dt is not linear in the states ({names}), so the system has no "
+                        "exact propagator", bad.rhs.span, "use `method exp_euler` (the default) or `method rk4`"))
     for ode in model.odes:
-        if linear_only and not is_linear_in(substitute(ode.rhs, lets), ode.var):
-            out.append(_err("SNN309", f"d{ode.var}/dt is not linear in {ode.var}, so it has no exact propagator",
-                            ode.rhs.span, "use `method exp_euler` (the default) or `method rk4`"))
         rhs, state = ev(ode.rhs), env.state_value(ode.var)
         if rhs is not None and not same_dim(rhs, state / one(MS)):
             hint = ("divide by a time constant" if same_dim(rhs, state)

@@ -1,4 +1,5 @@
-"""Structural helpers over IR expressions: substitution of ``let`` definitions, symbol sets, linearity."""
+"""Structural helpers over IR expressions: substitution of ``let`` definitions, symbol sets, the membrane
+(linearity: :mod:`snndsl.ir.linear`)."""
 
 from __future__ import annotations
 
@@ -40,40 +41,6 @@ def refs(expr: ir.Expr | None) -> set[tuple[str, str]]:
     if isinstance(expr, ir.Func):
         return set().union(*(refs(a) for a in expr.args))
     return set()
-
-
-def is_linear_in(expr: ir.Expr, var: str) -> bool:
-    """True when ``expr`` is affine in state ``var`` (what ``method exact`` requires): a x + b with a and b
-    free of ``var``.
-
-    Computed as a polynomial degree in ``var``: a constant or another symbol is 0, ``var`` 1; ``+``/``-``
-    take the larger degree, ``*`` adds them, ``/`` keeps the numerator's when the denominator is free of
-    ``var``; a power or a function of ``var`` is not polynomial. ``let`` references must be substituted
-    first (:func:`substitute`); a ``let`` left in counts as free of ``var``.
-    """
-    def degree(e) -> int | None:  # None: not polynomial in var
-        if isinstance(e, ir.Ref):
-            return 1 if (e.kind, e.name) == ("state", var) else 0
-        if isinstance(e, ir.Const):
-            return 0
-        if isinstance(e, ir.Neg):
-            return degree(e.operand)
-        if isinstance(e, ir.BinOp):
-            a, b = degree(e.left), degree(e.right)
-            if a is None or b is None:
-                return None
-            if e.op in "+-":
-                return max(a, b)
-            if e.op == "*":
-                return a + b
-            if e.op == "/":
-                return a if b == 0 else None
-            return 0 if a == 0 and b == 0 else None
-        if isinstance(e, ir.Func):
-            return 0 if all(degree(x) == 0 for x in e.args) else None
-        return None
-    d = degree(expr)
-    return d is not None and d <= 1
 
 
 def membrane(model: ir.Model) -> str | None:

@@ -7,8 +7,7 @@ never branches on an entry's name. Entries that lower to a library class need no
 
 The signature of a hook is fixed per registry (every entry of the registry is called the same way):
 
-* integrators ``(f, x) -> expr``: ``f`` names the emitted derivative ``def dX(X): return ...``, ``x`` the
-  state's local variable; the result is the state after one step of ``dt`` (``bs.environ.get_dt()``);
+* integrators ``(system) -> statements``: in :mod:`snndsl.lower.odesystem`, with the ODE system they act on;
 * connectivity ``(net, projection) -> expr``: the weight module, a ``bs.nn.Module`` mapping the source's
   output ``[..., n_pre]`` to the weighted input ``[..., n_post]``;
 * outputs ``(spec, g, v) -> expr``: the input at the port from the synapse output ``g`` (``[B, n_post]``)
@@ -30,37 +29,10 @@ import brainunit as u
 from snndsl import ir
 from snndsl.lower import emit as E
 from snndsl.lower.exprs import init_expr, value_expr, weight_init
-from snndsl.registry import CONNECTIVITY, ENCODERS, INTEGRATORS, LOOPS, LOSSES, OUTPUTS
+from snndsl.registry import CONNECTIVITY, ENCODERS, LOOPS, LOSSES, OUTPUTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from snndsl.lower.trainer import LossLowering
-
-
-# ---------------------------------------------------------------- integration: one step of dx/dt = f(x)
-@INTEGRATORS.implement("lower", "exp_euler", "exact")
-def _exp_euler(f: str, x: str) -> ast.expr:
-    """x(t + dt) = x + (e^{a dt} - 1)/a * f(x), a = df/dx (brainstate's exponential Euler; exact when f is
-    linear in x).
-
-    ``a`` is the derivative's Jacobian diagonal, found by autodiff inside ``bs.nn.exp_euler_step``, so a
-    ``let`` or conductance input that depends on x is part of it. The same code serves ``exact``: for
-    dx/dt = a x + b the step is the exact propagator (the checks ensure ``exact`` is used only on linear ODEs).
-    """
-    return E.call(E.attr("bs", "nn", "exp_euler_step"), E.name(f), E.name(x))
-
-
-@INTEGRATORS.implement("lower", "euler")
-def _euler(f: str, x: str) -> ast.expr:
-    """Forward Euler: x(t + dt) = x + dt f(x) (first order; stable for dt well below the fastest time
-    constant)."""
-    return E.binop("+", E.name(x), E.binop("*", E.call(E.attr("bs", "environ", "get_dt")), E.call(f, E.name(x))))
-
-
-@INTEGRATORS.implement("lower", "rk4")
-def _rk4(f: str, x: str) -> ast.expr:
-    """The classical fourth-order Runge-Kutta step (the ``_rk4`` helper): k1 = f(x), k2 = f(x + dt/2 k1),
-    k3 = f(x + dt/2 k2), k4 = f(x + dt k3); x(t + dt) = x + dt/6 (k1 + 2 k2 + 2 k3 + k4)."""
-    return E.call("_rk4", E.name(f), E.name(x))
 
 
 # ---------------------------------------------------------------- connectivity: the weight module

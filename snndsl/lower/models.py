@@ -25,6 +25,8 @@ from snndsl.ir.evaluate import evaluate
 from snndsl.lower import emit as E
 from snndsl.ir.tools import membrane, refs, substitute
 from snndsl.lower.exprs import lower, target_call, unit_expr, value_expr
+from snndsl.ir.linear import linear_system
+from snndsl.lower.odesystem import Member, OdeSystem, lowered_rows
 from snndsl.registry import INTEGRATORS, SURROGATES
 
 
@@ -313,8 +315,7 @@ class ModelLowering:
             lines.extend(self.updates())
         if self.refractory:
             lines.append(E.assign("_held", E.name(E.py_name(self.v)), "refractory: the post-reset value"))
-        for ode in m.odes:
-            lines.extend(self.integrate(ode))
+        lines.extend(self.integrate())
         if m.kind == "synapse":
             lines.extend(self.updates())
         if self.refractory:
@@ -359,17 +360,38 @@ class ModelLowering:
             out.append(E.assign(x, new, f"on_spike, {E.where(upd.span)}"))
         return out
 
-    def integrate(self, ode: ir.OdeDef) -> list[E.Stmt]:
-        """``def dX(X): return rhs`` and ``X = <step>``, the model's integrator hook applied to them (see
-        :mod:`snndsl.lower.builtins`). Inside ``dX`` the ports are evaluated at the integrated variable when it
-        is the membrane, so conductance inputs g (E - V) move with V within the step."""
-        x = E.py_name(ode.var)
-        fname = E.derived(x, "dt")
-        rhs = self.ex(ode.rhs, var=ode.var if ode.var == self.v else None)
-        fdef = E.def_(fname, E.arguments([x]), [E.ret(rhs)], E.where(ode.span))
-        method = self.m.method
-        step = INTEGRATORS[method].hook("lower")(fname, x)
-        return [fdef, E.assign(x, step, f"{method}, {E.where(ode.span)}")]
+    def integrate(self) -> list[E.Stmt]:
+        """The statements integrating the model's ODE system over one step: the model's integrator hook
+        (:mod:`snndsl.lower.odesystem`) applied to :meth:`system`. Anything added to the step after the
+        deterministic integration goes after these statements."""
+        if not self.m.odes:
+            return []
+        return INTEGRATORS[self.m.method].hook("lower")(self.system())
+
+    def state_unit(self, name: str) -> ast.expr:
+        """The emitted unit of state ``name``: its declared unit, else ``self.unit`` (a synapse state takes
+        the unit of its input)."""
+        unit = self.m.state(name).unit
+        return E.attr("self", "unit") if unit is None else unit_expr(unit)
+
+    def system(self) -> OdeSystem:
+        """The model's ODEs as an :class:`~snndsl.lower.odesystem.OdeSystem`: one member per ODE (ports
+        evaluated at the membrane, inside dV/dt at the integrated V), with the lowered linear rows
+        (:func:`snndsl.ir.linear.linear_system`) when the method is ``linear_only``."""
+        m = self.m
+        members = tuple(Member(E.py_name(o.var), o.rhs, o.span, self.ex, self.state_unit(o.var),
+                               o.var == self.v) for o in m.odes)
+        lines = sorted({o.span.line for o in m.odes if o.span is not None})
+        where = E.where(m.odes[0].span)
+        if len(lines) > 1:
+            where += f"-{lines[-1]}"
+        linear = None
+        if INTEGRATORS[m.method].traits.linear_only:
+            sys_ = linear_system(m) or linear_system(m, ports=False)
+            linear = lowered_rows(sys_.rows, members, {s: E.py_name(s) for s in sys_.states},
+                                  {p: E.py_name(p) for p in sys_.ports})
+        v_unit = self.state_unit(self.v) if self.v is not None and m.state(self.v) else None
+        return OdeSystem(members, m.method, where, E.py_name(self.v) if self.v else None, v_unit, linear)
 
     def hold(self) -> list[E.Stmt]:
         """The refractory hold: V = where(t - last_spike_time < period, V_held, V), V_held being the

@@ -43,13 +43,53 @@ def _port(I, V):
 
 
 def _rk4(f, x):
-    """One classical Runge-Kutta step of dx/dt = f(x) over the environment's dt."""
+    """One classical Runge-Kutta step of the system dx/dt = f(*x) over the environment's dt:
+    ``x`` is the tuple of states, ``f`` returns the tuple of their derivatives; returns the new
+    tuple."""
     dt = bs.environ.get_dt()
-    k1 = f(x)
-    k2 = f(x + dt / 2 * k1)
-    k3 = f(x + dt / 2 * k2)
-    k4 = f(x + dt * k3)
-    return x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    def shift(k, h):
+        return tuple(xi + h * ki for xi, ki in zip(x, k))
+    k1 = f(*x)
+    k2 = f(*shift(k1, dt / 2))
+    k3 = f(*shift(k2, dt / 2))
+    k4 = f(*shift(k3, dt))
+    return tuple(xi + dt / 6 * (a + 2 * b + 2 * c + d)
+                 for xi, a, b, c, d in zip(x, k1, k2, k3, k4))
+
+
+def _exact(A, b, x, units):
+    """One exact step of the linear system dx/dt = A x + b (b constant over the step):
+    x(t + dt) = e^{A dt} x(t) + Phi b, Phi = integral over [0, dt] of e^{A s} ds, read off the
+    exponential of the augmented matrix [[A dt, 1], [0, 0]] = [[e^{A dt}, Phi / dt], [0, 1]] (no
+    inverse of A, so a singular A, e.g. a non-leaky integrator, is fine). ``A`` holds A dt and
+    ``b`` b dt, nested tuples of dimensionless entries (scalars or arrays that broadcast), each
+    state taken as its mantissa in ``units``; returns the new states with their units."""
+    n = len(x)
+    rows = [[jnp.asarray(u.maybe_decimal(a)) for a in row] for row in A]
+    shape = jnp.broadcast_shapes(*(a.shape for row in rows for a in row))
+    Adt = jnp.stack([jnp.stack([jnp.broadcast_to(a, shape) for a in row], -1) for row in rows], -2)
+    eye = jnp.broadcast_to(jnp.eye(n, dtype=Adt.dtype), Adt.shape)
+    M = jnp.concatenate([jnp.concatenate([Adt, eye], -1),
+                         jnp.zeros(shape + (n, 2 * n), Adt.dtype)], -2)
+    P = jax.scipy.linalg.expm(M)
+    m = [u.maybe_decimal(xi / unit) for xi, unit in zip(x, units)]
+    bdt = [u.maybe_decimal(bi) for bi in b]
+    out = []
+    for i in range(n):
+        xi = sum(P[..., i, j] * m[j] for j in range(n))
+        xi = xi + sum(P[..., i, n + j] * bdt[j] for j in range(n))
+        out.append(xi * units[i])
+    return tuple(out)
+
+
+def _port_affine(I, V, unit):
+    """A port's input as its value at the membrane ``V`` and its slope in V: ``(I, 0)`` for a
+    current; for a function of V (conductance inputs, sums of g (E - V), affine in V)
+    ``(I(V), (I(V + 1 unit) - I(V)) / 1 unit)``, exact for an affine function up to rounding."""
+    if not callable(I):
+        return I, 0.0 * (u.get_unit(I) / unit)
+    at = I(V)
+    return at, (I(V + 1.0 * unit) - at) / (1.0 * unit)
 
 
 def _fixed_prob_mask(n_pre, n_post, p, seed):

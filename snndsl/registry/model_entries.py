@@ -5,7 +5,7 @@ Each registry, with the code an unknown name is reported under, its traits and i
 
 * :data:`SURROGATES` (SNN205): ``braintools.surrogate`` classes, called with their arguments; no traits.
 * :data:`INITIALISERS` (SNN206): ``braintools.init`` classes; :class:`Distribution` for random ones.
-* :data:`INTEGRATORS` (SNN215): :class:`Integrator`; hook ``lower`` (one step of dx/dt = f(x)).
+* :data:`INTEGRATORS` (SNN215): :class:`Integrator`; hook ``lower`` (one step of a model's ODE system).
 * :data:`CONNECTIVITY` (SNN212): :class:`Connectivity`; hook ``lower`` (the weight module).
 * :data:`OUTPUTS` (SNN222): :class:`Output`; hook ``lower`` (the input at the port).
 * :data:`INPUT_KINDS` (SNN217): :class:`InputKind`; no hooks.
@@ -107,23 +107,35 @@ INITIALISERS = Registry("initialiser", "SNN206", (
     _init("zeros", "ZeroInit", P("unit", "unit", default=None)),
 ))
 
-# ---------------------------------------------------------------- integrators (hook `lower`: one ODE step)
+# ---------------------------------------------------------------- integrators (hook `lower`: one step of a system)
 @attrs.frozen
 class Integrator:
-    """Facts about an integration method. ``linear_only``: the method is defined only for ODEs linear in
-    their variable, dx/dt = a x + b (checked, SNN309; ``exact`` is, since exponential Euler solves that
-    form exactly)."""
+    """Facts about an integration method of a model's ODE system dx/dt = f(x) (x every state with an ODE).
+
+    ``linear_only``: the method is defined only for systems linear in their states, dx/dt = A x + b with A
+    and b free of the states (checked, SNN309); ``exact`` is, and integrates them with the propagator
+    e^{A dt}. ``sequential``: the ODEs are integrated one after another in declaration order, each seeing
+    the states already updated this step (brainpy.state's order); otherwise every right-hand side is
+    evaluated from the same old state (the system is integrated simultaneously). ``fuses``: a linear
+    current synapse projecting into a population with this method is integrated jointly with it, as one
+    linear system (see docs/architecture.md, "ODE systems").
+    """
 
     linear_only: bool = False
+    sequential: bool = False
+    fuses: bool = False
 
 
 INTEGRATORS = Registry("integration method", "SNN215", (
-    _hooked("exp_euler", doc="exponential Euler (the default)", target=Target("brainstate", "nn.exp_euler_step"),
-            traits=Integrator()),
-    _hooked("exact", doc="exact propagator of a linear ODE (exponential Euler is exact for dx/dt = a x + b)",
-            target=Target("brainstate", "nn.exp_euler_step"), traits=Integrator(linear_only=True)),
+    _hooked("exp_euler", doc="exponential Euler per variable, all ODEs from the same old state (the default)",
+            target=Target("brainstate", "nn.exp_euler_step"), traits=Integrator()),
+    _hooked("exp_euler_sequential", doc="exponential Euler per variable in declaration order, each ODE seeing "
+            "the states updated before it (brainpy.state)", target=Target("brainstate", "nn.exp_euler_step"),
+            traits=Integrator(sequential=True)),
+    _hooked("exact", doc="exact propagator e^{A dt} of a linear system (inputs held over the step)",
+            target=Target("jax", "scipy.linalg.expm"), traits=Integrator(linear_only=True, fuses=True)),
     _hooked("euler", doc="forward Euler", traits=Integrator()),
-    _hooked("rk4", doc="classical Runge-Kutta, 4th order", traits=Integrator()),
+    _hooked("rk4", doc="classical Runge-Kutta, 4th order, on the whole state vector", traits=Integrator()),
 ))
 
 

@@ -177,8 +177,8 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         return self._spk_fun((V - V_th) / (V_th - V_reset))
 
 
-class LI(bs.nn.Module):  # <std>/neurons.snn:200
-    """Neuron LI, from <std>/neurons.snn:200.
+class LI(bs.nn.Module):  # <std>/neurons.snn:203
+    """Neuron LI, from <std>/neurons.snn:203.
 
         dV/dt = (-V + I) / tau
         method exp_euler
@@ -187,16 +187,16 @@ class LI(bs.nn.Module):  # <std>/neurons.snn:200
     def __init__(self, size, *, tau=5.0 * u.ms, V=None):
         super().__init__()
         self.size = size
-        self.tau = bt.init.param(tau, (size,))  # <std>/neurons.snn:201
-        self.V__init = V  # <std>/neurons.snn:203
+        self.tau = bt.init.param(tau, (size,))  # <std>/neurons.snn:204
+        self.V__init = V  # <std>/neurons.snn:206
 
     def init_state(self, batch_size=None, **kwargs):
-        # <std>/neurons.snn:203
+        # <std>/neurons.snn:206
         self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else 0.0,
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        # <std>/neurons.snn:203
+        # <std>/neurons.snn:206
         self.V.value = _state(self.V__init if self.V__init is not None else 0.0, self.size,
                               batch_size)
 
@@ -206,9 +206,9 @@ class LI(bs.nn.Module):  # <std>/neurons.snn:200
     def update(self, I=0.0 * u.UNITLESS):
         tau = self.tau
         V = self.V.value
-        def V__dt(V):  # <std>/neurons.snn:204
+        def V__dt(V):  # <std>/neurons.snn:207
             return (-V + _port(I, V)) / tau
-        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:204
+        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:207
         self.V.value = V
         return V
 
