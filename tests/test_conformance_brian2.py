@@ -8,8 +8,8 @@ For every population of every model:
 * spike times within one step (for the LIF + exponential current synapse under `exact`, at dt = 0.1 ms over
   300 ms: within 0.1 ms, the issue's acceptance criterion);
 * membrane traces within float32 tolerance: max |V_snndsl - V_Brian2| over every step at most 1e-4 of the range
-  of V for the linear models and 1e-3 for Izhikevich, AdEx and HH, where float32 arithmetic alone costs up to
-  4.4e-4 (snndsl runs in float32, Brian2 in float64; cases.RTOL_LINEAR, cases.RTOL_NONLINEAR).
+  of V for the linear models and 5e-3 for Izhikevich, AdEx and HH, whose upstroke amplifies float32 rounding
+  (snndsl runs in float32, Brian2 in float64; cases.RTOL_LINEAR, cases.RTOL_NONLINEAR).
 
 A third party keeps the harness honest: plain numpy implementations of the same models in snndsl's documented
 step order (tests/conformance/reference.py). In float64 they must agree with Brian2 to rounding (1e-9 of the
@@ -92,6 +92,18 @@ def test_float32_reference_meets_the_tolerances(name):
         assert c.counts_snn == c.counts_b2, f"{name}.{pop}: {c.summary()}"
         assert c.max_spike_steps <= SPIKE_STEPS, f"{name}.{pop}: {c.summary()}"
         assert c.rel_v <= cases.CASES[name].rtol_v, f"{name}.{pop}: {c.summary()}"
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=p.marks, id=n) for n, p in
+                                  zip(cases.CASES, _params()) if cases.CASES[n].v_th is not None])
+def test_inputs_keep_clear_of_the_threshold(name):
+    """No step of the float64 trajectory ends within MARGIN_MV of the threshold, so float32 rounding cannot
+    decide whether a spike happens. (Not for the E/I network: 180 spikes at ~0.25 mV per step make such a
+    near-tie likely for any drive; there a tie broken differently moves one spike by one step.)"""
+    case = cases.CASES[name]
+    for pop, t in cases.reference_run(name, np.float64).items():
+        margin = np.abs(t.v - case.v_th).min()
+        assert margin >= cases.MARGIN_MV, f"{name}.{pop} ends a step {margin:.2g} mV from the threshold"
 
 
 # ------------------------------------------------------------------------------ the harness itself

@@ -28,8 +28,9 @@ class Case:
     giving ``(snndsl data inputs, Brian2 arguments)``, ``brian2`` (a :mod:`brian2_models` function),
     ``reference`` (the :mod:`reference` function of the same arguments and a dtype),
     ``onsets`` (spikes are threshold crossings of a model without reset), ``slow`` (long Brian2 run),
-    ``dt_ms``, ``steps`` and ``rtol_v``, the trace tolerance relative to the voltage range: :data:`RTOL_LINEAR`
-    or :data:`RTOL_NONLINEAR`."""
+    ``dt_ms``, ``steps``, ``rtol_v`` (the trace tolerance relative to the voltage range: :data:`RTOL_LINEAR`
+    or :data:`RTOL_NONLINEAR`) and ``v_th`` (the threshold in mV; ``None`` where the inputs cannot keep every
+    step clear of it, see :data:`MARGIN_MV`)."""
 
     snn: str
     pops: tuple
@@ -39,24 +40,32 @@ class Case:
     dt_ms: float
     steps: int
     rtol_v: float
+    v_th: float | None
     onsets: bool = False
     slow: bool = False
 
 
 #: Trace tolerance of the linear models (LIF family, `exact`): float32 rounding stays near 1e-5 of the range.
 RTOL_LINEAR = 1e-4
-#: Trace tolerance of the nonlinear ones (Izhikevich, AdEx, HH): a float32 numpy implementation of Brian2's own
-#: equations already differs from Brian2 by up to 4.4e-4 of the range on these inputs (docs/conformance.md).
-RTOL_NONLINEAR = 1e-3
+#: Trace tolerance of the nonlinear ones (Izhikevich, AdEx, HH under Euler / exponential Euler): the steep
+#: upstroke before a spike amplifies float32 rounding, so two float32 implementations of Brian2's own equations
+#: (tests/conformance/reference.py, snndsl) differ from Brian2 by up to 4.4e-4 and 2.2e-3 of the range on the
+#: steps just before a spike, and by ~1e-5 after the reset (docs/conformance.md). Integration-order errors
+#: are 0.35-0.9 of the range.
+RTOL_NONLINEAR = 5e-3
+#: The inputs keep the float64 trajectory at least this far from the threshold at every step (mV), ten times
+#: the float32 error of V (~1e-4 mV): a step that ends closer is a tie float32 may break either way, and in a
+#: periodically firing neuron a tie broken early repeats every period, one more step each time.
+MARGIN_MV = 1e-3
 
 
 def _lif_refractory():
-    stim = inputs.step_current(3000, [0.15, 0.21, 0.3, 0.45, 0.8], on=200, off=2500)   # nA
+    stim = inputs.step_current(3000, [0.15, 0.21, 0.3, 0.5, 0.8], on=200, off=2500)    # nA
     return (stim,), (stim,)
 
 
 def _lif_expsyn():
-    trains = inputs.poisson_trains(3000, 4, rate_hz=150.0, dt_ms=0.1, seed=1)
+    trains = inputs.poisson_trains(3000, 4, rate_hz=150.0, dt_ms=0.1, seed=10)
     return (inputs.spike_array(trains, 3000),), (trains, 3000)
 
 
@@ -83,13 +92,15 @@ def _ei_net():
 
 CASES = {
     "lif_refractory": Case("lif_refractory", ("lif",), _lif_refractory, b2m.lif_refractory, ref.lif_refractory,
-                           0.1, 3000, RTOL_LINEAR),
-    "lif_expsyn": Case("lif_expsyn", ("post",), _lif_expsyn, b2m.lif_expsyn, ref.lif_expsyn, 0.1, 3000, RTOL_LINEAR),
+                           0.1, 3000, RTOL_LINEAR, -50.0),
+    "lif_expsyn": Case("lif_expsyn", ("post",), _lif_expsyn, b2m.lif_expsyn, ref.lif_expsyn, 0.1, 3000, RTOL_LINEAR,
+                       -50.0),
     "izhikevich": Case("izhikevich", ("rs", "ch", "fast"), _izhikevich, b2m.izhikevich, ref.izhikevich, 0.1, 3000,
-                       RTOL_NONLINEAR),
-    "adex": Case("adex", ("adex",), _adex, b2m.adex, ref.adex, 0.1, 3000, RTOL_NONLINEAR),
-    "hh": Case("hh", ("hh",), _hh, b2m.hh, ref.hh, 0.01, 5000, RTOL_NONLINEAR, onsets=True, slow=True),
-    "ei_net": Case("ei_net", ("exc", "inh"), _ei_net, b2m.ei_net, ref.ei_net, 0.1, 3000, RTOL_LINEAR, slow=True),
+                       RTOL_NONLINEAR, 30.0),
+    "adex": Case("adex", ("adex",), _adex, b2m.adex, ref.adex, 0.1, 3000, RTOL_NONLINEAR, -40.4),
+    "hh": Case("hh", ("hh",), _hh, b2m.hh, ref.hh, 0.01, 5000, RTOL_NONLINEAR, -20.0, onsets=True, slow=True),
+    "ei_net": Case("ei_net", ("exc", "inh"), _ei_net, b2m.ei_net, ref.ei_net, 0.1, 3000, RTOL_LINEAR, None,
+                   slow=True),
 }
 
 
