@@ -297,7 +297,11 @@ class PopulationFacts:
 @attrs.frozen
 class Population:
     """``pop`` or ``readout`` (``readout=True``): ``size`` instances of ``model`` with ``values`` overriding
-    parameter defaults and state initial values. ``facts`` are filled in by the inference pass."""
+    parameter defaults and state initial values. ``facts`` are filled in by the inference pass.
+
+    ``method`` and ``reset`` are the population's own choices (``LIF(10, reset = hard, method = exact)``):
+    an integration method and a reset mode (``hard``/``soft``) replacing the model's, ``None`` when not
+    given; :meth:`where` locates them."""
 
     name: str
     model: str
@@ -306,7 +310,14 @@ class Population:
     surrogate: Spec | None = None
     readout: bool = False
     facts: PopulationFacts | None = None
+    method: str | None = None
+    reset: str | None = None
+    choice_spans: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)
     span: Span | None = _span
+
+    def where(self, key: str) -> Span | None:
+        """The span of the population's choice ``key`` (``method``, ``reset``), else the declaration's."""
+        return next((s for k, s in self.choice_spans if k == key), self.span)
 
     def value(self, name: str) -> Value | None:
         """The value given for parameter or state ``name``, or ``None`` (the model's default applies)."""

@@ -26,6 +26,7 @@ from snndsl.lower import emit as E
 from snndsl.ir.tools import membrane, refs, substitute
 from snndsl.lower.exprs import lower, target_call, unit_expr, value_expr
 from snndsl.ir.linear import linear_system
+from snndsl.lower.fusion import FusedSynapse, fused_rows
 from snndsl.lower.odesystem import Member, OdeSystem, lowered_rows
 from snndsl.registry import INTEGRATORS, SURROGATES
 
@@ -47,11 +48,14 @@ class ModelLowering:
         update([w,] <ports>..., [t])                              # one step; returns the output
     """
 
-    def __init__(self, model: ir.Model, cls: str | None = None, trainable: tuple[str, ...] = ()):
-        """Prepare ``model``'s lowering; ``cls`` defaults to the model's name made a safe identifier."""
+    def __init__(self, model: ir.Model, cls: str | None = None, trainable: tuple[str, ...] = (),
+                 fused: tuple[FusedSynapse, ...] = ()):
+        """Prepare ``model``'s lowering; ``cls`` defaults to the model's name made a safe identifier;
+        ``fused``: the synapses integrated inside this neuron (:mod:`snndsl.lower.fusion`)."""
         self.m = model
         self.cls = cls or E.py_name(model.name)
         self.trainable = trainable
+        self.fused = fused
         lets = {let.name: let.value for let in model.lets}
         self.sub = lambda e: substitute(e, lets)
         self.v = membrane(model)
@@ -336,6 +340,9 @@ class ModelLowering:
         for port in m.ports:
             args.append(E.py_name(port.name))
             defaults.append(E.binop("*", E.const(0.0), unit_expr(port.unit)))
+        for f in self.fused:
+            args += [f.module, f.weight]
+            defaults += [E.const(None), E.const(0.0)]
         if self.needs_t:
             args.append("_t")
             defaults.append(E.binop("*", E.const(0.0), E.attr("u", "ms")))
@@ -366,7 +373,9 @@ class ModelLowering:
         deterministic integration goes after these statements."""
         if not self.m.odes:
             return []
-        return INTEGRATORS[self.m.method].hook("lower")(self.system())
+        loads = [line for f in self.fused for line in f.load()]
+        stores = [line for f in self.fused for line in f.store()]
+        return loads + INTEGRATORS[self.m.method].hook("lower")(self.system()) + stores
 
     def state_unit(self, name: str) -> ast.expr:
         """The emitted unit of state ``name``: its declared unit, else ``self.unit`` (a synapse state takes
@@ -379,8 +388,9 @@ class ModelLowering:
         evaluated at the membrane, inside dV/dt at the integrated V), with the lowered linear rows
         (:func:`snndsl.ir.linear.linear_system`) when the method is ``linear_only``."""
         m = self.m
-        members = tuple(Member(E.py_name(o.var), o.rhs, o.span, self.ex, self.state_unit(o.var),
-                               o.var == self.v) for o in m.odes)
+        own = tuple(Member(E.py_name(o.var), o.rhs, o.span, self.ex, self.state_unit(o.var), o.var == self.v)
+                    for o in m.odes)
+        members = own + tuple(x for f in self.fused for x in f.members())
         lines = sorted({o.span.line for o in m.odes if o.span is not None})
         where = E.where(m.odes[0].span)
         if len(lines) > 1:
@@ -388,8 +398,8 @@ class ModelLowering:
         linear = None
         if INTEGRATORS[m.method].traits.linear_only:
             sys_ = linear_system(m) or linear_system(m, ports=False)
-            linear = lowered_rows(sys_.rows, members, {s: E.py_name(s) for s in sys_.states},
-                                  {p: E.py_name(p) for p in sys_.ports})
+            linear = fused_rows(lowered_rows(sys_.rows, own, {s: E.py_name(s) for s in sys_.states},
+                                             {p: E.py_name(p) for p in sys_.ports}), self.fused)
         v_unit = self.state_unit(self.v) if self.v is not None and m.state(self.v) else None
         return OdeSystem(members, m.method, where, E.py_name(self.v) if self.v else None, v_unit, linear)
 

@@ -13,9 +13,12 @@ import ast
 import heapq
 from typing import Any
 
+import attrs
+
 from snndsl import ir
 from snndsl.lower import emit as E
 from snndsl.lower.exprs import init_expr, unit_expr, value_expr
+from snndsl.lower.fusion import FusedSynapse, fusable
 from snndsl.lower.models import ModelLowering
 from snndsl.registry import CONNECTIVITY, ENCODERS, LOOPS, OUTPUTS
 
@@ -47,7 +50,9 @@ def topological(net: ir.Network) -> list[ir.Population]:
     return done
 
 
-Variant = tuple[str, tuple[str, ...]]
+#: A model class: ``(model name, trained parameters)``, with a third item for a population that needs its own
+#: class: its per-population choices and fused synapses (:func:`pop_variant`).
+Variant = tuple
 
 
 def trained(model: ir.Model, values: tuple[tuple[str, ir.Value], ...]) -> Variant:
@@ -56,30 +61,80 @@ def trained(model: ir.Model, values: tuple[tuple[str, ir.Value], ...]) -> Varian
     return model.name, tuple(p.name for p in model.params if p.name in flagged)
 
 
+def pop_method(program: ir.Program, pop: ir.Population) -> str:
+    """The integration method of ``pop``: its own choice (``method = exact``), else its model's."""
+    return pop.method or program.model(pop.model).method
+
+
+def fused_into(program: ir.Program, net: ir.Network, pop: ir.Population) -> list[ir.Projection]:
+    """The projections into ``pop`` whose synapse is integrated inside it (:func:`snndsl.lower.fusion.fusable`),
+    in declaration order."""
+    return [pr for pr in net.projections if pr.post == pop.name and fusable(program, net, pr, pop_method(program, pop))]
+
+
+def pop_variant(program: ir.Program, net: ir.Network, pop: ir.Population) -> Variant:
+    """The model class of ``pop``: :func:`trained`, plus, when it has any, a tuple of its own choices that
+    differ from the model's (``("method", "exact")``, ``("reset", "hard")``) and of its fused synapses
+    (``("fused", ((port, synapse model, its trained parameters), ...))``)."""
+    model = program.model(pop.model)
+    extras = []
+    if pop.method is not None and pop.method != model.method:
+        extras.append(("method", pop.method))
+    if pop.reset is not None and model.reset is not None and pop.reset != model.reset.mode:
+        extras.append(("reset", pop.reset))
+    fused = tuple((pr.port or model.ports[0].name, *trained(program.model(pr.synapse.model), pr.synapse.values))
+                  for pr in fused_into(program, net, pop))
+    if fused:
+        extras.append(("fused", fused))
+    base = trained(model, pop.values)
+    return (*base, tuple(extras)) if extras else base
+
+
+def variant_model(program: ir.Program, variant: Variant) -> ir.Model:
+    """The model a variant's class implements: the model with the population's choices applied."""
+    model = program.model(variant[0])
+    for key, value in (variant[2] if len(variant) > 2 else ()):
+        if key == "method":
+            model = attrs.evolve(model, method=value)
+        elif key == "reset":
+            model = attrs.evolve(model, reset=attrs.evolve(model.reset, mode=value))
+    return model
+
+
 def variants(program: ir.Program, net: ir.Network) -> list[Variant]:
     """The model classes ``net`` instantiates, populations first."""
-    out = [trained(program.model(p.model), p.values) for p in net.populations]
+    out = [pop_variant(program, net, p) for p in net.populations]
     out += [trained(program.model(pr.synapse.model), pr.synapse.values) for pr in net.projections
             if pr.synapse is not None]
     return list(dict.fromkeys(out))
 
 
+def _suffix(variant: Variant) -> str:
+    """The class-name suffix of a variant's population choices and fused synapses: ``_exact_hard_with_Expon``."""
+    parts = []
+    for key, value in (variant[2] if len(variant) > 2 else ()):
+        parts.append(f"with_{'_'.join(v[1] for v in value)}" if key == "fused" else value)
+    return "".join(f"_{p}" for p in parts)
+
+
 def model_classes(program: ir.Program) -> dict[Variant, str]:
     """The class name of each model variant the program's networks use: the model's name when nothing is
-    trained, ``LIF_trainable_tau_V_th`` when ``tau`` and ``V_th`` are (underscores appended if taken)."""
+    trained, ``LIF_trainable_tau_V_th`` when ``tau`` and ``V_th`` are, with the population's choices and
+    fused synapses appended (``LIF_exact_with_Expon``; underscores appended if taken)."""
     taken = {E.py_name(n.name) for n in (*program.models, *program.networks)} | E.OWNED
     out = {}
     for net in program.networks:
-        for model, params in variants(program, net):
-            if (model, params) in out:
+        for variant in variants(program, net):
+            if variant in out:
                 continue
+            model, params = variant[0], variant[1]
             name = E.py_name(model)
-            if params:
-                name = E.py_name(f"{model}_trainable_{'_'.join(params)}")
+            if params or len(variant) > 2:
+                name = E.py_name(model + (f"_trainable_{'_'.join(params)}" if params else "") + _suffix(variant))
                 while name in taken:
                     name += "_"
                 taken.add(name)
-            out[model, params] = name
+            out[variant] = name
     return out
 
 
@@ -106,8 +161,11 @@ class NetworkLowering:
         self.program, self.net = program, net
         self.models = {p.model: program.model(p.model) for p in net.populations}
         classes = classes or model_classes(program)
-        self.lowered = {v: ModelLowering(program.model(v[0]), classes[v], v[1])
-                        for v in variants(program, net)}
+        self.lowered: dict[Variant, ModelLowering] = {}
+        for v in sorted(variants(program, net), key=lambda v: len(v) > 2):   # fused classes need their synapses'
+            fused = tuple(FusedSynapse(i, port, self.lowered[tuple(syn)], syn[0])
+                          for i, (port, *syn) in enumerate(dict(v[2]).get("fused", ()) if len(v) > 2 else ()))
+            self.lowered[v] = ModelLowering(variant_model(program, v), classes[v], v[1], tuple(fused))
         self.needs_t = any(self.of(p).needs_t for p in net.populations)
         self.traced = traced_weights(program, net)
         self.attr = {}
@@ -123,7 +181,7 @@ class NetworkLowering:
 
     def of(self, pop: ir.Population) -> ModelLowering:
         """The lowering of ``pop``'s model class."""
-        return self.lowered[trained(self.models[pop.model], pop.values)]
+        return self.lowered[pop_variant(self.program, self.net, pop)]
 
     # ---------------------------------------------------------------- __init__
     def pop_ctor(self, pop: ir.Population) -> ast.expr:
@@ -318,12 +376,20 @@ class NetworkLowering:
         ports: dict[str, list[ast.expr]] = {}
         conductances: dict[str, list[tuple[ast.expr, ast.expr]]] = {}
         weighted: list[ast.expr] = []
+        fused = {pr.name: i for i, pr in enumerate(fused_into(self.program, self.net, pop))}
+        kwargs = {}
         for pr in self.into(pop):
             a = self.attr[pr.name]
             if pr.facts.hoisted:
                 value = ast.Subscript(E.name("_projected"), E.const(a), ast.Load())
             else:
                 value = E.call(E.attr("self", a), self.source(pr, updated))
+            if pr.name in fused:     # its synapse is integrated inside the neuron (lower/fusion.py)
+                var = E.derived(a, "out")
+                lines.append(E.assign(var, value, f"{E.where(pr.span)}, synapse integrated in {pop.name}"))
+                kwargs[f"_s{fused[pr.name]}"] = E.attr("self", E.derived(a, "syn"))
+                kwargs[f"_w{fused[pr.name]}"] = E.name(var)
+                continue
             if pr.synapse is not None:
                 value = E.call(E.attr("self", E.derived(a, "syn")), value)
             var = E.derived(a, "out")
@@ -356,7 +422,8 @@ class NetworkLowering:
                     args.append(E.name(fname))
                 else:
                     args.append(_sum(currents))
-        kwargs = {"_t": E.name("_t")} if self.of(pop).needs_t else {}
+        if self.of(pop).needs_t:
+            kwargs["_t"] = E.name("_t")
         lines.append(E.assign(E.py_name(pop.name), E.call(E.attr("self", E.py_name(pop.name)), *args, **kwargs),
                               E.where(pop.span)))
         return lines
