@@ -42,8 +42,21 @@ def measured(name: str, against: str = "snndsl") -> dict:
     return cases.measure(name, against)
 
 
-def _params():
-    return [pytest.param(name, marks=[pytest.mark.slow] if case.slow else [], id=name)
+#: Known differences of snndsl from Brian2, each measured (docs/conformance.md, "Results"): strict, so a fix
+#: turns the xfail into a failure that asks for the entry's removal.
+KNOWN = {
+    "ei_net": "method exact computes e^(A dt) x + Phi b in float32: the rounding of e^(-dt/tau_m) ~ 1 - dt/tau_m "
+              "biases V by up to 6e-4 mV (|V| eps / (1 - e^(-dt/tau_m))), which breaks a near-tie at step 1062 "
+              "(exc 15 at -50.00026 mV, Brian2 -49.99983), after which the spike trains diverge (140 vs 137 "
+              "excitatory spikes); the increment form "
+              "x + Phi (A x + b) measures 4e-5 mV and identical spikes",
+}
+
+
+def _params(snndsl_runs=True):
+    return [pytest.param(name, id=name, marks=([pytest.mark.slow] if case.slow else [])
+                         + ([pytest.mark.xfail(strict=True, reason=KNOWN[name])]
+                            if snndsl_runs and name in KNOWN else []))
             for name, case in cases.CASES.items()]
 
 
@@ -76,7 +89,7 @@ def test_lif_expsyn_exact_within_a_tenth_of_a_millisecond():
     assert c.max_spike_steps * case.dt_ms <= 0.1, c.summary()
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", _params(snndsl_runs=False))
 def test_float64_reference_is_brian2(name):
     """The numpy reference in float64 (snndsl's step order, written independently of both simulators) and
     Brian2 agree to rounding: the Brian2 twin and the step-order mapping say the same thing."""
@@ -85,7 +98,7 @@ def test_float64_reference_is_brian2(name):
         assert c.rel_v <= RTOL_FLOAT64, f"{name}.{pop}: {c.summary()}"
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", _params(snndsl_runs=False))
 def test_float32_reference_meets_the_tolerances(name):
     """The same reference in float32 meets every tolerance the snndsl runs are held to."""
     for pop, c in measured(name, "float32").items():
@@ -94,8 +107,7 @@ def test_float32_reference_meets_the_tolerances(name):
         assert c.rel_v <= cases.CASES[name].rtol_v, f"{name}.{pop}: {c.summary()}"
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=p.marks, id=n) for n, p in
-                                  zip(cases.CASES, _params()) if cases.CASES[n].v_th is not None])
+@pytest.mark.parametrize("name", [p for p in _params(snndsl_runs=False) if cases.CASES[p.values[0]].v_th is not None])
 def test_inputs_keep_clear_of_the_threshold(name):
     """No step of the float64 trajectory ends within MARGIN_MV of the threshold, so float32 rounding cannot
     decide whether a spike happens. (Not for the E/I network: 180 spikes at ~0.25 mV per step make such a
