@@ -56,6 +56,8 @@ CODES: dict[str, str] = {
     "SNN220": "incomplete model",
     "SNN221": "reserved identifier",
     "SNN222": "unknown synaptic output",
+    "SNN230": "bad population choice",
+    "SNN231": "bool and number mixed",
     # 3xx: units
     "SNN301": "derivative has the wrong unit",
     "SNN302": "incompatible units",

@@ -6,8 +6,8 @@ values arrive as constructor arguments; which parameters are trained is settled 
 two classes when both are used. The class docstring shows the model's equations as declared.
 
 One step of a spiking neuron follows brainpy.state (see docs/language.md, "One time step"): spike of the
-stored state → reset → ``on_spike`` updates → ODEs in declaration order → refractory hold → store → spike of
-the new state. A synapse integrates its ODEs, then adds the weighted input ``w`` (``on_spike``), then
+stored state → reset → ``on_spike`` updates → the ODE system (:meth:`ModelLowering.integrate`) → refractory hold → store → spike of
+the new state. A synapse integrates its ODE system, then adds the weighted input ``w`` (``on_spike``), then
 returns its ``output``.
 """
 
@@ -60,8 +60,7 @@ class ModelLowering:
         self.sub = lambda e: substitute(e, lets)
         self.v = membrane(model)
         self.refractory = model.refractory is not None and model.kind == "neuron" and self.v is not None
-        self.needs_t = self.refractory or any(
-            ("time", "t") in refs(self.sub(e)) for e in self._all_exprs())
+        self.needs_t = any(("time", "t") in refs(self.sub(e)) for e in self._all_exprs())
         self.env = ModelEnv(model)
 
     def _all_exprs(self):
@@ -171,6 +170,9 @@ class ModelLowering:
             text += "\n\n" + "\n".join("    " + r for r in rows)
         if self.trainable:
             text += f"\n\nTrainable: {', '.join(self.trainable)} (a ParamState, one value per neuron)."
+        for f in self.fused:
+            text += (f"\n\nIntegrates the states of synapse {f.module} ({f.syn.m.name}, into port {f.port}) with its "
+                     "own, as one linear system (snndsl/lower/fusion.py).")
         return text
 
     def init(self) -> E.Block:
@@ -254,18 +256,17 @@ class ModelLowering:
             else:
                 lines.append(E.set_attr("self", [n, "value"], value, E.where(s.span)))
         if self.refractory:
-            shape = E.call("_state", E.binop("*", E.const(-1e7), E.attr("u", "ms")), E.attr("self", "size"),
-                           E.name("batch_size"))
+            zeros = E.call("_counter", E.attr("self", "size"), E.name("batch_size"))
             if kind == "init":
-                lines.append(E.set_attr("self", ["_last_spike_time"], E.call(E.attr("bs", "ShortTermState"), shape)))
+                lines.append(E.set_attr("self", ["_refractory"], E.call(E.attr("bs", "ShortTermState"), zeros)))
             else:
-                lines.append(E.set_attr("self", ["_last_spike_time", "value"], shape))
+                lines.append(E.set_attr("self", ["_refractory", "value"], zeros))
         return lines
 
     def init_state(self) -> E.Block:
         """``init_state(self, batch_size=None, **kwargs)``: each state a ``bs.HiddenState`` of shape
         ``[batch_size, size]`` (``[size]`` unbatched) from :meth:`initial`; with a refractory period,
-        ``last_spike_time`` (a ``ShortTermState``, -1e7 ms: long ago)."""
+        ``_refractory``, the steps each neuron is still held (an int32 ``ShortTermState``, 0: free)."""
         args = E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs")
         return E.def_("init_state", args, self._state_lines("init"))
 
@@ -292,8 +293,8 @@ class ModelLowering:
         For a neuron: read parameters and states into locals; spike = H(x) of the stored state
         (:meth:`spike_arg`); reset (soft: V -= (threshold - value) * spike; hard: V -= (stop_gradient(V)
         - value) * spike, i.e. V = value where it spiked with no gradient through the jump); ``on_spike``
-        updates (:meth:`updates`); remember the post-reset V when refractory; integrate each ODE
-        (:meth:`integrate`); hold V during the refractory period (:meth:`hold`); store the states; return
+        updates (:meth:`updates`); remember the post-reset V when refractory; integrate the ODE system
+        (:meth:`integrate`, with any fused synapses); hold V during the refractory period (:meth:`hold`); store the states; return
         the spike of the new state (a non-spiking neuron returns its membrane). For a synapse: integrate
         the ODEs, then add the weighted input ``w`` (its ``on_spike`` updates), store, return ``output``.
         Every port's value is a current ``[B, size]`` or, for conductance inputs, a function of V.
@@ -404,19 +405,22 @@ class ModelLowering:
         return OdeSystem(members, m.method, where, E.py_name(self.v) if self.v else None, v_unit, linear)
 
     def hold(self) -> list[E.Stmt]:
-        """The refractory hold: V = where(t - last_spike_time < period, V_held, V), V_held being the
-        post-reset value; then last_spike_time = t where the spike condition holds on the new V (its
-        gradient stopped: a time, not a quantity to train)."""
+        """The refractory hold, counted in whole steps (an integer, so it cannot drift as a float time
+        would): V = where(r > 0, V_held, V), V_held being the post-reset value and r the steps still held;
+        then r = N - 1 where the spike condition holds on the new V, else max(r - 1, 0). N = ceil(T / dt)
+        (the prelude's ``_ref_steps``, a ratio within 1e-3 of a whole number taken as it), so a neuron
+        spiking at step s is held at steps s+1 ... s+N-1 and integrates again from step s+N: brainpy's
+        ``t - last_spike_time < T``, and the period is N steps from the spike's."""
         m, v = self.m, E.py_name(self.v)
-        period = self.ex(m.refractory)
-        since = E.binop("-", E.name("_t"), E.attr("self", "_last_spike_time", "value"))
-        held = ast.Compare(since, [ast.Lt()], [period])
+        counter = E.attr("self", "_refractory", "value")
+        held = ast.Compare(counter, [ast.Gt()], [E.const(0)])
         ops = {">=": ast.GtE, ">": ast.Gt, "<=": ast.LtE, "<": ast.Lt}
         fired = ast.Compare(self.ex(m.spike.left), [ops[m.spike.op]()], [self.ex(m.spike.right)])
-        last = E.call(E.attr("u", "math", "where"), fired, E.name("_t"), E.attr("self", "_last_spike_time", "value"))
+        steps = E.binop("-", E.call("_ref_steps", self.ex(m.refractory)), E.const(1))
+        left = E.call(E.attr("jnp", "maximum"), E.binop("-", counter, E.const(1)), E.const(0))
         return [E.assign(v, E.call(E.attr("u", "math", "where"), held, E.name("_held"), E.name(v)),
                          f"refractory, {E.where(m.refractory.span)}"),
-                E.set_attr("self", ["_last_spike_time", "value"], E.call(E.attr("jax", "lax", "stop_gradient"), last))]
+                E.set_attr("self", ["_refractory", "value"], E.call(E.attr("jnp", "where"), fired, steps, left))]
 
 
 def Line_super() -> E.Line:

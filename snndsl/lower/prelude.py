@@ -92,6 +92,18 @@ def _port_affine(I, V, unit):
     return at, (I(V + 1.0 * unit) - at) / (1.0 * unit)
 
 
+def _counter(size, batch_size=None):
+    """An int32 counter per neuron, 0: ``[size]``, or ``[batch_size, size]``."""
+    return jnp.zeros((size,) if batch_size is None else (batch_size, size), jnp.int32)
+
+
+def _ref_steps(period):
+    """A refractory period in whole steps of the environment's dt: ceil(period / dt), a ratio within
+    1e-3 of a whole number taken as that number (float rounding of e.g. 2 ms / 0.1 ms)."""
+    ratio = u.maybe_decimal(period / bs.environ.get_dt())
+    return jnp.ceil(jnp.asarray(ratio) - 1e-3).astype(jnp.int32)
+
+
 def _fixed_prob_mask(n_pre, n_post, p, seed):
     """Each pre-post pair connected independently with probability ``p`` (reproducible from
     ``seed``)."""

@@ -80,6 +80,12 @@ def _model_args(view: FileView | None, name: str) -> list[lsp.CompletionItem] | 
     if isinstance(node, ast.NeuronDef):
         items.append(_item("surrogate", lsp.CompletionItemKind.Field, "the population's surrogate gradient",
                            insert="surrogate = "))
+        if any(isinstance(st, ast.ResetStmt) for st in node.body):
+            items.append(_item("reset", lsp.CompletionItemKind.Field, "the population's reset mode: hard or soft",
+                               insert="reset = "))
+    if any(isinstance(st, ast.Ode) for st in node.body):
+        items.append(_item("method", lsp.CompletionItemKind.Field, "the population's integration method",
+                           insert="method = "))
     return items
 
 
@@ -226,6 +232,10 @@ def _values(text: str, ctx: Context, view: FileView | None, arg: str | None) -> 
     if frame_is_model(ctx, view):
         if arg == "surrogate":
             return _entries(SURROGATES)
+        if arg == "method":
+            return _entries(INTEGRATORS)
+        if arg == "reset":
+            return _keywords(("hard", "soft"))
         return _entries(INITIALISERS) if arg is not None else []
     if arg in SLOTS:
         return _entries(*SLOTS[arg])

@@ -10,7 +10,7 @@ from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.ir.evaluate import same_dim
 from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
-from snndsl.registry import CONNECTIVITY, ENCODERS, INPUT_KINDS, Param
+from snndsl.registry import CONNECTIVITY, ENCODERS, INPUT_KINDS, INTEGRATORS, Param
 from snndsl.resolve.args import convert, lookup_entry, spec_from
 from snndsl.resolve.exprs import constant
 from snndsl.resolve.models import check_identifier
@@ -67,6 +67,46 @@ def _values(call: ast.Call, model: ir.Model, diags: Diagnostics, *, skip: int,
         if value is not None:
             values[key] = ir.Value(value, arg.trainable, span=arg.span)
     return values, extras
+
+
+#: A population's own choices, named arguments of its model call that are not parameters or states.
+POP_CHOICES = ("reset", "method")
+RESET_MODES = ("hard", "soft")
+
+
+def _choices(model: ir.Model, extras: dict[str, ast.Arg], diags: Diagnostics) -> dict[str, str]:
+    """A population's ``reset = hard|soft`` and ``method = NAME`` (:data:`POP_CHOICES`) → ``{key: name}``.
+
+    Each must be a bare name (SNN230): ``reset`` one of :data:`RESET_MODES`, on a model with a ``reset``
+    statement (SNN230: nothing to choose otherwise); ``method`` an integration method (SNN215), on a model
+    with ODEs (SNN230). Wrong ones are reported and left out."""
+    out = {}
+    for key in POP_CHOICES:
+        arg = extras.get(key)
+        if arg is None:
+            continue
+        if arg.trainable or not isinstance(arg.value, ast.Name):
+            allowed = " or ".join(f"`{m}`" for m in RESET_MODES) if key == "reset" else "an integration method"
+            diags.error("SNN230", f"`{key}` takes a name: {allowed}", arg.value.span,
+                        f"e.g. `{key} = {'hard' if key == 'reset' else 'exact'}`")
+            continue
+        ident = arg.value.ident
+        if key == "reset":
+            if ident.name not in RESET_MODES:
+                diags.error("SNN230", f"unknown reset mode `{ident.name}`", ident.span,
+                            did_you_mean(ident.name, RESET_MODES) or one_of(list(RESET_MODES)))
+            elif model.reset is None:
+                diags.error("SNN230", f"{model.name} has no reset, so a population cannot choose its mode",
+                            arg.span, "add `reset hard V = ...` to the model, or leave the choice out")
+            else:
+                out[key] = ident.name
+        elif lookup_entry(INTEGRATORS, ident, diags) is not None:
+            if not model.odes:
+                diags.error("SNN230", f"{model.name} has no ODEs, so a population cannot choose its method",
+                            arg.span, "leave the choice out")
+            else:
+                out[key] = ident.name
+    return out
 
 
 class NetworkBuilder:
@@ -189,7 +229,8 @@ class NetworkBuilder:
         A ``pop`` needs a neuron model; a ``readout`` may be a neuron or a synapse model with state (SNN219). The
         size comes first (SNN204/SNN504); named arguments override parameter defaults and state initial values
         (constants or initialisers; only parameters may be ``trainable``), and ``surrogate = ...`` replaces the
-        model's surrogate (spiking models only). Every parameter without a default must be given (SNN204). An
+        model's surrogate (spiking models only), ``reset = hard|soft`` and ``method = NAME`` its reset mode and
+        integration method (:func:`_choices`). Every parameter without a default must be given (SNN204). An
         unknown model is SNN211, unless an import already failed (``quiet``).
         """
         d, call = self.diags, st.call
@@ -214,7 +255,8 @@ class NetworkBuilder:
                     f"e.g. `{model.name}(10, ...)`")
             return None
         size = _size(call.args[0].value, d)
-        values, extras = _values(call, model, d, skip=1, extra=("surrogate",))
+        values, extras = _values(call, model, d, skip=1, extra=("surrogate",) + POP_CHOICES)
+        choices = _choices(model, extras, d)
         surrogate = None
         if "surrogate" in extras:
             if not model.spiking:
@@ -227,7 +269,8 @@ class NetworkBuilder:
         if not ok or size is None:
             return None
         return ir.Population(st.name.name, model.name, size, tuple(values.items()), surrogate or model.surrogate,
-                             readout, span=st.span)
+                             readout, method=choices.get("method"), reset=choices.get("reset"),
+                             choice_spans=tuple((k, extras[k].span) for k in choices), span=st.span)
 
     def connect(self, st: ast.ConnectStmt, dt: Any) -> ir.Projection | None:
         """``connect [label:] pre -> post: conn(...), synapse = ..., output = ..., port = ..., delay = ...`` →
