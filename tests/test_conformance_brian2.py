@@ -42,41 +42,52 @@ def measured(name: str, against: str = "snndsl") -> dict:
     return cases.measure(name, against)
 
 
-#: Known differences of snndsl from Brian2, each measured (docs/conformance.md, "Results"): strict, so a fix
-#: turns the xfail into a failure that asks for the entry's removal.
+#: Known differences of snndsl from Brian2, by ``case.population``, each measured (docs/conformance.md,
+#: "Results"): strict, so a fix turns the xfail into a failure that asks for the entry's removal.
 KNOWN = {
-    "ei_net": "method exact computes e^(A dt) x + Phi b in float32: the rounding of e^(-dt/tau_m) ~ 1 - dt/tau_m "
-              "biases V by up to 6e-4 mV (|V| eps / (1 - e^(-dt/tau_m))), which breaks a near-tie at step 1062 "
-              "(exc 15 at -50.00026 mV, Brian2 -49.99983), after which the spike trains diverge (140 vs 137 "
-              "excitatory spikes); the increment form "
-              "x + Phi (A x + b) measures 4e-5 mV and identical spikes",
+    "lif_refractory.frac": "a refractory period of 15.5 steps (1.55 ms at 0.1 ms) holds V for ceil(15.5) - 1 = 15 "
+                           "steps after the spike step in snndsl (brainpy's t - t_spike < T), 14 in Brian2 "
+                           "(timestep() rounds the period down): interspike intervals of 38 against 37 steps",
+    "ei_net.exc": "method exact computes e^(A dt) x + Phi b in float32: the rounding of e^(-dt/tau_m) ~ 1 - dt/tau_m "
+                  "biases V by up to 6e-4 mV (|V| eps / (1 - e^(-dt/tau_m))), which breaks a near-tie at step 1062 "
+                  "(exc 15 at -50.00026 mV, Brian2 -49.99983), after which the spike trains diverge (140 vs 137 "
+                  "excitatory spikes); the increment form x + Phi (A x + b) measures 4e-5 mV and identical spikes",
 }
+KNOWN["ei_net.inh"] = KNOWN["ei_net.exc"]
 
 
-def _params(snndsl_runs=True):
-    return [pytest.param(name, id=name, marks=([pytest.mark.slow] if case.slow else [])
-                         + ([pytest.mark.xfail(strict=True, reason=KNOWN[name])]
-                            if snndsl_runs and name in KNOWN else []))
+def _params():
+    """One parameter per case (the reference checks), slow ones marked."""
+    return [pytest.param(name, id=name, marks=[pytest.mark.slow] if case.slow else [])
             for name, case in cases.CASES.items()]
 
 
-@pytest.mark.parametrize("name", _params())
-def test_spike_counts(name):
-    for pop, c in measured(name).items():
-        assert c.counts_snn == c.counts_b2, f"{name}.{pop}: {c.summary()}"
-        assert sum(c.counts_b2) > 0, f"{name}.{pop} does not spike: the case tests nothing"
+def _pop_params():
+    """One parameter ``(case, population)`` per population (the snndsl checks), known differences xfailed."""
+    return [pytest.param(name, pop, id=f"{name}.{pop}",
+                         marks=([pytest.mark.slow] if case.slow else [])
+                         + ([pytest.mark.xfail(strict=True, reason=KNOWN[f"{name}.{pop}"])]
+                            if f"{name}.{pop}" in KNOWN else []))
+            for name, case in cases.CASES.items() for pop in case.pops]
 
 
-@pytest.mark.parametrize("name", _params())
-def test_spike_times_within_one_step(name):
-    for pop, c in measured(name).items():
-        assert c.max_spike_steps is not None and c.max_spike_steps <= SPIKE_STEPS, f"{name}.{pop}: {c.summary()}"
+@pytest.mark.parametrize("name, pop", _pop_params())
+def test_spike_counts(name, pop):
+    c = measured(name)[pop]
+    assert c.counts_snn == c.counts_b2, f"{name}.{pop}: {c.summary()}"
+    assert sum(c.counts_b2) > 0, f"{name}.{pop} does not spike: the case tests nothing"
 
 
-@pytest.mark.parametrize("name", _params())
-def test_membrane_traces(name):
-    for pop, c in measured(name).items():
-        assert c.rel_v <= cases.CASES[name].rtol_v, f"{name}.{pop}: {c.summary()}"
+@pytest.mark.parametrize("name, pop", _pop_params())
+def test_spike_times_within_one_step(name, pop):
+    c = measured(name)[pop]
+    assert c.max_spike_steps is not None and c.max_spike_steps <= SPIKE_STEPS, f"{name}.{pop}: {c.summary()}"
+
+
+@pytest.mark.parametrize("name, pop", _pop_params())
+def test_membrane_traces(name, pop):
+    c = measured(name)[pop]
+    assert c.rel_v <= cases.CASES[name].rtol_v, f"{name}.{pop}: {c.summary()}"
 
 
 def test_lif_expsyn_exact_within_a_tenth_of_a_millisecond():
@@ -89,7 +100,7 @@ def test_lif_expsyn_exact_within_a_tenth_of_a_millisecond():
     assert c.max_spike_steps * case.dt_ms <= 0.1, c.summary()
 
 
-@pytest.mark.parametrize("name", _params(snndsl_runs=False))
+@pytest.mark.parametrize("name", _params())
 def test_float64_reference_is_brian2(name):
     """The numpy reference in float64 (snndsl's step order, written independently of both simulators) and
     Brian2 agree to rounding: the Brian2 twin and the step-order mapping say the same thing."""
@@ -98,7 +109,7 @@ def test_float64_reference_is_brian2(name):
         assert c.rel_v <= RTOL_FLOAT64, f"{name}.{pop}: {c.summary()}"
 
 
-@pytest.mark.parametrize("name", _params(snndsl_runs=False))
+@pytest.mark.parametrize("name", _params())
 def test_float32_reference_meets_the_tolerances(name):
     """The same reference in float32 meets every tolerance the snndsl runs are held to."""
     for pop, c in measured(name, "float32").items():
@@ -107,7 +118,7 @@ def test_float32_reference_meets_the_tolerances(name):
         assert c.rel_v <= cases.CASES[name].rtol_v, f"{name}.{pop}: {c.summary()}"
 
 
-@pytest.mark.parametrize("name", [p for p in _params(snndsl_runs=False) if cases.CASES[p.values[0]].v_th is not None])
+@pytest.mark.parametrize("name", [p for p in _params() if cases.CASES[p.values[0]].v_th is not None])
 def test_inputs_keep_clear_of_the_threshold(name):
     """No step of the float64 trajectory ends within MARGIN_MV of the threshold, so float32 rounding cannot
     decide whether a spike happens. (Not for the E/I network: 180 spikes at ~0.25 mV per step make such a

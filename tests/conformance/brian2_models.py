@@ -65,19 +65,32 @@ def _stim(b2, group, values, unit, dt, name="stim"):
     group.run_regularly(f"I = {name}(t, i)", when="start")
 
 
+def _split(trace: Trace, sizes: dict) -> dict:
+    """``trace`` of one group cut into consecutive populations of ``sizes`` ({name: size})."""
+    out, start = {}, 0
+    for name, n in sizes.items():
+        out[name] = Trace(trace.spikes[start:start + n], trace.v[:, start:start + n])
+        start += n
+    return out
+
+
 def lif_refractory(stim: np.ndarray) -> dict:
-    """Model 1: LIF, hard reset, 2 ms refractory, exact; ``stim`` [steps, 5] in nA."""
+    """Model 1: LIF, hard reset, exact; ``stim`` [steps, 5] in nA drives population ``lif`` (2 ms refractory)
+    and ``frac`` (1.55 ms), one group with a per-neuron ``t_ref``."""
     b2 = _b2()
     ms, mV, nA, Mohm = b2.ms, b2.mV, b2.nA, b2.Mohm
     dt = 0.1 * ms
+    n = stim.shape[1]
     eqs = """dv/dt = (E_L - v + R * I) / tau_m : volt (unless refractory)
-             I : amp"""
-    g = b2.NeuronGroup(stim.shape[1], eqs, threshold="v >= V_th", reset="v = V_reset", refractory=2 * ms,
+             I : amp
+             t_ref : second (constant)"""
+    g = b2.NeuronGroup(2 * n, eqs, threshold="v >= V_th", reset="v = V_reset", refractory="t_ref",
                        method="exact",
                        namespace=dict(tau_m=10 * ms, R=100 * Mohm, E_L=-70 * mV, V_reset=-65 * mV, V_th=-50 * mV))
     g.v = -70 * mV
-    _stim(b2, g, stim, nA, dt)
-    return _run(b2, dt, stim.shape[0], {"lif": g})
+    g.t_ref = np.repeat([2.0, 1.55], n) * ms
+    _stim(b2, g, np.tile(stim, (1, 2)), nA, dt)
+    return _split(_run(b2, dt, stim.shape[0], {"all": g})["all"], {"lif": n, "frac": n})
 
 
 def lif_expsyn(trains: list, steps: int) -> dict:
@@ -103,15 +116,6 @@ def lif_expsyn(trains: list, steps: int) -> dict:
 
 IZH_CLASSES = {"rs": dict(a=0.02, c=-65.0, d=8.0), "ch": dict(a=0.02, c=-50.0, d=2.0),
                "fast": dict(a=0.1, c=-65.0, d=2.0)}
-
-
-def _split(trace: Trace, sizes: dict) -> dict:
-    """``trace`` of one group cut into consecutive populations of ``sizes`` ({name: size})."""
-    out, start = {}, 0
-    for name, n in sizes.items():
-        out[name] = Trace(trace.spikes[start:start + n], trace.v[:, start:start + n])
-        start += n
-    return out
 
 
 def izhikevich(stim: np.ndarray) -> dict:

@@ -91,7 +91,7 @@ def _ei_net():
 
 
 CASES = {
-    "lif_refractory": Case("lif_refractory", ("lif",), _lif_refractory, b2m.lif_refractory, ref.lif_refractory,
+    "lif_refractory": Case("lif_refractory", ("lif", "frac"), _lif_refractory, b2m.lif_refractory, ref.lif_refractory,
                            0.1, 3000, RTOL_LINEAR, -50.0),
     "lif_expsyn": Case("lif_expsyn", ("post",), _lif_expsyn, b2m.lif_expsyn, ref.lif_expsyn, 0.1, 3000, RTOL_LINEAR,
                        -50.0),

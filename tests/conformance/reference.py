@@ -48,10 +48,14 @@ def _lif(drive, tau_m, tau_s, arrivals, dtype, v_reset, n_ref=0, r=100.0, e_l=-7
 
 
 def lif_refractory(stim, dtype=np.float64) -> dict:
-    """Model 1 (no synaptic input)."""
+    """Model 1 (no synaptic input). A spike in step ``k`` holds V in steps ``k + 1 ... k + n - 1``, ``n`` the
+    refractory period in steps rounded down (Brian2's ``timestep``: 2 ms -> 20, 1.55 ms -> 15)."""
     n = stim.shape[1]
-    s, v = _lif(stim, np.full(n, 10.0), 5.0, lambda k, sp: np.zeros(n), dtype, v_reset=-65.0, n_ref=20)
-    return {"lif": Trace(spike_steps(s), v)}
+    out = {}
+    for pop, n_ref in (("lif", 20), ("frac", 15)):
+        s, v = _lif(stim, np.full(n, 10.0), 5.0, lambda k, sp: np.zeros(n), dtype, v_reset=-65.0, n_ref=n_ref)
+        out[pop] = Trace(spike_steps(s), v)
+    return out
 
 
 def lif_expsyn(trains, steps, dtype=np.float64) -> dict:
