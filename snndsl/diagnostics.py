@@ -57,6 +57,7 @@ CODES: dict[str, str] = {
     "SNN221": "reserved identifier",
     "SNN222": "unknown synaptic output",
     "SNN230": "bad population choice",
+    "SNN231": "bool and number mixed",
     # 3xx: units
     "SNN301": "derivative has the wrong unit",
     "SNN302": "incompatible units",

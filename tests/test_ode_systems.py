@@ -318,3 +318,34 @@ def test_gradients_through_the_fused_propagator_match_finite_differences():
             p.value = base
             fd = (up - down) / 2e-6
             np.testing.assert_allclose(mant(g), fd, rtol=1e-5)
+
+
+SWITCH = """\
+neuron Leaky {
+    param tau: ms = 10 ms
+    param leaky: bool = true
+    input I: mA
+    state V: mV = 0 mV
+    dV/dt = (select(leaky, -V, 0 mV) + 1 ohm * I) / tau
+    method exact
+}
+network N {
+    dt = 1 ms
+    input x: current[1] mA
+    pop on = Leaky(1)
+    pop off = Leaky(1, leaky = false)
+    connect x -> on: one_to_one(w = 1)
+    connect x -> off: one_to_one(w = 1)
+    output on, off
+}
+"""
+
+
+def test_bool_switches_are_python_bools_chosen_per_population():
+    model = snndsl.loads(SWITCH, "switch.snn")
+    assert "leaky=True" in model.code and "leaky=False" in model.code and "bool(leaky)" in model.code
+    _, rec = model.simulate(model.network(), (np.full((10, 1), 2.0, np.float32),), record=("on.V", "off.V"))
+    n = np.arange(1, 11)
+    # leaky: V = R I (1 - e^{-t/tau}); not leaky (a singular A): V = R I t / tau, both exact
+    np.testing.assert_allclose(mant(rec["on.V"])[:, 0], 2.0 * (1 - np.exp(-n / 10)), rtol=1e-5)
+    np.testing.assert_allclose(mant(rec["off.V"])[:, 0], 2.0 * n / 10, rtol=1e-5)

@@ -49,15 +49,21 @@ def check_model(model: ir.Model, w_unit=W_UNIT) -> tuple[list[Diagnostic], Any]:
     env, out = ModelEnv(model, w_unit), []
 
     def ev(expr):
-        """The stand-in value of ``expr``; a unit error is collected and gives ``None``."""
+        """The stand-in value of ``expr``; a unit error is collected and gives ``None``, and so does a bool
+        (SNN231: a switch where a number belongs)."""
         try:
-            return evaluate(expr, env)
+            value = evaluate(expr, env)
         except UnitError as e:
             out.append(_err(e.code, e.message, e.span, e.hint))
             return None
+        if isinstance(value, bool):
+            out.append(_err("SNN231", "a bool (true or false) is not a number", expr.span,
+                            "use it to choose: `select(switch, value_if_true, value_if_false)`"))
+            return None
+        return value
 
     for p in model.params:
-        if p.default is not None:
+        if p.default is not None and p.kind != "bool":
             v = ev(p.default)
             if v is not None and not same_dim(v, one(p.unit)):
                 out.append(_err("SNN305", f"default of `{p.name}` is in {show(v)}, but it is declared in "
@@ -136,6 +142,8 @@ def check_values(model: ir.Model, values: tuple[tuple[str, ir.Value], ...], w_un
     env = ModelEnv(model, w_unit)
     for name, value in values:
         target = env.values.get(("param", name), env.values.get(("state", name)))
+        if isinstance(target, bool) or isinstance(value.value, bool):
+            continue    # switches: true/false against bool parameters only (resolution checks, SNN231)
         got = _value_dim(value)
         if target is not None and not same_dim(got, target):
             yield _err("SNN305", f"`{name}` of {model.name} is in {show(target)}, but the value is in "

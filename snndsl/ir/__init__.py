@@ -120,11 +120,17 @@ class ParamDef:
 
     ``default`` is an expression over numbers, units and the parameters declared above (``None``: every
     population must give a value); the lowering folds it to a constant where it can, else computes it in the
-    emitted ``__init__`` from the other parameters' values."""
+    emitted ``__init__`` from the other parameters' values.
+
+    ``kind`` is ``"bool"`` for a switch (``param normalize: bool = true``): its values are ``True`` and
+    ``False`` (``Const`` of a Python bool), never numbers, and an equation uses it only as the condition of
+    ``select(x, a, b)`` (checked, SNN231); ``None`` for a number or quantity (``unit`` is then dimensionless
+    for a bool)."""
 
     name: str
     unit: Any
     default: Expr | None
+    kind: str | None = None
     span: Span | None = _span
 
 

@@ -75,9 +75,10 @@ def evaluate(expr: ir.Expr, env: Callable[[ir.Ref], Any]) -> Any:
     if isinstance(expr, ir.Ref):
         return env(expr)
     if isinstance(expr, ir.Neg):
-        return -evaluate(expr.operand, env)
+        return -_number(expr.operand, evaluate(expr.operand, env))
     if isinstance(expr, ir.BinOp):
-        a, b = evaluate(expr.left, env), evaluate(expr.right, env)
+        a = _number(expr.left, evaluate(expr.left, env))
+        b = _number(expr.right, evaluate(expr.right, env))
         if expr.op in "+-" and not same_dim(a, b):
             verb = "add" if expr.op == "+" else "subtract"
             raise UnitError("SNN302", f"cannot {verb} {show(a)} and {show(b)}", expr.span,
@@ -88,6 +89,15 @@ def evaluate(expr: ir.Expr, env: Callable[[ir.Ref], Any]) -> Any:
     if isinstance(expr, ir.Func):
         return _function(expr, [evaluate(a, env) for a in expr.args])
     raise TypeError(f"cannot evaluate {type(expr).__name__}")
+
+
+def _number(node: ir.Expr, value: Any) -> Any:
+    """``value`` when it is a number or quantity; SNN231 at ``node`` for a bool (a switch is not a number:
+    it may only choose, as the first argument of ``select``)."""
+    if isinstance(value, bool):
+        raise UnitError("SNN231", "a bool (true or false) is not a number", node.span,
+                        "use it to choose between two values: `select(switch, value_if_true, value_if_false)`")
+    return value
 
 
 def _one_like(v: Any) -> Any:
@@ -133,6 +143,16 @@ def _function(expr: ir.Func, args: list[Any]) -> Any:
     """Check ``args`` against the function's dimension rule (:class:`snndsl.registry.MathFunction`), then fold."""
     fn = FUNCTIONS[expr.name].traits
     rule = fn.rule
+    if rule == "select":
+        if not isinstance(args[0], bool):
+            raise UnitError("SNN231", f"{expr.name}() chooses by a bool switch, not {show(args[0])}",
+                            expr.args[0].span, "declare the switch as `param x: bool = false`")
+        args = [args[0]] + [_number(node, a) for a, node in zip(args[1:], expr.args[1:])]
+        if not same_dim(args[1], args[2]):
+            raise UnitError("SNN302", f"{expr.name}() choices must share a unit: {show(args[1])} and "
+                            f"{show(args[2])}", expr.args[2].span)
+        return fn.fold(*args)
+    args = [_number(node, a) for node, a in zip(expr.args, args)]
     if rule == "dimensionless":
         for a, node in zip(args, expr.args):
             if not dimensionless(a):

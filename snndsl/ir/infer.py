@@ -44,7 +44,7 @@ class ModelEnv:
         self.model, self.w_unit = model, w_unit
         self.values: dict[tuple[str, str], Any] = {}
         for p in model.params:
-            self.values["param", p.name] = one(p.unit)
+            self.values["param", p.name] = True if p.kind == "bool" else one(p.unit)
         for s in model.states:
             self.values["state", s.name] = one(s.unit if s.unit is not None else w_unit)
         for port in model.ports:

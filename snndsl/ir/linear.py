@@ -14,6 +14,7 @@ import attrs
 
 from snndsl import ir
 from snndsl.ir.tools import substitute
+from snndsl.registry import FUNCTIONS
 
 #: The symbol key of a :class:`~snndsl.ir.Ref`: ``(kind, name)``.
 Key = tuple[str, str]
@@ -78,7 +79,8 @@ def affine(expr: ir.Expr, symbols: set[Key]) -> Affine | None:
     A symbol is 1 s; any other reference or constant is a remainder; ``-``, ``+``, ``-`` combine term by
     term; a product needs one factor free of the symbols, a quotient a denominator free of them; a power
     or a function call must be free of them entirely (``exp(V)``, ``V^2``, ``V * g`` with both symbols
-    are not affine). ``let`` references must be substituted first (:func:`snndsl.ir.tools.substitute`); one
+    are not affine), except ``select(switch, a, b)`` (a ``select`` rule function) of a constant switch and
+    affine choices. ``let`` references must be substituted first (:func:`snndsl.ir.tools.substitute`); one
     left in counts as free of the symbols.
     """
     if isinstance(expr, ir.Ref):
@@ -104,8 +106,27 @@ def affine(expr: ir.Expr, symbols: set[Key]) -> Affine | None:
         return Affine({}, expr) if a.constant and b.constant else None
     if isinstance(expr, ir.Func):
         parts = [affine(x, symbols) for x in expr.args]
-        return Affine({}, expr) if all(p is not None and p.constant for p in parts) else None
+        if any(p is None for p in parts):
+            return None
+        if all(p.constant for p in parts):
+            return Affine({}, expr)
+        if FUNCTIONS[expr.name].traits.rule == "select" and parts[0].constant:
+            return _select(expr, parts[1], parts[2])
+        return None
     return Affine({}, expr)
+
+
+def _select(expr: ir.Func, a: Affine, b: Affine) -> Affine:
+    """``select(switch, a, b)`` of two affine forms, the switch free of the symbols: each coefficient (and
+    the remainder) is ``select(switch, a's, b's)``, a missing one being 0 in the other's unit."""
+    def pick(x, y):
+        if x is None and y is None:
+            return None
+        x = x if x is not None else ir.BinOp("*", y, ir.Const(0.0))
+        y = y if y is not None else ir.BinOp("*", x, ir.Const(0.0))
+        return ir.Func(expr.name, (expr.args[0], x, y), span=expr.span)
+    keys = list(dict.fromkeys([*a.coeffs, *b.coeffs]))
+    return Affine({k: pick(a.coeffs.get(k), b.coeffs.get(k)) for k in keys}, pick(a.rest, b.rest))
 
 
 @attrs.frozen

@@ -212,6 +212,9 @@ class ModelLowering:
         lines.append(E.set_attr("self", ["size"], E.name("size")))
         for p in m.params:
             n = E.py_name(p.name)
+            if p.kind == "bool":    # a switch: a Python bool, for select() (u.math.where)
+                lines.append(E.set_attr("self", [n], E.call("bool", E.name(n)), E.where(p.span)))
+                continue
             value = E.call(E.attr("bt", "init", "param"), E.name(n), ast.Tuple([E.name("size")], ast.Load()))
             if p.name in self.trainable:    # one value per neuron, even from a scalar
                 value = E.call(E.attr("bs", "ParamState"),

@@ -236,7 +236,7 @@ def _values(text: str, ctx: Context, view: FileView | None, arg: str | None) -> 
             return _entries(INTEGRATORS)
         if arg == "reset":
             return _keywords(("hard", "soft"))
-        return _entries(INITIALISERS) if arg is not None else []
+        return _entries(INITIALISERS) + _keywords(("true", "false")) if arg is not None else []
     if arg in SLOTS:
         return _entries(*SLOTS[arg])
     if ctx.block == "train":

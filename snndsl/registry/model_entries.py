@@ -233,13 +233,14 @@ class MathFunction:
     """A function usable in equations.
 
     ``arity``: (fewest, most) arguments. ``rule``: ``dimensionless`` (arguments and result are plain numbers),
-    ``same`` (the arguments share a unit, the result has it) or ``sqrt`` (the result's unit is the square root
-    of the argument's). ``fold`` computes it on constants while checking (NaN, never an exception, where
+    ``same`` (the arguments share a unit, the result has it), ``sqrt`` (the result's unit is the square root
+    of the argument's) or ``select`` (the first argument is a bool switch, the other two share a unit, the
+    result has it). ``fold`` computes it on constants while checking (NaN, never an exception, where
     undefined); ``target`` is what the emitted module calls.
     """
 
     arity: tuple[int, int]
-    rule: str = attrs.field(validator=attrs.validators.in_(("dimensionless", "same", "sqrt")))
+    rule: str = attrs.field(validator=attrs.validators.in_(("dimensionless", "same", "sqrt", "select")))
     fold: Callable[..., Any]
     target: Target
 
@@ -296,4 +297,6 @@ FUNCTIONS = Registry("function", "SNN218", (
     _fn("max", (2, 2), "same", _u("maximum"), _um("maximum"), "the larger of two values"),
     _fn("clip", (3, 3), "same", _u("clip"), _um("clip"), "clip(x, low, high)"),
     _fn("sqrt", (1, 1), "sqrt", _sqrt, _um("sqrt"), "square root (of a quantity: the unit's square root)"),
+    _fn("select", (3, 3), "select", lambda c, a, b: a if c else b, _um("where"),
+        "select(switch, a, b): a where the bool parameter switch is true, else b"),
 ))

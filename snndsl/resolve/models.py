@@ -39,6 +39,10 @@ def check_identifier(ident: ast.Ident, diags: Diagnostics, what: str = "name", r
     return True
 
 
+#: The boolean literals, names written where a switch is given.
+BOOLS = ("true", "false")
+
+
 def _unit(node: ast.Unit | None, diags: Diagnostics):
     """The brainunit unit of a unit in type position (``None`` when none is written or it is unknown)."""
     return None if node is None else unit_from_ast(node, diags)
@@ -112,6 +116,8 @@ class _ModelBuilder:
     def param(self, st: ast.ParamDecl) -> ir.ParamDef:
         """``param``: the default is resolved and folded (it may use parameters above); without a unit the
         default's unit is taken; with neither, SNN220 (and the parameter is dimensionless)."""
+        if isinstance(st.unit, ast.UnitName) and st.unit.ident.name == "bool":
+            return self.switch(st)
         unit = _unit(st.unit, self.diags)
         default = None
         if st.default is not None:
@@ -131,6 +137,19 @@ class _ModelBuilder:
         if st.name.name not in self.param_values and unit is not None:
             self.param_values[st.name.name] = u.Quantity(1.0, unit=unit)
         return ir.ParamDef(st.name.name, unit if unit is not None else dimensionless_unit(), default, span=st.span)
+
+    def switch(self, st: ast.ParamDecl) -> ir.ParamDef:
+        """``param x: bool = true|false``: a switch (:attr:`ir.ParamDef.kind` ``"bool"``). Its default, if
+        written, is one of the names ``true``/``false`` (SNN231 otherwise)."""
+        default = None
+        if st.default is not None:
+            if isinstance(st.default, ast.Name) and st.default.ident.name in BOOLS:
+                default = ir.Const(st.default.ident.name == "true", span=st.default.span)
+            else:
+                self.diags.error("SNN231", f"`{st.name.name}` is a bool: its default must be true or false",
+                                 st.default.span, f"e.g. `param {st.name.name}: bool = false`")
+        self.param_values[st.name.name] = default.value if default is not None else True
+        return ir.ParamDef(st.name.name, dimensionless_unit(), default, kind="bool", span=st.span)
 
     def state(self, st: ast.StateDecl) -> ir.StateDef:
         """``state``: the initial value may use any parameter. A neuron state needs a unit, written or from

@@ -13,7 +13,7 @@ from snndsl.diagnostics import Diagnostics, did_you_mean, one_of
 from snndsl.registry import CONNECTIVITY, ENCODERS, INPUT_KINDS, INTEGRATORS, Param
 from snndsl.resolve.args import convert, lookup_entry, spec_from
 from snndsl.resolve.exprs import constant
-from snndsl.resolve.models import check_identifier
+from snndsl.resolve.models import BOOLS, check_identifier
 from snndsl.resolve.unit_names import unit_from_ast
 
 #: Options after the connectivity in a `connect` statement.
@@ -62,6 +62,17 @@ def _values(call: ast.Call, model: ir.Model, diags: Diagnostics, *, skip: int,
             continue
         if arg.trainable and model.param(key) is None:
             diags.error("SNN219", f"`{key}` is a state; only parameters can be trainable", arg.span)
+            continue
+        switch = model.param(key) is not None and model.param(key).kind == "bool"
+        literal = isinstance(arg.value, ast.Name) and arg.value.ident.name in BOOLS
+        if switch or literal:
+            if switch and literal and not arg.trainable:
+                values[key] = ir.Value(arg.value.ident.name == "true", span=arg.span)
+            elif arg.trainable and switch:
+                diags.error("SNN231", f"`{key}` is a bool switch: it cannot be trained", arg.span)
+            else:
+                diags.error("SNN231", f"`{key}` is {'a bool: give true or false' if switch else 'a number, not a bool'}",
+                            arg.value.span)
             continue
         value = convert(arg.value, Param(key, "init"), diags)
         if value is not None:

@@ -51,7 +51,7 @@ class SnnLexer(RegexLexer):
             (rf"\b(neuron|synapse|network|train)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace,
                                                                           Name.Class)),
             (r"\b(import|from)\b", Keyword.Namespace),
-            (r"\b(hard|soft)\b", Keyword.Constant),
+            (r"\b(hard|soft|true|false)\b", Keyword.Constant),
             # declarations: the declared name, then (after a colon) a unit in type position
             (rf"\b(param|state|input)(\s+)({_NAME})(\s*)(:)", bygroups(Keyword, Whitespace, Name.Variable,
                                                                        Whitespace, Punctuation), "unit"),
