@@ -48,12 +48,7 @@ KNOWN = {
     "lif_refractory.frac": "a refractory period of 15.5 steps (1.55 ms at 0.1 ms) holds V for ceil(15.5) - 1 = 15 "
                            "steps after the spike step in snndsl (brainpy's t - t_spike < T), 14 in Brian2 "
                            "(timestep() rounds the period down): interspike intervals of 38 against 37 steps",
-    "ei_net.exc": "method exact computes e^(A dt) x + Phi b on the absolute state in float32, ~4e-4 mV off "
-                  "(|V| eps / (1 - e^(-dt/tau_m))), and the network comes within 8e-5 mV of the threshold: exc 15 "
-                  "ends step 1062 at -50.00026 mV (Brian2 -49.99983) and the trains diverge after it (140 vs "
-                  "137 spikes); the increment form x + Phi (A x + b) measures 4e-5 mV and identical spikes",
 }
-KNOWN["ei_net.inh"] = KNOWN["ei_net.exc"]
 
 
 def _params():

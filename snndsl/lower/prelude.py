@@ -77,7 +77,8 @@ def _rk4(f, x):
 
 def _exact(A, b, x, units):
     """One exact step of the linear system dx/dt = A x + b (b constant over the step):
-    x(t + dt) = e^{A dt} x(t) + Phi b, Phi = integral over [0, dt] of e^{A s} ds, read off the
+    x(t + dt) = e^{A dt} x(t) + Phi b = x + Phi (A x + b), Phi = integral over [0, dt] of
+    e^{A s} ds (the increment form is computed: exact in float32 near a large x), read off the
     exponential of the augmented matrix [[A dt, 1], [0, 0]] = [[e^{A dt}, Phi / dt], [0, 1]] (no
     inverse of A, so a singular A, e.g. a non-leaky integrator, is fine). ``A`` holds A dt and
     ``b`` b dt, nested tuples of dimensionless entries (scalars or arrays that broadcast), each
@@ -92,12 +93,12 @@ def _exact(A, b, x, units):
     P = jax.scipy.linalg.expm(M)
     m = [u.maybe_decimal(xi / unit) for xi, unit in zip(x, units)]
     bdt = [u.maybe_decimal(bi) for bi in b]
-    out = []
-    for i in range(n):
-        xi = sum(P[..., i, j] * m[j] for j in range(n))
-        xi = xi + sum(P[..., i, n + j] * bdt[j] for j in range(n))
-        out.append(xi * units[i])
-    return tuple(out)
+    # increment form x + (Phi / dt)(A dt x + b dt), equal to e^{A dt} x + Phi b since
+    # e^{A dt} - 1 = Phi A, without the float32 rounding of e^{A dt} ~ 1 times a large x
+    # (a bias of |x| eps / (1 - e^{-dt/tau}))
+    r = [sum(Adt[..., i, j] * m[j] for j in range(n)) + bdt[i] for i in range(n)]
+    return tuple((m[i] + sum(P[..., i, n + j] * r[j] for j in range(n))) * units[i]
+                 for i in range(n))
 
 
 def _port_affine(I, V, unit):
@@ -116,8 +117,8 @@ def _counter(size, batch_size=None):
 
 
 def _ref_steps(period):
-    """A refractory period in whole steps of the environment's dt: ceil(period / dt), a ratio within
-    1e-3 of a whole number taken as that number (float rounding of e.g. 2 ms / 0.1 ms)."""
+    """A refractory period in whole steps of the environment's dt: ceil(period / dt), a ratio
+    within 1e-3 of a whole number taken as that number (float rounding of e.g. 2 ms / 0.1 ms)."""
     ratio = u.maybe_decimal(period / bs.environ.get_dt())
     return jnp.ceil(jnp.asarray(ratio) - 1e-3).astype(jnp.int32)
 
