@@ -104,6 +104,22 @@ def test_npz_arrays_are_read_by_path_and_equal_the_literal(tmp_path, decay):
         model.network()
 
 
+def test_array_files_are_read_again_only_when_changed(tmp_path, monkeypatch):
+    from snndsl.resolve import arrays
+    path = _npz_model(tmp_path, [10.0, 20.0, 30.0])
+    reads, real = [], arrays.read_array
+    monkeypatch.setattr(arrays, "read_array", lambda data, key: reads.append(key) or real(data, key))
+    snndsl.check_file(path)
+    snndsl.check_file(path)
+    assert reads.count("tau") == 1                    # the second check reuses the array read
+    import os
+    np.savez(tmp_path / "p.npz", tau=np.array([1.0, 2.0]), other=np.ones(2))
+    os.utime(tmp_path / "p.npz", ns=(1, 1))           # a new stamp even within the clock's resolution
+    with pytest.raises(SnnError) as err:
+        snndsl.check_file(path)
+    assert err.value.errors[0].code == "SNN272"
+
+
 @pytest.mark.parametrize("tau, key, code", [
     ([10.0, 20.0], "tau", "SNN272"),
     ([10.0, np.inf, 30.0], "tau", "SNN276"),
