@@ -135,6 +135,14 @@ def test_bad_array_files_are_located_errors(tmp_path, tau, key, code):
         assert "tau" in found.hint
 
 
+def test_math_on_arrays():
+    text = DECAY.replace("tau = [10, 20, 30] * ms", "tau = [1, 2, 3]^2 * ms")
+    assert snndsl.check_text(text).program.networks[0].populations[0].value("tau").value.shape == (3,)
+    with pytest.raises(SnnError) as err:
+        snndsl.check_text(DECAY.replace("tau = [10, 20, 30] * ms", "tau = exp([1, 2, 3]) * ms"))
+    assert err.value.errors[0].code == "SNN270" and "single numbers" in err.value.errors[0].message
+
+
 def test_load_never_unpickles(tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     text = DECAY.replace("tau = [10, 20, 30] * ms", 'tau = load("obj.npy") * ms')
