@@ -104,6 +104,22 @@ def test_npz_arrays_are_read_by_path_and_equal_the_literal(tmp_path, decay):
         model.network()
 
 
+def test_array_files_are_read_again_only_when_changed(tmp_path, monkeypatch):
+    from snndsl.resolve import arrays
+    path = _npz_model(tmp_path, [10.0, 20.0, 30.0])
+    reads, real = [], arrays.read_array
+    monkeypatch.setattr(arrays, "read_array", lambda data, key: reads.append(key) or real(data, key))
+    snndsl.check_file(path)
+    snndsl.check_file(path)
+    assert reads.count("tau") == 1                    # the second check reuses the array read
+    import os
+    np.savez(tmp_path / "p.npz", tau=np.array([1.0, 2.0]), other=np.ones(2))
+    os.utime(tmp_path / "p.npz", ns=(1, 1))           # a new stamp even within the clock's resolution
+    with pytest.raises(SnnError) as err:
+        snndsl.check_file(path)
+    assert err.value.errors[0].code == "SNN272"
+
+
 @pytest.mark.parametrize("tau, key, code", [
     ([10.0, 20.0], "tau", "SNN272"),
     ([10.0, np.inf, 30.0], "tau", "SNN276"),
@@ -117,6 +133,14 @@ def test_bad_array_files_are_located_errors(tmp_path, tau, key, code):
     assert found.code == code and found.line == 6
     if code == "SNN275":
         assert "tau" in found.hint
+
+
+def test_math_on_arrays():
+    text = DECAY.replace("tau = [10, 20, 30] * ms", "tau = [1, 2, 3]^2 * ms")
+    assert snndsl.check_text(text).program.networks[0].populations[0].value("tau").value.shape == (3,)
+    with pytest.raises(SnnError) as err:
+        snndsl.check_text(DECAY.replace("tau = [10, 20, 30] * ms", "tau = exp([1, 2, 3]) * ms"))
+    assert err.value.errors[0].code == "SNN270" and "single numbers" in err.value.errors[0].message
 
 
 def test_load_never_unpickles(tmp_path):

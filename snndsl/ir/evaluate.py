@@ -13,6 +13,7 @@ import math
 from typing import Any, Callable
 
 import brainunit as u
+import numpy as np
 
 from snndsl import ir
 from snndsl.registry import FUNCTIONS
@@ -122,6 +123,9 @@ def _power(expr: ir.BinOp, base: Any, exponent: Any) -> Any:
     constant integer or half-integer (``unit^(1/2)`` is a unit, ``unit^x`` is not), SNN308 otherwise."""
     if not dimensionless(exponent):
         raise UnitError("SNN308", f"an exponent must be dimensionless, not {show(exponent)}", expr.right.span)
+    if dimensionless(base) and np.ndim(u.get_mantissa(base)) > 0:      # an array of plain numbers
+        with np.errstate(all="ignore"):
+            return np.asarray(u.maybe_decimal(base), dtype=np.float64) ** float(exponent)
     if dimensionless(base):
         try:
             return float(u.maybe_decimal(base)) ** float(exponent)
@@ -143,6 +147,10 @@ def _function(expr: ir.Func, args: list[Any]) -> Any:
     """Check ``args`` against the function's dimension rule (:class:`snndsl.registry.MathFunction`), then fold."""
     fn = FUNCTIONS[expr.name].traits
     rule = fn.rule
+    for a, node in zip(args, expr.args):
+        if np.ndim(u.get_mantissa(a)) > 0:
+            raise UnitError("SNN270", f"{expr.name}() takes single numbers, not an array", node.span,
+                            f"apply it to each item: `[{expr.name}(...), {expr.name}(...)]`")
     if rule == "select":
         if not isinstance(args[0], bool):
             raise UnitError("SNN231", f"{expr.name}() chooses by a bool switch, not {show(args[0])}",

@@ -84,6 +84,22 @@ def read_array(data: bytes, key: str | None) -> tuple[np.ndarray | None, str | N
         return None, f"not a NumPy .npy or .npz file ({str(e).splitlines()[0][:120] if str(e) else 'unreadable'})", []
 
 
+#: Arrays read from disk before, by :func:`_stamp`: re-checking a model (the language server does on every
+#: edit) does not read and hash its array files again while they are unchanged. Bounded, oldest first out.
+_READ: dict[tuple, Loaded] = {}
+_READ_MAX = 32
+
+
+def _stamp(path: Path, key: str | None) -> tuple | None:
+    """What identifies a file's content for :data:`_READ`: its real path, size, modification time and inode,
+    with the key; ``None`` when it cannot be stat'ed (reading it then reports why)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.realpath(path), info.st_size, info.st_mtime_ns, info.st_ino, key)
+
+
 class ArrayContext:
     """Where array values may appear, and how a ``load`` reaches files: ``base`` is the model file's folder
     (relative paths are relative to it), ``read`` the :data:`BytesReader`."""
@@ -141,6 +157,9 @@ class ArrayContext:
         if not name.endswith((".npy", ".npz")):
             diags.error("SNN274", f"{where}: an array file is a NumPy .npy or .npz file", args[0].span)
             return None
+        stamp = _stamp(path, key) if self.read is read_bytes else None
+        if stamp is not None and stamp in _READ:
+            return ir.Const(_READ[stamp], span=node.span)
         try:
             data = self.read(str(path))
         except UnreadableSource as e:
@@ -183,4 +202,8 @@ class ArrayContext:
         value.source = (str(path.resolve()), key)
         value.digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
         value.factor = 1.0
+        if stamp is not None:
+            while len(_READ) >= _READ_MAX:
+                _READ.pop(next(iter(_READ)))
+            _READ[stamp] = value
         return ir.Const(value, span=node.span)
