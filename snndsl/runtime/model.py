@@ -61,9 +61,12 @@ class CompiledModel:
         return self._net(name)
 
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
-                 record=()):
+                 record=(), spikes=(), outputs: bool = True):
         """Run ``net`` from a fresh state for ``steps`` steps (default: the inputs' length) and return
         ``(outputs, records)``.
+
+        ``spikes`` names populations whose output (spikes) is recorded as booleans (``output != 0``, a
+        quarter of float32's memory), keyed like ``record``; ``outputs=False`` keeps no outputs (``None``).
 
         ``inputs`` are time-major arrays, one per data input; ``batch_size`` ``None`` runs unbatched. ``record``
         names ``pop.var`` or ``pop`` (its spikes) as written in the model (the emitted code renames identifiers that
@@ -72,9 +75,11 @@ class CompiledModel:
         from snndsl.lower.emit import py_name
 
         emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in record}
+        as_bool = {p: py_name(p) for p in spikes}
         outs, recs = self.module.simulate(net, inputs, steps=steps, batch_size=batch_size,
-                                          record=tuple(emitted.values()))
-        return outs, {p: recs[e] for p, e in emitted.items()}
+                                          record=tuple(emitted.values()), spikes=tuple(as_bool.values()),
+                                          outputs=outputs)
+        return outs, {p: recs[e] for p, e in (emitted | as_bool).items()}
 
 
 def _execute(code: str, name: str) -> types.ModuleType:
