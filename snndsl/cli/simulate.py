@@ -24,7 +24,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     timings = Timings()
     with timings("import"):
         enable_compile_cache(getattr(args, "no_compile_cache", False))
-        import brainstate  # noqa: F401 - the emitted module's imports, timed here rather than in the front end
+        import brainstate, braintools  # noqa: F401,E401 - the emitted module's imports, timed as import
         from snndsl.runtime import simulate
         from snndsl.runtime.model import load
 

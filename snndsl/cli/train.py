@@ -26,7 +26,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     timings = Timings()
     with timings("import"):
         enable_compile_cache(getattr(args, "no_compile_cache", False))
-        import brainstate  # noqa: F401 - the emitted module's imports, timed here rather than in the front end
+        import brainstate, braintools  # noqa: F401,E401 - the emitted module's imports, timed as import
         from snndsl.runtime import checkpoint
         from snndsl.runtime import data
         from snndsl.runtime import train_driver as training
