@@ -127,9 +127,11 @@ def coba_loop(n: int, steps: int, reps: int = 1):
         t1 = time.perf_counter()
     bs.random.seed(0)
     net = model.network()
-    bs.nn.init_all_states(net)
     jax.block_until_ready(jax.tree_util.tree_leaves(net.states().to_dict_values()))
     t2 = time.perf_counter()
+    bs.nn.init_all_states(net)
+    jax.block_until_ready(jax.tree_util.tree_leaves(net.states().to_dict_values()))
+    t2b = time.perf_counter()
 
     @bs.transform.jit
     def loop():
@@ -154,7 +156,7 @@ def coba_loop(n: int, steps: int, reps: int = 1):
     synapses = sum(int(m.pre.shape[0]) for m in (net.ee, net.ei, net.ie, net.ii))
     n_e = n * 4 // 5
     bio = steps * 1e-4
-    return {"n": n, "synapses": synapses, "front_s": t1 - t0, "construction_s": t2 - t1,
+    return {"n": n, "synapses": synapses, "front_s": t1 - t0, "construction_s": t2 - t1, "init_s": t2b - t2,
             "compile_s": (t4 - t3) - loop_s, "loop_s": loop_s, "per_sim_s": loop_s / bio, "loops": times,
             "rates_hz": {"exc": float(counts[0]) / n_e / bio, "inh": float(counts[1]) / (n - n_e) / bio},
             "again": again}
@@ -167,6 +169,7 @@ def scaling_rows(sizes, steps: int, log) -> list[dict]:
         r.pop("again")
         rows.append(r)
         log(f"    COBA N = {n}: {r['synapses']} synapses, construction {r['construction_s']:.2f} s, "
+            f"state initialisation {r['init_s']:.2f} s, "
             f"compile {r['compile_s']:.1f} s, {r['per_sim_s']:.2f} s per sim. s, rates {r['rates_hz']}")
     return rows
 
@@ -262,13 +265,15 @@ def table(res: dict) -> str:
             other = ph["total"] - sum(ph.get(p, 0.0) for p in PHASES) if "total" in ph else None
             lines.append(f"| {r['name']} | {r['wall']:.2f} s | {r['cpu']:.2f} s | "
                          + " | ".join(f"{ph[p]:.2f}" if p in ph else "" for p in PHASES)
-                         + f" | {other:.2f} |" if other is not None else " | |")
+                         + (f" | {other:.2f} |" if other is not None else " | |"))
         lines.append("")
     if res.get("scaling"):
-        lines += ["| COBA N | synapses | front end | construction | compile | s per sim. s | rates (E / I) |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| COBA N | synapses | front end | construction | state init | compile | s per sim. s | "
+                  "rates (E / I) |",
+                  "|---|---|---|---|---|---|---|---|"]
         for r in res["scaling"]:
             lines.append(f"| {r['n']:,} | {r['synapses']:,} | {r['front_s']:.2f} s | {r['construction_s']:.2f} s | "
+                         f"{r['init_s']:.2f} s | "
                          f"{r['compile_s']:.1f} s | {r['per_sim_s']:.2f} | {r['rates_hz']['exc']:.1f} / "
                          f"{r['rates_hz']['inh']:.1f} Hz |")
         lines.append("")
