@@ -430,8 +430,9 @@ def main(argv=None) -> int:
     if only & {"e2e", "scaling", "brian2"}:
         from benchmarks import end_to_end
         e2e = end_to_end.run(only, args.quick, log)
-    print(table())
-    print()
+    if ROWS:
+        print(table())
+        print()
     if e2e:
         print(end_to_end.table(e2e))
     for line in targets() + (end_to_end.targets(e2e) if e2e else []):

@@ -67,13 +67,15 @@ COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/j
 
 class Timings:
     """Wall time per phase of a command (``with timings("construction"): ...``), printed on stderr at the end
-    when ``SNNDSL_TIMINGS=1``: one ``snndsl: timing PHASE S s`` line per phase, the time JAX spent compiling
-    during them taken out of each phase and reported as ``compilation`` (so the phases add up without
-    overlap), then ``total``, the wall time since the process started (interpreter and imports included)."""
+    when ``SNNDSL_TIMINGS=1``: one ``snndsl: timing PHASE S s (CPU C s)`` line per phase, the wall time JAX
+    spent compiling during them taken out of each phase's wall time and reported as ``compilation`` (so the
+    wall times add up without overlap; the CPU figure of a phase includes its compilation), then ``total``, the
+    wall time since the process started (interpreter and imports included) and the process's CPU time."""
 
     def __init__(self) -> None:
         """No phase yet; on when :data:`TIMINGS_ENV` is set (then JAX's compile events are listened to)."""
         self.phases: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
         self.compiling = 0.0
         self.on = _on(TIMINGS_ENV)
         if self.on:
@@ -95,9 +97,10 @@ class Timings:
         if not self.on:
             return
         for phase, seconds in self.phases.items():
-            print(f"snndsl: timing {phase} {seconds:.3f} s", file=sys.stderr)
+            print(f"snndsl: timing {phase} {seconds:.3f} s (CPU {self.cpu[phase]:.3f} s)", file=sys.stderr)
         print(f"snndsl: timing compilation {self.compiling:.3f} s", file=sys.stderr)
-        print(f"snndsl: timing total {time.time() - _process_start():.3f} s", file=sys.stderr)
+        print(f"snndsl: timing total {time.time() - _process_start():.3f} s (CPU {time.process_time():.3f} s)",
+              file=sys.stderr)
 
 
 class _Phase:
@@ -105,16 +108,18 @@ class _Phase:
 
     def __init__(self, owner: Timings, phase: str) -> None:
         """Time ``phase`` into ``owner``."""
-        self.owner, self.phase, self.t0, self.c0 = owner, phase, 0.0, 0.0
+        self.owner, self.phase, self.t0, self.c0, self.cpu0 = owner, phase, 0.0, 0.0, 0.0
 
     def __enter__(self) -> None:
-        """Start the clock (and note the compile time so far)."""
-        self.t0, self.c0 = time.perf_counter(), self.owner.compiling
+        """Start the clocks (and note the compile time so far)."""
+        self.t0, self.c0, self.cpu0 = time.perf_counter(), self.owner.compiling, time.process_time()
 
     def __exit__(self, *exc) -> None:
-        """Add the elapsed time, less what JAX spent compiling meanwhile, to the phase."""
+        """Add the elapsed wall time, less what JAX spent compiling meanwhile, to the phase, and the process's
+        CPU time (every thread, compilation included) to its CPU figure."""
         spent = time.perf_counter() - self.t0 - (self.owner.compiling - self.c0)
         self.owner.phases[self.phase] = self.owner.phases.get(self.phase, 0.0) + spent
+        self.owner.cpu[self.phase] = self.owner.cpu.get(self.phase, 0.0) + time.process_time() - self.cpu0
 
 
 def _process_start() -> float:
