@@ -167,7 +167,11 @@ def coba_loop(n: int, steps: int, reps: int = 1):
 def scaling_rows(sizes, steps: int, log) -> list[dict]:
     rows = []
     for n in sizes:
-        r = coba_loop(n, steps)
+        try:
+            r = coba_loop(n, steps)
+        except Exception as exc:  # noqa: BLE001 - e.g. out of memory at 40,000: report it, keep the other rows
+            log(f"    COBA N = {n}: failed: {type(exc).__name__}: {str(exc)[:200]}")
+            continue
         r.pop("again")
         rows.append(r)
         log(f"    COBA N = {n}: {r['synapses']} synapses, construction {r['construction_s']:.2f} s, "

@@ -4,7 +4,8 @@ from the code).
 
 It is ordinary, tested Python (no model data passes through it), so an emitted module needs nothing
 from snndsl at run time: only jax, brainstate, brainunit and braintools (and braintrace, imported
-only by a module trained online). Lines stay within 99 characters (the emitted modules' width).
+only by a module trained online; numpy, JAX's own dependency, by a module that draws fixed_prob
+connectivity on the host). Lines stay within 99 characters (the emitted modules' width).
 """
 
 import brainstate as bs
