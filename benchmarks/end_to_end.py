@@ -253,7 +253,12 @@ def run(only: set, quick: bool, log) -> dict:
                                       log)
     if "brian2" in only:
         log("  Brian2 comparison")
-        out["brian2"] = brian2_rows(reps, log)
+        try:
+            import brian2  # noqa: F401
+        except ImportError:
+            log("    skipped: brian2 is not installed (pip install -e '.[bench]')")
+        else:
+            out["brian2"] = brian2_rows(reps, log)
     return out
 
 
