@@ -375,8 +375,9 @@ def targets() -> list[str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, T up to 1000, 0.2 s of COBA")
-    ap.add_argument("--only", default="seed,shd,sweep,coba,frontend",
-                    help="comma-separated subset of: seed, shd, sweep, coba, frontend")
+    ap.add_argument("--only", default="seed,shd,sweep,coba,frontend,e2e,scaling,brian2",
+                    help="comma-separated subset of: seed, shd, sweep, coba, frontend, e2e, scaling, brian2 "
+                         "(the last three: benchmarks/end_to_end.py)")
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     ap.add_argument("--render", type=Path, metavar="JSON",
                     help="print the table and targets of an earlier --json file (and redraw its plot), run nothing")
@@ -425,9 +426,16 @@ def main(argv=None) -> int:
         fe = time_front_end(model_text(20), "big20.snn", reps=5)
         add("front end (20 populations, 40 projections)", COMPILED, None, None, unit="", front=fe["cold_s"],
             warm_s=fe["warm_s"], lines=fe["lines"])
-    print(table())
-    print()
-    for line in targets():
+    e2e = {}
+    if only & {"e2e", "scaling", "brian2"}:
+        from benchmarks import end_to_end
+        e2e = end_to_end.run(only, args.quick, log)
+    if ROWS:
+        print(table())
+        print()
+    if e2e:
+        print(end_to_end.table(e2e))
+    for line in targets() + (end_to_end.targets(e2e) if e2e else []):
         print(line)
     print(f"\n(total {time.perf_counter() - t_start:.0f} s)")
     plot_path = args.plot or (ROOT / "docs" / "memory-vs-T.png" if sweep_mem and not args.quick else None)
@@ -435,8 +443,8 @@ def main(argv=None) -> int:
         plot(plot_path, sweep_mem)
         log(f"wrote {plot_path}")
     if args.json:
-        args.json.write_text(json.dumps({"rows": ROWS, "targets": targets(), "sweep_mem": sweep_mem}, indent=1,
-                                        default=float))
+        args.json.write_text(json.dumps({"rows": ROWS, "targets": targets(), "sweep_mem": sweep_mem,
+                                         "end_to_end": e2e}, indent=1, default=float))
     return 0
 
 

@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# The command line keeps compiled programs (and Lark's grammar analysis) in the user's cache folder; tests that
+# call it in-process must not write there (tests/test_e2e_perf.py turns it on explicitly, in a temporary folder).
+os.environ.setdefault("SNNDSL_NO_COMPILE_CACHE", "1")
 
 import pytest  # noqa: E402
 

@@ -27,7 +27,7 @@ from .conftest import FIXTURES, ROOT
 MODELS = sorted((ROOT / "models").glob("*.snn"))
 VALID = sorted((FIXTURES / "valid").glob("*.snn"))
 GOLDEN = ROOT / "tests" / "golden" / "emitted"
-ALLOWED_IMPORTS = {"brainstate", "braintools", "brainunit", "jax", "jax.numpy", "braintrace"}
+ALLOWED_IMPORTS = {"brainstate", "braintools", "brainunit", "jax", "jax.numpy", "braintrace", "numpy"}
 
 
 @functools.cache
@@ -185,7 +185,8 @@ FEATURES = {
             input x: spikes[2]
             pop a = LIF(3, tau = 10 ms)
             connect x -> a: fixed_prob(p = 0.5, w = 5 mA), synapse = Expon(tau = 5 ms)
-            output a }""", SPARSE_HELPERS | {"_fixed_prob_mask"}, {"_Delay", "_rk4"}),
+            output a }""", SPARSE_HELPERS | {"_fixed_prob_pairs", "_host_param"},
+        {"_Delay", "_rk4", "_fixed_prob_mask"}),
     "sparse": ("""
         import LIF from "std"
         network N { dt = 1 ms

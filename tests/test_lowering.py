@@ -116,7 +116,7 @@ def test_sparse_delivery_equals_the_dense_product_and_its_gradient(shape, rate, 
 
     monkeypatch.setattr(connectivity, "SPARSE_ABOVE", 0)      # a module that stores fixed_prob sparsely
     module = snndsl.loads(SPARSE, "sparse.snn").module
-    pre, post = (a.astype(jnp.int32) for a in jnp.nonzero(module._fixed_prob_mask(300, 200, 0.05, 0)))
+    pre, post = (jnp.asarray(a) for a in module._fixed_prob_pairs(300, 200, 0.05, 0))
     op = module._sparse_op(pre, post, 300, 200, events)
     w = jax.random.normal(jax.random.PRNGKey(1), pre.shape)
     x = (jax.random.uniform(jax.random.PRNGKey(2), shape) < rate) * jax.random.normal(jax.random.PRNGKey(3), shape)

@@ -166,7 +166,7 @@ def initialisers(program: ir.Program) -> Iterator[Diagnostic]:
             yield Diagnostic("SNN305", f"{spec.name}() mixes units: {ir.show_value(va)} and {ir.show_value(vb)}",
                              spec.span, "give every argument the same unit")
             continue
-        if dist.kind == "range" and not _magnitude(vb - va) > 0:
+        if dist.kind == "range" and not _si(vb) - _si(va) > 0:
             yield Diagnostic("SNN507", f"{spec.name}() needs {dist.first} < {dist.second}, got {ir.show_value(va)} and "
                              f"{ir.show_value(vb)}", spec.span)
         if dist.kind == "spread" and _magnitude(vb) <= 0:
@@ -177,6 +177,12 @@ def initialisers(program: ir.Program) -> Iterator[Diagnostic]:
 def _magnitude(v: Any) -> float:
     """The number of ``v``; for an array (one per neuron) the smallest, which the rules here judge."""
     return float(np.min(u.get_mantissa(v))) if isinstance(v, u.Quantity) else float(np.min(v))
+
+
+def _si(v: Any) -> float:
+    """``v`` in SI base units, as a Python float (on the host: a subtraction of quantities would run, and
+    compile, a JAX operation)."""
+    return float(u.get_mantissa(v)) * float(u.get_unit(v).magnitude) if isinstance(v, u.Quantity) else float(v)
 
 
 def spike_scales(program: ir.Program) -> Iterator[Diagnostic]:

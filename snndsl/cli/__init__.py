@@ -34,12 +34,16 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The ``snndsl`` argument parser with every subcommand: each module of :data:`GROUPS` registers its
     subcommands (``add_commands``) and sets ``run``, the function :func:`main` calls with the parsed
-    arguments. Global options: ``--version`` and ``--platform cpu|gpu``."""
+    arguments. Global options: ``--version``, ``--platform cpu|gpu`` and ``--no-compile-cache`` (the commands that
+    run a network keep compiled programs in a persistent cache, :mod:`snndsl.cli.jaxsetup`, unless told not to)."""
     parser = _Parser(prog="snndsl", description="Describe, check, simulate and train spiking "
                      "neural networks from .snn model files.")
     parser.add_argument("--version", action="version", version=f"snndsl {__version__}")
     parser.add_argument("--platform", choices=("cpu", "gpu"), help="run JAX on this platform (default: "
                         "JAX's choice; `gpu` needs the cuda extra: pip install 'snndsl[cuda]')")
+    parser.add_argument("--no-compile-cache", action="store_true",
+                        help="do not use the persistent compilation cache (~/.cache/snndsl/jax; also "
+                        "SNNDSL_NO_COMPILE_CACHE=1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.add_commands(sub)

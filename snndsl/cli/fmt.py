@@ -13,7 +13,6 @@ from pathlib import Path
 from snndsl.cli.common import read_error, report
 from snndsl.diagnostics import SnnError
 from snndsl.fileio import atomic_write
-from snndsl.syntax.format import FormatterError, format_text
 
 
 def _read(path: str) -> str:
@@ -45,6 +44,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     meaning or comments the formatter would have changed (a bug, :class:`~snndsl.syntax.format.FormatterError`,
     file untouched); else 0.
     """
+    from snndsl.syntax.format import FormatterError, format_text   # not at import: `snndsl --help` needs no parser
+
     status = 0
     for path in args.files:
         try:

@@ -19,13 +19,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
-    from snndsl.runtime import simulate
-    from snndsl.runtime.model import load
+    from snndsl.cli.jaxsetup import Timings, enable_compile_cache
+
+    timings = Timings()
+    with timings("import"):
+        enable_compile_cache(getattr(args, "no_compile_cache", False))
+        import brainstate, braintools  # noqa: F401,E401 - the emitted module's imports, timed as import
+        from snndsl.runtime import simulate
+        from snndsl.runtime.model import load
 
     try:
-        model = load(args.file, precision=args.precision)
+        with timings("front end"):
+            model = load(args.file, precision=args.precision)
         result = simulate.run(model, args.steps, args.network, tuple(args.record), args.batch, args.rate,
-                              args.seed, args.data, args.params)
+                              args.seed, args.data, args.params, phase=timings)
     except (OSError, UnicodeDecodeError) as exc:
         return read_error(args.file, exc)
     except SnnError as err:
@@ -37,11 +44,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{name}: {rate:.2f} Hz")
     if args.out is not None:
         try:
-            files = simulate.write(result, Path(args.out))
+            with timings("writing results"):
+                files = simulate.write(result, Path(args.out))
         except OSError as exc:
             print(f"snndsl: error: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
             return 2
         print("wrote " + ", ".join(str(f) for f in files), file=sys.stderr)
+    timings.report()
     return 0
 
 

@@ -21,16 +21,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
-    from snndsl.runtime import checkpoint
-    from snndsl.runtime import data
-    from snndsl.runtime import train_driver as training
-    from snndsl.runtime.model import load
-    from snndsl.runtime.parallel import ParallelError, initialize_distributed
+    from snndsl.cli.jaxsetup import Timings, enable_compile_cache
+
+    timings = Timings()
+    with timings("import"):
+        enable_compile_cache(getattr(args, "no_compile_cache", False))
+        import brainstate, braintools  # noqa: F401,E401 - the emitted module's imports, timed as import
+        from snndsl.runtime import checkpoint
+        from snndsl.runtime import data
+        from snndsl.runtime import train_driver as training
+        from snndsl.runtime.model import load
+        from snndsl.runtime.parallel import ParallelError, initialize_distributed
 
     initialize_distributed()
 
     try:
-        model = load(args.file, precision=args.precision)
+        with timings("front end"):
+            model = load(args.file, precision=args.precision)
     except (OSError, UnicodeDecodeError) as exc:
         return read_error(args.file, exc)
     except SnnError as err:
@@ -45,17 +52,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         if args.test_data and not args.data:
             raise data.DataError("--test-data needs --data (the training file)")
-        dataset = (data.from_file(args.data, net, spec.data, seed, args.test_data) if args.data
-                   else data.load(spec.data, net, seed, Path(args.file).resolve().parent))
+        with timings("data"):
+            dataset = (data.from_file(args.data, net, spec.data, seed, args.test_data) if args.data
+                       else data.load(spec.data, net, seed, Path(args.file).resolve().parent))
         source = args.data or (Path(args.file).parent / spec.data.arg("path")
                                if spec.data is not None and spec.data.arg("path") else None)
         data.check_fits(dataset, net, spec, str(source) if source else f"{spec.data.name}(...)")
         for note in dataset.notes:
             print(f"snndsl: note: {note}", file=sys.stderr)
-        result = training.train(model, dataset, epochs=args.epochs or spec.epochs, batch=args.batch or spec.batch,
-                                seed=seed, out=out, resume=args.resume, progress=not args.no_progress,
-                                log=lambda m: print(m, file=sys.stderr),
-                                devices=args.devices if args.devices is not None else spec.devices)
+        with timings("training (construction, steps, writing results)"):
+            result = training.train(model, dataset, epochs=args.epochs or spec.epochs,
+                                    batch=args.batch or spec.batch, seed=seed, out=out, resume=args.resume,
+                                    progress=not args.no_progress, log=lambda m: print(m, file=sys.stderr),
+                                    devices=args.devices if args.devices is not None else spec.devices)
     except (data.DataError, checkpoint.CheckpointError, ParallelError) as exc:
         print(f"snndsl: error: {exc}", file=sys.stderr)
         return 2
@@ -73,6 +82,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 parts.append(f"{key.replace('_', ' ')} {h[-1][key]:.1%}")
         parts.append(f"{sum(r['seconds'] for r in h):.1f} s")
         print(", ".join(parts) + f"; results in {out}")
+    timings.report()
     return 0
 
 

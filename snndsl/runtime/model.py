@@ -89,7 +89,8 @@ class CompiledModel:
         return tuple(recordable(self.program, self._net(name)))
 
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
-                 record=(), seed: int | None = None, network: str | None = None):
+                 record=(), seed: int | None = None, network: str | None = None, spikes=(),
+                 outputs: bool = True):
         """Run ``net`` (an instance of network ``network``; ``None``: the network ``net`` is an instance
         of) from a fresh state for ``steps`` steps and return ``(outputs, records)``.
 
@@ -99,12 +100,15 @@ class CompiledModel:
         random state before the states are initialised, so initial states drawn from initialisers and
         encoders' random draws are the same in every run with that seed (``None``: the current state).
         ``record`` names paths as written in the model (:meth:`recordable`: ``pop``, ``pop.var``,
-        ``proj.var``); ``records`` maps each to its time-major array.
+        ``proj.var``); ``records`` maps each to its time-major array. ``spikes`` names populations whose
+        output (spikes) is recorded as booleans (``output != 0``, a quarter of float32's memory), keyed
+        like ``record``; ``outputs=False`` keeps no outputs (``None``).
 
         Raises ``ValueError`` for a wrong number of inputs, a missing ``steps``, inputs shorter than
         ``steps``, and :class:`snndsl.runtime.record.RecordError` (a ``ValueError``) for a path that names
         nothing recordable, listing the recordable ones.
         """
+        from snndsl.lower.emit import py_name
         from snndsl.runtime.record import resolve_paths
 
         if network is None:   # the network `net` is an instance of (the first when none matches)
@@ -127,12 +131,14 @@ class CompiledModel:
         else:
             inputs = tuple(x[:steps] for x in inputs)
         emitted = resolve_paths(self.program, netir, record)
+        as_bool = {p: py_name(p) for p in spikes}
         if seed is not None:
             import brainstate as bs
             bs.random.seed(seed)
         outs, recs = self.module.simulate(net, inputs, steps=steps, batch_size=batch_size,
-                                          record=tuple(dict.fromkeys(emitted.values())))
-        return outs, {p: recs[e] for p, e in emitted.items()}
+                                          record=tuple(dict.fromkeys(emitted.values())),
+                                          spikes=tuple(as_bool.values()), outputs=outputs)
+        return outs, {p: recs[e] for p, e in (emitted | as_bool).items()}
 
 
 def set_precision(precision: str) -> None:

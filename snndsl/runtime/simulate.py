@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, ContextManager
 
 import attrs
 import numpy as np
@@ -21,8 +22,9 @@ class RunError(Exception):
 @attrs.frozen
 class RunResult:
     """What :func:`run` collected, as plain arrays (units dropped), time first: ``outputs`` by output name
-    (``[steps, (batch,) size]``), ``records`` by ``pop.var``/``pop`` path, ``spikes`` of every spiking
-    population, ``rates_hz`` each spiking population's mean firing rate, ``dt_ms`` the time step."""
+    (``[steps, (batch,) size]``; booleans for a spiking population), ``records`` by ``pop.var``/``pop`` path,
+    ``spikes`` of every spiking population (booleans), ``rates_hz`` each spiking population's mean firing rate,
+    ``dt_ms`` the time step."""
 
     outputs: dict[str, np.ndarray]
     records: dict[str, np.ndarray]
@@ -72,7 +74,7 @@ def default_inputs(model: CompiledModel, network: str | None, steps: int, batch:
 
 def run(model: CompiledModel, steps: int, network: str | None = None, record: tuple[str, ...] = (),
         batch: int | None = None, rate_hz: float = 10.0, seed: int = 0, data: str | None = None,
-        params: str | None = None) -> RunResult:
+        params: str | None = None, phase: Callable[[str], ContextManager] | None = None) -> RunResult:
     """Simulate network ``network`` (the first when ``None``) for ``steps`` steps from a fresh state seeded with
     ``seed``, on :func:`default_inputs`, and collect outputs, the ``record`` paths and every spiking
     population's spikes, as plain arrays (units dropped).
@@ -82,9 +84,12 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     ``rates_hz`` is each spiking population's mean firing rate, ``mean(spikes) / dt`` over steps, neurons and
     samples. ``record`` paths are those of :func:`snndsl.runtime.record.recordable` (``pop``, ``pop.var``,
     ``proj.var`` for a state of a projection's synapse). Raises :class:`RunError` for a path that names nothing
-    recordable (listing what is), and as :func:`default_inputs` does.
+    recordable (listing what is), and as :func:`default_inputs` does. ``phase(name)``, when given, is a context
+    manager around each part of the work: ``construction`` (inputs and the network), ``run`` (the simulation,
+    compiled on its first call). Spikes come back as booleans.
     """
     import brainunit as u
+    import jax
 
     from snndsl.runtime.record import RecordError, resolve_paths
 
@@ -94,26 +99,34 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
         resolve_paths(model.program, net_ir, record)
     except RecordError as exc:
         raise RunError(str(exc)) from None
-    inputs = default_inputs(model, network, steps, batch, rate_hz, seed, data)
     from snndsl.runtime.checkpoint import CheckpointError
     from snndsl.runtime.params import ParamsError
-    try:
-        net = model.network(network, seed=seed, params=params)
-    except (ParamsError, CheckpointError) as exc:
-        raise RunError(str(exc)) from None
-    paths = tuple(dict.fromkeys(list(record) + spiking))
-    outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=paths, seed=seed,
-                                network=network)
-    outs = outs if isinstance(outs, tuple) else (outs,)
+    phase = phase or (lambda name: contextlib.nullcontext())
+    with phase("construction"):
+        inputs = default_inputs(model, network, steps, batch, rate_hz, seed, data)
+        try:
+            net = model.network(network, seed=seed, params=params)
+        except (ParamsError, CheckpointError) as exc:
+            raise RunError(str(exc)) from None
+    every_output_spikes = all(name in spiking for name in net_ir.outputs)
+    with phase("run"):
+        outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=tuple(record),
+                                    seed=seed, network=network, spikes=tuple(spiking),
+                                    outputs=not every_output_spikes)
+        recs = jax.block_until_ready(recs)
+    outs = outs if isinstance(outs, tuple) or outs is None else (outs,)
 
     def plain(v: Any) -> np.ndarray:
         return np.asarray(u.get_mantissa(v))
 
-    outputs = {name: plain(v) for name, v in zip(net_ir.outputs, outs)}
-    records = {p: plain(recs[p]) for p in record}
     spikes = {p: plain(recs[p]) for p in spiking}
+    if every_output_spikes:
+        outputs = {name: spikes[name] for name in net_ir.outputs}
+    else:
+        outputs = {name: spikes[name] if name in spiking else plain(v) for name, v in zip(net_ir.outputs, outs)}
+    records = {p: plain(recs[p]) for p in record}
     dt_ms = float(net_ir.dt.to_decimal(u.ms))
-    rates = {p: float(s.mean() / (dt_ms / 1000.0)) for p, s in spikes.items()}
+    rates = {p: float(np.count_nonzero(s) / s.size / (dt_ms / 1000.0)) if s.size else 0.0 for p, s in spikes.items()}
     return RunResult(outputs, records, spikes, rates, dt_ms)
 
 

@@ -18,7 +18,7 @@ from snndsl.syntax import ast
 from snndsl.diagnostics import Diagnostic, SnnError
 from snndsl.source import SourceFile, Span
 from snndsl.syntax.fastparse import parse_fast
-from snndsl.syntax.grammar import grammar_text, parser
+from snndsl.syntax.grammar import lalr, parser
 
 #: Deepest syntax tree accepted (SNN105): each operator of a chain (`a + b + c`) and each call adds a level, so
 #: a sum of ~250 terms or ~120 nested calls still parses; every later phase, and the emitted Python,
@@ -89,8 +89,7 @@ def _collect_comment(tok: lark.Token) -> lark.Token:
 @lru_cache(maxsize=1)
 def _comment_parser() -> lark.Lark:
     """The same parser as :func:`parser`, with a lexer callback that records the (still ignored) comments."""
-    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
-                     maybe_placeholders=True, lexer_callbacks={"COMMENT": _collect_comment})
+    return lalr("comments", lexer_callbacks={"COMMENT": _collect_comment})
 
 
 def parse_with_comments(source: SourceFile) -> tuple[ast.Module, list[Comment]]:

@@ -105,11 +105,13 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
-def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
     network input without an encoder; ``steps`` when there are none). Returns
-    ``(outputs, records)``: the network's outputs stacked over time, and ``{path: [T, ...]}`` for
-    each ``pop.var`` (or ``pop``) in ``record``."""
+    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
+    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
+    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
+    byte per neuron and step instead of four)."""
     bs.nn.init_all_states(net, batch_size=batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
@@ -117,7 +119,9 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
     def step(i, *xs):
         """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
         out = net.update(*xs)
-        return out, {path: _lookup(net, path) for path in record}
+        recs = {path: _lookup(net, path) for path in record}
+        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
+        return (out if outputs else None), recs
 
     return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
 
