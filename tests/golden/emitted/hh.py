@@ -46,11 +46,13 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
-def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
     network input without an encoder; ``steps`` when there are none). Returns
-    ``(outputs, records)``: the network's outputs stacked over time, and ``{path: [T, ...]}`` for
-    each ``pop.var`` (or ``pop``) in ``record``."""
+    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
+    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
+    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
+    byte per neuron and step instead of four)."""
     bs.nn.init_all_states(net, batch_size=batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
@@ -58,13 +60,15 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
     def step(i, *xs):
         """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
         out = net.update(*xs)
-        return out, {path: _lookup(net, path) for path in record}
+        recs = {path: _lookup(net, path) for path in record}
+        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
+        return (out if outputs else None), recs
 
     return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
 
 
-class HH(bs.nn.Module):  # <std>/neurons.snn:223
-    """Neuron HH, from <std>/neurons.snn:223.
+class HH(bs.nn.Module):  # <std>/neurons.snn:232
+    """Neuron HH, from <std>/neurons.snn:232.
 
         let m_alpha = 1.0 / exprel(-(V + 40.0 mV) / 10.0 mV) / 1.0 ms
         let m_beta = 4.0 / 1.0 ms * exp(-(V + 65.0 mV) / 18.0 mV)
@@ -87,35 +91,35 @@ class HH(bs.nn.Module):  # <std>/neurons.snn:223
                  surrogate=bt.surrogate.ReluGrad(alpha=0.3, width=1.0)):
         super().__init__()
         self.size = size
-        self.E_Na = bt.init.param(E_Na, (size,))  # <std>/neurons.snn:224
-        self.gNa = bt.init.param(gNa, (size,))  # <std>/neurons.snn:225
-        self.E_K = bt.init.param(E_K, (size,))  # <std>/neurons.snn:226
-        self.gK = bt.init.param(gK, (size,))  # <std>/neurons.snn:227
-        self.E_L = bt.init.param(E_L, (size,))  # <std>/neurons.snn:228
-        self.gL = bt.init.param(gL, (size,))  # <std>/neurons.snn:229
-        self.V_th = bt.init.param(V_th, (size,))  # <std>/neurons.snn:230
-        self.C = bt.init.param(C, (size,))  # <std>/neurons.snn:231
-        self.V__init = V  # <std>/neurons.snn:233
-        self.m__init = m  # <std>/neurons.snn:234
-        self.h__init = h  # <std>/neurons.snn:235
-        self.n__init = n  # <std>/neurons.snn:236
+        self.E_Na = bt.init.param(E_Na, (size,))  # <std>/neurons.snn:233
+        self.gNa = bt.init.param(gNa, (size,))  # <std>/neurons.snn:234
+        self.E_K = bt.init.param(E_K, (size,))  # <std>/neurons.snn:235
+        self.gK = bt.init.param(gK, (size,))  # <std>/neurons.snn:236
+        self.E_L = bt.init.param(E_L, (size,))  # <std>/neurons.snn:237
+        self.gL = bt.init.param(gL, (size,))  # <std>/neurons.snn:238
+        self.V_th = bt.init.param(V_th, (size,))  # <std>/neurons.snn:239
+        self.C = bt.init.param(C, (size,))  # <std>/neurons.snn:240
+        self.V__init = V  # <std>/neurons.snn:242
+        self.m__init = m  # <std>/neurons.snn:243
+        self.h__init = h  # <std>/neurons.snn:244
+        self.n__init = n  # <std>/neurons.snn:245
         self._spk_fun = surrogate
 
     def init_state(self, batch_size=None, **kwargs):
-        # <std>/neurons.snn:233
+        # <std>/neurons.snn:242
         self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None
                                        else -(65.0 * u.mV),
                                        self.size, batch_size))
-        # <std>/neurons.snn:234
+        # <std>/neurons.snn:243
         self.m = bs.HiddenState(_state(self.m__init if self.m__init is not None
                                        else 1.0 / u.math.exprel(2.5)
                                        / (1.0 / u.math.exprel(2.5) + 4.0),
                                        self.size, batch_size))
-        # <std>/neurons.snn:235
+        # <std>/neurons.snn:244
         self.h = bs.HiddenState(_state(self.h__init if self.h__init is not None
                                        else 0.07 / (0.07 + 1.0 / (1.0 + u.math.exp(3.0))),
                                        self.size, batch_size))
-        # <std>/neurons.snn:236
+        # <std>/neurons.snn:245
         self.n = bs.HiddenState(_state(self.n__init if self.n__init is not None
                                        else 0.1 / u.math.exprel(1.0)
                                        / (0.1 / u.math.exprel(1.0) + 0.125),
@@ -123,16 +127,16 @@ class HH(bs.nn.Module):  # <std>/neurons.snn:223
         self._crossed = bs.ShortTermState(_state(0.0, self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        # <std>/neurons.snn:233
+        # <std>/neurons.snn:242
         self.V.value = _state(self.V__init if self.V__init is not None else -(65.0 * u.mV),
                               self.size, batch_size)
-        self.m.value = _state(self.m__init if self.m__init is not None  # <std>/neurons.snn:234
+        self.m.value = _state(self.m__init if self.m__init is not None  # <std>/neurons.snn:243
                               else 1.0 / u.math.exprel(2.5) / (1.0 / u.math.exprel(2.5) + 4.0),
                               self.size, batch_size)
-        self.h.value = _state(self.h__init if self.h__init is not None  # <std>/neurons.snn:235
+        self.h.value = _state(self.h__init if self.h__init is not None  # <std>/neurons.snn:244
                               else 0.07 / (0.07 + 1.0 / (1.0 + u.math.exp(3.0))),
                               self.size, batch_size)
-        self.n.value = _state(self.n__init if self.n__init is not None  # <std>/neurons.snn:236
+        self.n.value = _state(self.n__init if self.n__init is not None  # <std>/neurons.snn:245
                               else 0.1 / u.math.exprel(1.0) / (0.1 / u.math.exprel(1.0) + 0.125),
                               self.size, batch_size)
         self._crossed.value = _state(0.0, self.size, batch_size)
@@ -153,26 +157,25 @@ class HH(bs.nn.Module):  # <std>/neurons.snn:223
         m = self.m.value
         h = self.h.value
         n = self.n.value
-        _spike = self._spk_fun((V - V_th) / V_th)  # <std>/neurons.snn:247
-        def V__dt(V):  # <std>/neurons.snn:243
+        _spike = self._spk_fun((V - V_th) / V_th)  # <std>/neurons.snn:256
+        def V__dt(V):  # <std>/neurons.snn:252
             return (-gNa * m ** 3.0 * h * (V - E_Na) - gK * n ** 4.0 * (V - E_K) - gL * (V - E_L)
                     + _port(I, V)) / C
-        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:243
-        def m__dt(m):  # <std>/neurons.snn:244
+        def m__dt(m):  # <std>/neurons.snn:253
             return 1.0 / u.math.exprel(-(V + 40.0 * u.mV) / (10.0 * u.mV)) / (
                 1.0 * u.ms
             ) * (1.0 - m) - 4.0 / (1.0 * u.ms) * u.math.exp(-(V + 65.0 * u.mV) / (18.0 * u.mV)) * m
-        m = bs.nn.exp_euler_step(m__dt, m)  # exp_euler, <std>/neurons.snn:244
-        def h__dt(h):  # <std>/neurons.snn:245
+        def h__dt(h):  # <std>/neurons.snn:254
             return 0.07 / (1.0 * u.ms) * u.math.exp(-(V + 65.0 * u.mV) / (20.0 * u.mV)) * (
                 1.0 - h
             ) - 1.0 / (1.0 * u.ms) / (1.0 + u.math.exp(-(V + 35.0 * u.mV) / (10.0 * u.mV))) * h
-        h = bs.nn.exp_euler_step(h__dt, h)  # exp_euler, <std>/neurons.snn:245
-        def n__dt(n):  # <std>/neurons.snn:246
+        def n__dt(n):  # <std>/neurons.snn:255
             return 0.1 / (1.0 * u.ms) / u.math.exprel(-(V + 55.0 * u.mV) / (10.0 * u.mV)) * (
                 1.0 - n
             ) - 0.125 / (1.0 * u.ms) * u.math.exp(-(V + 65.0 * u.mV) / (80.0 * u.mV)) * n
-        n = bs.nn.exp_euler_step(n__dt, n)  # exp_euler, <std>/neurons.snn:246
+        # exp_euler, <std>/neurons.snn:252-255
+        V, m, h, n = (bs.nn.exp_euler_step(V__dt, V), bs.nn.exp_euler_step(m__dt, m),
+                      bs.nn.exp_euler_step(h__dt, h), bs.nn.exp_euler_step(n__dt, n))
         self.V.value = V
         self.m.value = m
         self.h.value = h
