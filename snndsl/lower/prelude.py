@@ -98,8 +98,8 @@ def _counter(size, batch_size=None):
 
 
 def _ref_steps(period):
-    """A refractory period in whole steps of the environment's dt: ceil(period / dt), a ratio within
-    1e-3 of a whole number taken as that number (float rounding of e.g. 2 ms / 0.1 ms)."""
+    """A refractory period in whole steps of the environment's dt: ceil(period / dt), a ratio
+    within 1e-3 of a whole number taken as that number (float rounding of e.g. 2 ms / 0.1 ms)."""
     ratio = u.maybe_decimal(period / bs.environ.get_dt())
     return jnp.ceil(jnp.asarray(ratio) - 1e-3).astype(jnp.int32)
 

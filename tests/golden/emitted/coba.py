@@ -26,6 +26,18 @@ def _port(I, V):
     return I(V) if callable(I) else I
 
 
+def _counter(size, batch_size=None):
+    """An int32 counter per neuron, 0: ``[size]``, or ``[batch_size, size]``."""
+    return jnp.zeros((size,) if batch_size is None else (batch_size, size), jnp.int32)
+
+
+def _ref_steps(period):
+    """A refractory period in whole steps of the environment's dt: ceil(period / dt), a ratio
+    within 1e-3 of a whole number taken as that number (float rounding of e.g. 2 ms / 0.1 ms)."""
+    ratio = u.maybe_decimal(period / bs.environ.get_dt())
+    return jnp.ceil(jnp.asarray(ratio) - 1e-3).astype(jnp.int32)
+
+
 def _fixed_prob_mask(n_pre, n_post, p, seed):
     """Each pre-post pair connected independently with probability ``p`` (reproducible from
     ``seed``)."""
@@ -237,19 +249,18 @@ class LIFCond(bs.nn.Module):  # models/coba.snn:34
         # models/coba.snn:43
         self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else self.V_rest,
                                        self.size, batch_size))
-        self._last_spike_time = bs.ShortTermState(_state(-10000000.0 * u.ms, self.size,
-                                                         batch_size))
+        self._refractory = bs.ShortTermState(_counter(self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
         # models/coba.snn:43
         self.V.value = _state(self.V__init if self.V__init is not None else self.V_rest, self.size,
                               batch_size)
-        self._last_spike_time.value = _state(-10000000.0 * u.ms, self.size, batch_size)
+        self._refractory.value = _counter(self.size, batch_size)
 
     def output(self):
         return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
 
-    def update(self, I=0.0 * u.pA, _t=0.0 * u.ms):
+    def update(self, I=0.0 * u.pA):
         tau = self.tau
         C = self.C
         V_rest = self.V_rest
@@ -264,17 +275,15 @@ class LIFCond(bs.nn.Module):  # models/coba.snn:34
         def V__dt(V):  # models/coba.snn:44
             return (V_rest - V) / tau + (_port(I, V) + I_b) / C
         V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, models/coba.snn:44
-        # refractory, models/coba.snn:47
-        V = u.math.where(_t - self._last_spike_time.value < tau_ref, _held, V)
-        self._last_spike_time.value = jax.lax.stop_gradient(
-            u.math.where(V >= V_th, _t, self._last_spike_time.value)
-        )
+        V = u.math.where(self._refractory.value > 0, _held, V)  # refractory, models/coba.snn:47
+        self._refractory.value = jnp.where(V >= V_th, _ref_steps(tau_ref) - 1,
+                                           jnp.maximum(self._refractory.value - 1, 0))
         self.V.value = V
         return self._spk_fun((V - V_th) / (V_th - V_reset))
 
 
-class Expon(bs.nn.Module):  # <std>/synapses.snn:35
-    """Synapse Expon, from <std>/synapses.snn:35.
+class Expon(bs.nn.Module):  # <std>/synapses.snn:36
+    """Synapse Expon, from <std>/synapses.snn:36.
 
         dg/dt = -g / tau
         on_spike g += w
@@ -285,18 +294,18 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
     def __init__(self, size, *, tau=8.0 * u.ms, g=None, unit=u.UNITLESS):
         super().__init__()
         self.size = size
-        self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:36
-        self.g__init = g  # <std>/synapses.snn:37
+        self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:37
+        self.g__init = g  # <std>/synapses.snn:38
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
-        # <std>/synapses.snn:37
+        # <std>/synapses.snn:38
         self.g = bs.HiddenState(_state(self.g__init if self.g__init is not None
                                        else bt.init.ZeroInit(unit=self.unit),
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:37
+        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:38
                               else bt.init.ZeroInit(unit=self.unit),
                               self.size, batch_size)
 
@@ -306,12 +315,12 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
     def update(self, _w=0.0):
         tau = self.tau
         g = self.g.value
-        def g__dt(g):  # <std>/synapses.snn:38
+        def g__dt(g):  # <std>/synapses.snn:39
             return -g / tau
-        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:38
-        g = g + _w  # on_spike, <std>/synapses.snn:39
+        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:39
+        g = g + _w  # on_spike, <std>/synapses.snn:40
         self.g.value = g
-        return g  # <std>/synapses.snn:40
+        return g  # <std>/synapses.snn:41
 
 
 class COBA(bs.nn.Module):  # models/coba.snn:50
@@ -340,27 +349,25 @@ class COBA(bs.nn.Module):  # models/coba.snn:50
         self.ii__syn = Expon(800, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:57
 
     def init_state(self, batch_size=None, **kwargs):
-        self._i = bs.ShortTermState(jnp.zeros((), dtype=jnp.int32))
+        pass
 
     def reset_state(self, batch_size=None, **kwargs):
-        self._i.value = jnp.zeros((), dtype=jnp.int32)
+        pass
 
     def update(self):
         with bs.environ.context(dt=self.dt):
-            _t = self._i.value * self.dt
             ee__out = self.ee__syn(self.ee(self.exc.output()))  # models/coba.snn:54
             ie__out = self.ie__syn(self.ie(self.ie__delay.read()))  # models/coba.snn:56
             def I__in(_V):  # conductance input to exc.I
                 return ee__out * (0.0 * u.mV - _V) + ie__out * (-80.0 * u.mV - _V)
-            exc = self.exc(I__in, _t=_t)  # models/coba.snn:52
+            exc = self.exc(I__in)  # models/coba.snn:52
             ei__out = self.ei__syn(self.ei(self.ei__delay.read()))  # models/coba.snn:55
             ii__out = self.ii__syn(self.ii(self.inh.output()))  # models/coba.snn:57
             def I__in(_V):  # conductance input to inh.I
                 return ei__out * (0.0 * u.mV - _V) + ii__out * (-80.0 * u.mV - _V)
-            inh = self.inh(I__in, _t=_t)  # models/coba.snn:53
+            inh = self.inh(I__in)  # models/coba.snn:53
             self.ei__delay.write(exc)  # delay line, models/coba.snn:55
             self.ie__delay.write(inh)  # delay line, models/coba.snn:56
-            self._i.value = self._i.value + 1
             return (exc, inh)
 
 

@@ -122,8 +122,8 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
     return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
 
 
-class LIF(bs.nn.Module):  # <std>/neurons.snn:52
-    """Neuron LIF, from <std>/neurons.snn:52.
+class LIF(bs.nn.Module):  # <std>/neurons.snn:56
+    """Neuron LIF, from <std>/neurons.snn:56.
 
         dV/dt = (-V + V_rest + R * I) / tau
         spike when V >= V_th, scale = V_th - V_reset
@@ -135,21 +135,21 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
                  V_rest=0.0 * u.mV, V=None, surrogate=bt.surrogate.ReluGrad(alpha=0.3, width=1.0)):
         super().__init__()
         self.size = size
-        self.R = bt.init.param(R, (size,))  # <std>/neurons.snn:53
-        self.tau = bt.init.param(tau, (size,))  # <std>/neurons.snn:54
-        self.V_th = bt.init.param(V_th, (size,))  # <std>/neurons.snn:55
-        self.V_reset = bt.init.param(V_reset, (size,))  # <std>/neurons.snn:56
-        self.V_rest = bt.init.param(V_rest, (size,))  # <std>/neurons.snn:57
-        self.V__init = V  # <std>/neurons.snn:59
+        self.R = bt.init.param(R, (size,))  # <std>/neurons.snn:57
+        self.tau = bt.init.param(tau, (size,))  # <std>/neurons.snn:58
+        self.V_th = bt.init.param(V_th, (size,))  # <std>/neurons.snn:59
+        self.V_reset = bt.init.param(V_reset, (size,))  # <std>/neurons.snn:60
+        self.V_rest = bt.init.param(V_rest, (size,))  # <std>/neurons.snn:61
+        self.V__init = V  # <std>/neurons.snn:63
         self._spk_fun = surrogate
 
     def init_state(self, batch_size=None, **kwargs):
-        # <std>/neurons.snn:59
+        # <std>/neurons.snn:63
         self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else 0.0 * u.mV,
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        # <std>/neurons.snn:59
+        # <std>/neurons.snn:63
         self.V.value = _state(self.V__init if self.V__init is not None else 0.0 * u.mV, self.size,
                               batch_size)
 
@@ -163,17 +163,17 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         V_reset = self.V_reset
         V_rest = self.V_rest
         V = self.V.value
-        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
-        V = V - (V_th - V_reset) * _spike  # reset soft, <std>/neurons.snn:62
-        def V__dt(V):  # <std>/neurons.snn:60
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:65
+        V = V - (V_th - V_reset) * _spike  # reset soft, <std>/neurons.snn:66
+        def V__dt(V):  # <std>/neurons.snn:64
             return (-V + V_rest + R * _port(I, V)) / tau
-        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:60
+        V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:64
         self.V.value = V
         return self._spk_fun((V - V_th) / (V_th - V_reset))
 
 
-class Expon(bs.nn.Module):  # <std>/synapses.snn:35
-    """Synapse Expon, from <std>/synapses.snn:35.
+class Expon(bs.nn.Module):  # <std>/synapses.snn:36
+    """Synapse Expon, from <std>/synapses.snn:36.
 
         dg/dt = -g / tau
         on_spike g += w
@@ -184,18 +184,18 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
     def __init__(self, size, *, tau=8.0 * u.ms, g=None, unit=u.UNITLESS):
         super().__init__()
         self.size = size
-        self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:36
-        self.g__init = g  # <std>/synapses.snn:37
+        self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:37
+        self.g__init = g  # <std>/synapses.snn:38
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
-        # <std>/synapses.snn:37
+        # <std>/synapses.snn:38
         self.g = bs.HiddenState(_state(self.g__init if self.g__init is not None
                                        else bt.init.ZeroInit(unit=self.unit),
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:37
+        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:38
                               else bt.init.ZeroInit(unit=self.unit),
                               self.size, batch_size)
 
@@ -205,12 +205,12 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
     def update(self, _w=0.0):
         tau = self.tau
         g = self.g.value
-        def g__dt(g):  # <std>/synapses.snn:38
+        def g__dt(g):  # <std>/synapses.snn:39
             return -g / tau
-        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:38
-        g = g + _w  # on_spike, <std>/synapses.snn:39
+        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:39
+        g = g + _w  # on_spike, <std>/synapses.snn:40
         self.g.value = g
-        return g  # <std>/synapses.snn:40
+        return g  # <std>/synapses.snn:41
 
 
 class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
