@@ -349,3 +349,38 @@ def test_bool_switches_are_python_bools_chosen_per_population():
     # leaky: V = R I (1 - e^{-t/tau}); not leaky (a singular A): V = R I t / tau, both exact
     np.testing.assert_allclose(mant(rec["on.V"])[:, 0], 2.0 * (1 - np.exp(-n / 10)), rtol=1e-5)
     np.testing.assert_allclose(mant(rec["off.V"])[:, 0], 2.0 * n / 10, rtol=1e-5)
+
+
+CONDUCTANCE = """\
+import Expon from "std"
+neuron Cond {
+    param tau: ms = 10 ms
+    param C: nF = 1 nF
+    input I: nA
+    state V: mV = -60 mV
+    dV/dt = (-60 mV - V) / tau + I / C
+    method exact
+}
+network N {
+    dt = 0.5 ms
+    input x: spikes[1]
+    pop ex = Cond(1)
+    pop ee = Cond(1, method = exp_euler)
+    connect x -> ex: one_to_one(w = 50 nS), synapse = Expon(tau = 5 ms), output = conductance(E = 0 mV)
+    connect x -> ee: one_to_one(w = 50 nS), synapse = Expon(tau = 5 ms), output = conductance(E = 0 mV)
+    output ex, ee
+}
+"""
+
+
+def test_exact_linearises_a_conductance_input_in_the_membrane():
+    """g (E - V) is affine in V with g held over the step (never fused: g V is bilinear), so the propagator
+    and exponential Euler (exact for an ODE affine in its variable) agree, and V moves towards E."""
+    model = snndsl.loads(CONDUCTANCE, "cond.snn")
+    assert "LIF_with" not in model.code and "_port_affine" in model.code
+    x = np.zeros((40, 1), np.float32)
+    x[[2, 10, 11, 12]] = 1.0
+    _, rec = model.simulate(model.network(), (x,), record=("ex.V", "ee.V"))
+    ex, ee = mant(rec["ex.V"])[:, 0], mant(rec["ee.V"])[:, 0]
+    np.testing.assert_allclose(ex, ee, rtol=1e-5)
+    assert ex.max() > -55.0

@@ -84,11 +84,11 @@ class ModelLowering:
         """A symbol inside ``update``: parameters and states are locals, ports are called with the membrane.
 
         A port reads ``_port(I, V)``: the summed current, or for conductance inputs the port's function at
-        ``var`` (the variable being integrated) or the membrane. ``t`` is the step's time, ``dt`` the
-        environment's, ``w`` the synapse's weighted input argument.
+        ``var`` (the local variable being integrated, an emitted name) or the membrane. ``t`` is the step's
+        time, ``dt`` the environment's, ``w`` the synapse's weighted input argument.
         """
         if ref.kind == "input":
-            return E.call("_port", E.name(E.py_name(ref.name)), E.name(E.py_name(var or self.v)))
+            return E.call("_port", E.name(E.py_name(ref.name)), E.name(var or E.py_name(self.v)))
         if ref.kind == "time":
             return E.name("_t")
         if ref.kind == "dt":
@@ -115,7 +115,8 @@ class ModelLowering:
 
     def ex(self, expr: ir.Expr, var: str | None = None) -> ast.expr:
         """``expr`` inside ``update``, ``let`` definitions inlined, symbols as :meth:`local` lowers them
-        (``var``: the variable a port's conductance input is evaluated at, default the membrane)."""
+        (``var``: the local variable, an emitted name, a port's conductance input is evaluated at, default
+        the membrane)."""
         return lower(self.sub(expr), lambda r: self.local(r, var))
 
     def spike_arg(self, reader) -> ast.expr:

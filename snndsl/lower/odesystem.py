@@ -128,27 +128,24 @@ def _dt() -> ast.expr:
     return E.call(E.attr("bs", "environ", "get_dt"))
 
 
-@INTEGRATORS.implement("lower", "exp_euler")
+@INTEGRATORS.implement("lower", "exp_euler", "exp_euler_sequential")
 def _exp_euler(system: OdeSystem) -> list[E.Stmt]:
-    """Each derivative as a function of its own variable (:meth:`OdeSystem.derivative`), then all states
-    at once: X_i = ``bs.nn.exp_euler_step(dX_i, X_i)``, x_i + (e^{a dt} - 1)/a f_i with a = df_i/dx_i found
-    by autodiff (a ``let`` or a conductance input depending on x_i is part of it), the others at x(t)."""
-    defs = [system.derivative(m) for m in system.members]
-    steps = [E.call(E.attr("bs", "nn", "exp_euler_step"), E.name(E.derived(m.var, "dt")), E.name(m.var))
-             for m in system.members]
-    return [*defs, _assign_all(system, steps)]
+    """Exponential Euler in each variable: X_i = ``bs.nn.exp_euler_step(dX_i, X_i)``, x_i + (e^{a dt} - 1)/a
+    f_i with a = df_i/dx_i found by autodiff (a ``let`` or a conductance input depending on x_i is part of
+    it), each derivative a function of its own variable (:meth:`OdeSystem.derivative`).
 
-
-@INTEGRATORS.implement("lower", "exp_euler_sequential")
-def _exp_euler_sequential(system: OdeSystem) -> list[E.Stmt]:
-    """brainpy.state's order: for each ODE in declaration order, ``def dX(X)`` and X =
-    ``bs.nn.exp_euler_step(dX, X)``, so a later derivative reads the states already updated this step."""
-    out: list[E.Stmt] = []
-    for m in system.members:
-        out.append(system.derivative(m))
-        out.append(E.assign(m.var, E.call(E.attr("bs", "nn", "exp_euler_step"), E.name(E.derived(m.var, "dt")),
-                                          E.name(m.var)), f"{system.method}, {E.where(m.span)}"))
-    return out
+    Simultaneous (``exp_euler``): all derivatives defined, then every state assigned at once, so each reads
+    the others at x(t). Sequential (the method's trait ``sequential``, ``exp_euler_sequential``,
+    brainpy.state's order): each ODE in declaration order defined and stepped in turn, so a later
+    derivative reads the states already updated this step."""
+    def step(m: Member) -> ast.expr:
+        return E.call(E.attr("bs", "nn", "exp_euler_step"), E.name(E.derived(m.var, "dt")), E.name(m.var))
+    if INTEGRATORS[system.method].traits.sequential:
+        out: list[E.Stmt] = []
+        for m in system.members:
+            out += [system.derivative(m), E.assign(m.var, step(m), f"{system.method}, {E.where(m.span)}")]
+        return out
+    return [*(system.derivative(m) for m in system.members), _assign_all(system, [step(m) for m in system.members])]
 
 
 @INTEGRATORS.implement("lower", "euler")
