@@ -5,6 +5,7 @@ import braintools as bt
 import brainunit as u
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def _state(value, size, batch_size=None):
@@ -38,10 +39,40 @@ def _ref_steps(period):
     return jnp.ceil(jnp.asarray(ratio) - 1e-3).astype(jnp.int32)
 
 
-def _fixed_prob_mask(n_pre, n_post, p, seed):
-    """Each pre-post pair connected independently with probability ``p`` (reproducible from
-    ``seed``)."""
-    return jax.random.uniform(jax.random.PRNGKey(seed), (n_pre, n_post)) < p
+def _fixed_prob_pairs(n_pre, n_post, p, seed):
+    """The connected pairs of an ``n_pre`` x ``n_post`` fixed-probability connectivity: ``(pre,
+    post)``, int32 arrays in row-major order (sorted by ``pre``, then ``post``), each pair present
+    independently with probability ``p``. Drawn on the host with numpy, reproducible from ``seed``
+    (``np.random.default_rng``): the flattened index of the next connected pair follows the last
+    one by a gap ~ Geometric(p), so the work is O(connected pairs), not O(n_pre x n_post)."""
+    total = n_pre * n_post
+    rng = np.random.default_rng(seed)
+    if p >= 1:
+        flat = np.arange(total, dtype=np.int64)
+    elif p <= 0 or total == 0:
+        flat = np.zeros(0, np.int64)
+    else:
+        chunks, last = [], -1
+        while last < total:           # almost always one draw: mean + 5 sigma + 64 gaps
+            mean = total * p
+            gaps = rng.geometric(p, int(mean + 5 * mean ** 0.5 + 64) if not chunks else 1024)
+            chunks.append(last + np.cumsum(gaps, dtype=np.int64))
+            last = int(chunks[-1][-1])
+        flat = np.concatenate(chunks)
+        flat = flat[flat < total]
+    return (flat // n_post).astype(np.int32), (flat % n_post).astype(np.int32)
+
+
+def _host_param(init, shape):
+    """``bt.init.param(init, shape)``, with a constant initialiser filled on the host (numpy, then
+    one transfer, strongly typed in JAX's default float type): no small device computation, each of
+    which would cost one XLA compilation while the network is built."""
+    if not isinstance(init, bt.init.Constant):
+        return bt.init.param(init, shape)
+    mantissa, unit = u.split_mantissa_unit(init.value)
+    dtype = jax.dtypes.canonicalize_dtype(np.result_type(np.asarray(mantissa).dtype, np.float32))
+    value = jax.device_put(np.full(shape, np.asarray(mantissa), dtype))
+    return u.maybe_decimal(u.Quantity(value, unit=unit * init.unit))
 
 
 def _sparse_op(pre, post, n_pre, n_post, events=True):
@@ -55,10 +86,12 @@ def _sparse_op(pre, post, n_pre, n_post, events=True):
     scatter-add). Either way the gradient is the exact transpose and keeps only ``x`` and ``w``
     (not ``x`` gathered per synapse, which would cost batch x synapses per step in backpropagation
     through time)."""
+    pre, post = np.asarray(pre), np.asarray(post)
     n_syn = int(pre.shape[0])
-    deg = jnp.bincount(pre, length=n_pre).astype(jnp.int32)
-    start = (jnp.cumsum(deg) - deg).astype(jnp.int32)
+    deg = np.bincount(pre, minlength=n_pre).astype(np.int32)
+    start = (np.cumsum(deg) - deg).astype(np.int32)
     width = max(int(deg.max()) if n_syn else 0, 1)
+    pre, post, deg, start = (jax.device_put(a) for a in (pre, post, deg, start))
     block = 64
 
     def dense(x, w):
@@ -137,13 +170,13 @@ class _SparseProb(bs.nn.Module):
     events = False
 
     def __init__(self, n_pre, n_post, p, w_init, seed):
-        """The pairs of :func:`_fixed_prob_mask` (``n_pre`` x ``n_post``, probability ``p``,
-        ``seed``) in row-major order (sorted by pre), one weight each from ``w_init``."""
+        """The pairs of :func:`_fixed_prob_pairs` (``n_pre`` x ``n_post``, probability ``p``,
+        ``seed``, drawn on the host) in row-major order (sorted by pre), one weight each from
+        ``w_init``."""
         super().__init__()
-        mask = _fixed_prob_mask(n_pre, n_post, p, seed)
-        pre, post = jnp.nonzero(mask)
-        self.pre, self.post, self.n_post = pre.astype(jnp.int32), post.astype(jnp.int32), n_post
-        self.weight = bs.ParamState(bt.init.param(w_init, (pre.shape[0],)))
+        pre, post = _fixed_prob_pairs(n_pre, n_post, p, seed)
+        self.pre, self.post, self.n_post = jax.device_put(pre), jax.device_put(post), n_post
+        self.weight = bs.ParamState(_host_param(w_init, (pre.shape[0],)))
         self.op = _sparse_op(self.pre, self.post, n_pre, n_post, self.events)
 
     def update(self, x):
@@ -203,11 +236,13 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
-def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
     network input without an encoder; ``steps`` when there are none). Returns
-    ``(outputs, records)``: the network's outputs stacked over time, and ``{path: [T, ...]}`` for
-    each ``pop.var`` (or ``pop``) in ``record``."""
+    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
+    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
+    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
+    byte per neuron and step instead of four)."""
     bs.nn.init_all_states(net, batch_size=batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
@@ -215,7 +250,9 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=()):
     def step(i, *xs):
         """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
         out = net.update(*xs)
-        return out, {path: _lookup(net, path) for path in record}
+        recs = {path: _lookup(net, path) for path in record}
+        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
+        return (out if outputs else None), recs
 
     return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
 
