@@ -13,6 +13,7 @@ from snndsl.ir import Program
 from snndsl.checks import graph
 from snndsl.checks import loops
 from snndsl.checks import memory
+from snndsl.checks import plasticity
 from snndsl.checks import train_block as training
 from snndsl.checks import unit_consistency as units
 from snndsl.checks import values
@@ -23,6 +24,8 @@ RULES: tuple[Check, ...] = (
     units.model_equations,      # SNN301-308 inside neuron and synapse models
     units.population_values,    # SNN305 parameter and state overrides
     units.projection_delivery,  # SNN307 what a projection delivers matches the target port
+    plasticity.plasticity_models,  # SNN244-245 inside plasticity models
+    plasticity.plastic_projections,  # SNN245-246/305 plasticity on its projection
     values.positive_and_ranged,  # SNN501-507 time constants, dt, probabilities, delays
     values.initialisers,        # SNN305/507 initialiser arguments
     values.spike_scales,        # SNN507 surrogate scale of each population
