@@ -70,6 +70,20 @@ def default_inputs(model: CompiledModel, network: str | None, steps: int, batch:
     return out
 
 
+def _plastic_state(model: CompiledModel, net_ir: Any, path: str) -> bool:
+    """Whether ``path`` is ``PROJECTION.state`` of a projection with plasticity (its label, e.g. ``p.w``);
+    raises :class:`RunError` when the projection has no such state."""
+    label, _, var = path.partition(".")
+    pr = next((p for p in net_ir.projections if p.name == label and p.plasticity is not None), None)
+    if pr is None:
+        return False
+    m = model.program.model(pr.plasticity.model)
+    if m.state(var) is None:
+        raise RunError(f"cannot record `{path}`: {m.name} has no state `{var}` "
+                       f"(states: {', '.join(s.name for s in m.states)})")
+    return True
+
+
 def run(model: CompiledModel, steps: int, network: str | None = None, record: tuple[str, ...] = (),
         batch: int | None = None, rate_hz: float = 10.0, seed: int = 0, data: str | None = None) -> RunResult:
     """Simulate network ``network`` (the first when ``None``) for ``steps`` steps from a fresh state seeded with
@@ -77,8 +91,9 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     population's spikes, as plain arrays (units dropped).
 
     ``rates_hz`` is each spiking population's mean firing rate, ``mean(spikes) / dt`` over steps, neurons and
-    samples. Raises :class:`RunError` for a ``record`` path that names no population or no state of its model,
-    and as :func:`default_inputs` does.
+    samples. A ``record`` path is ``pop.var``, ``pop``, or ``PROJECTION.state`` of a plastic projection (e.g. its
+    weights ``p.w``). Raises :class:`RunError` for a ``record`` path that names no population or no state of its
+    model, and as :func:`default_inputs` does.
     """
     import brainstate as bs
     import brainunit as u
@@ -88,6 +103,8 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     for path in record:
         pop, _, var = path.partition(".")
         node = net_ir.node(pop)
+        if node is None and _plastic_state(model, net_ir, path):
+            continue
         if node is None or not hasattr(node, "model"):
             raise RunError(f"cannot record `{path}`: no population `{pop}` in {net_ir.name} "
                            f"(populations: {', '.join(p.name for p in net_ir.populations)})")
