@@ -91,3 +91,154 @@ def test_multiplicative_stdp_scales_by_the_room_left(run):
     expected = np.where(dt >= 0, A_PLUS * (W_MAX - W0) * np.exp(-np.abs(dt) / TAU_PLUS),
                         -A_MINUS * W0 * np.exp(-np.abs(dt) / TAU_MINUS))
     np.testing.assert_allclose(w["pm.w"][-1] - W0, expected, rtol=2e-4, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------------------- STP, STD
+STP_SOURCE = """
+import Expon, STP, STD from "std"
+
+network Short {
+    dt = 0.1 ms
+    input x: spikes[%(n)d]
+    readout r = Expon(%(n)d, tau = 5 ms)
+    connect f: x -> r: one_to_one(w = 1), plasticity = STP(U = 0.2, tau_f = 300 ms, tau_d = 50 ms)
+    connect d: x -> r: one_to_one(w = 1), plasticity = STD(U = 0.3, tau = 40 ms)
+    output r
+}
+"""
+T_STP, N_STP, B_STP = 3000, 4, 2
+
+
+@pytest.fixture(scope="module")
+def stp_run():
+    model = snndsl.loads(STP_SOURCE % dict(n=N_STP))
+    net = model.network()
+    rng = np.random.default_rng(3)
+    x = (rng.random((T_STP, B_STP, N_STP)) < np.array([0.002, 0.005, 0.01, 0.03])).astype(np.float32)
+    _, rec = model.simulate(net, (jnp.asarray(x),), batch_size=B_STP, record=("f.u", "f.x", "d.x"))
+    return x, {k: np.asarray(u.get_mantissa(v)) for k, v in rec.items()}
+
+
+def brainpy_trace(cls, x, **params):
+    """The states of brainpy.state's ``cls`` driven by the spikes ``x`` [T, B, N], one step at a time."""
+    import brainpy
+
+    syn = cls(N_STP, **params)
+    names = ("u", "x") if cls is brainpy.state.STP else ("x",)
+    syn.init_state(batch_size=B_STP)
+
+    def step(xt):
+        with bs.environ.context(dt=0.1 * u.ms):
+            syn.update(xt)
+        return tuple(getattr(syn, n).value for n in names)
+
+    out = bs.transform.for_loop(step, jnp.asarray(x))
+    return dict(zip(names, (np.asarray(u.get_mantissa(o)) for o in out)))
+
+
+def test_stp_equals_brainpy_state(stp_run):
+    import brainpy
+
+    x, rec = stp_run
+    ref = brainpy_trace(brainpy.state.STP, x, U=0.2, tau_f=300 * u.ms, tau_d=50 * u.ms)
+    np.testing.assert_allclose(rec["f.u"], ref["u"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(rec["f.x"], ref["x"], rtol=1e-5, atol=1e-6)
+    assert rec["f.x"].min() < 0.5 and rec["f.u"].max() > 0.4     # depression and facilitation both happen
+
+
+def test_std_equals_brainpy_state(stp_run):
+    import brainpy
+
+    x, rec = stp_run
+    ref = brainpy_trace(brainpy.state.STD, x, U=0.3, tau=40 * u.ms)
+    np.testing.assert_allclose(rec["d.x"], ref["x"], rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------- sparse = dense with its mask
+SPARSE_SOURCE = """
+import LIF, STDP from "std"
+
+network Prob {
+    dt = 0.1 ms
+    input x: spikes[12]
+    input drive: spikes[6]
+    pop post = LIF(6, tau = 10 ms, V_th = 1 mV)
+    connect kick: drive -> post: one_to_one(w = 150 mA)
+    connect p: x -> post: fixed_prob(p = 0.4, w = 0.5 uA, seed = 7), plasticity = STDP(A_plus = 0.05, A_minus = 0.06, w_max = 1 uA), delay = 0.2 ms
+    output post
+}
+"""
+
+
+def test_sparse_plastic_weights_equal_the_masked_dense_ones(monkeypatch):
+    from snndsl.registry import model_entries
+
+    rng = np.random.default_rng(5)
+    x = jnp.asarray((rng.random((300, 12)) < 0.05).astype(np.float32))
+    drive = jnp.asarray((rng.random((300, 6)) < 0.03).astype(np.float32))
+    runs = {}
+    for storage, limit in (("masked", model_entries.SPARSE_ABOVE), ("sparse", 0)):
+        monkeypatch.setattr(model_entries, "SPARSE_ABOVE", limit)
+        model = snndsl.loads(SPARSE_SOURCE)
+        assert model.ir().projections[1].facts.storage == storage
+        out, rec = model.simulate(model.network(), (x, drive), record=("p.w",))
+        runs[storage] = np.asarray(out), np.asarray(u.get_mantissa(rec["p.w"]))
+    mask = np.asarray(jnp.asarray(__import__("jax").random.uniform(__import__("jax").random.PRNGKey(7), (12, 6)) < 0.4))
+    dense, sparse = runs["masked"][1], runs["sparse"][1]
+    np.testing.assert_array_equal(runs["masked"][0], runs["sparse"][0])
+    np.testing.assert_allclose(dense[:, mask], sparse, rtol=1e-6)
+    assert np.all(dense[:, ~mask] == 0)                          # no weight grows where there is no synapse
+    assert np.abs(sparse[-1] - 0.5).max() > 0.01                 # the weights did change
+
+
+# ------------------------------------------------------------------------ a train block around plasticity
+TRAIN_SOURCE = """
+import LIF, Expon, STDP from "std"
+
+network Learner {
+    dt = 1 ms
+    input x: spikes[12]
+    pop hidden = LIF(6, tau = 10 ms, surrogate = relu_grad(alpha = 0.3, width = 1.0))
+    readout out = Expon(2, tau = 5 ms)
+    connect stdp: x -> hidden: dense(w = 2 mA), synapse = Expon(tau = 5 ms), plasticity = STDP(w_max = 4 mA, A_plus = 0.05, A_minus = 0.06)
+    connect hidden -> out: dense(w = kaiming_normal)
+    output out
+}
+
+train Learner {
+    data = poisson_patterns(steps = 20, samples = 16, rate = 50 Hz, classes = 2)
+    loss = cross_entropy(mean(out, time), label)
+    optimizer = adam(lr = 1e-2)
+    epochs = 2
+    batch = 8
+    seed = 3
+}
+"""
+
+
+def test_a_train_block_trains_the_other_parameters_of_a_plastic_network(tmp_path):
+    """The readout weights get a finite, nonzero gradient through the plastic projection's spikes; the plastic
+    weights are states, not parameters (the optimizer never sees them)."""
+    from snndsl.runtime import data
+
+    model = snndsl.loads(TRAIN_SOURCE, "learner.snn")
+    spec = model.program.trains[0]
+    ds = data.load(spec.data, model.ir(), 0)
+    net = model.network()
+    bs.nn.init_all_states(net, batch_size=8)
+    params = net.states(bs.ParamState)
+    assert not any("stdp" in str(k) for k in params)
+    x = jnp.asarray(np.swapaxes(ds.x[:8], 0, 1))
+
+    def loss():
+        bs.nn.init_all_states(net, batch_size=8)
+        outs = bs.transform.for_loop(lambda xt: net.update(xt), x)
+        return jnp.mean(u.get_mantissa(outs) ** 2)
+
+    grads = bs.transform.grad(loss, params)()
+    g = np.concatenate([np.ravel(np.asarray(v)) for v in __import__("jax").tree_util.tree_leaves(grads)])
+    assert np.all(np.isfinite(g)) and np.abs(g).max() > 0
+    from snndsl.cli import main
+    path = tmp_path / "learner.snn"
+    path.write_text(TRAIN_SOURCE)
+    assert main(["train", str(path), "--out", str(tmp_path / "run"), "--no-progress"]) == 0

@@ -395,6 +395,8 @@ class Network:
     unresolved: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False, repr=False)
     dt_span: Span | None = attrs.field(default=None, eq=False, repr=False)
     span: Span | None = _span
+    #: ``duration = ...``: how long ``snndsl run`` simulates by default (a time Quantity, or ``None``)
+    duration: Any = attrs.field(default=None, kw_only=True)
     _nodes: dict = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

@@ -119,7 +119,7 @@ class _DiagonalSyn:
 
     def __init__(self, n):
         """``n`` connections."""
-        self.n = n
+        self.n = self.n_pre = self.n_post = n
 
     def init(self, value, batch_size=None):
         """The per-connection initial value at shape ``((batch,) n)``."""

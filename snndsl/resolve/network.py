@@ -101,7 +101,8 @@ class NetworkBuilder:
         return True
 
     def build(self) -> ir.Network:
-        """The whole network: ``dt`` (exactly one, a time: SNN220 if missing, SNN202 if repeated), then inputs,
+        """The whole network: ``dt`` (exactly one, a time: SNN220 if missing, SNN202 if repeated), ``duration``
+        (at most one, a time), then inputs,
         populations and readouts, projections (SNN202 for two with the same name) and outputs (defined, not an
         input, not repeated: SNN201/219/202). Parts that fail are left out after their errors are reported.
         """
@@ -116,6 +117,12 @@ class NetworkBuilder:
         else:
             d.error("SNN220", f"network {self.node.name.name} does not set its time step", self.node.name.span,
                     "add `dt = 1 ms` (or 0.1 ms) to the network")
+        duration = None
+        for k, st in enumerate(x for x in body if isinstance(x, ast.DurationStmt)):
+            if k:
+                d.error("SNN202", "duration is set twice", st.span)
+            else:
+                duration = convert(st.value, Param("duration", "quantity", unit="ms"), d)
         inputs = [x for st in body if isinstance(st, ast.NetInput) and (x := self.input(st)) is not None]
         pops = [p for st in body if isinstance(st, (ast.PopDecl, ast.ReadoutDecl)) and (p := self.pop(st))]
         projections, labels = [], {}
@@ -142,7 +149,8 @@ class NetworkBuilder:
                         outputs.append(ident.name)
                         spans.append(ident.span)
         return ir.Network(self.node.name.name, dt, tuple(inputs), tuple(pops), tuple(projections), tuple(outputs),
-                          tuple(spans), tuple(self.unresolved), self.dt_span, span=self.node.span)
+                          tuple(spans), tuple(self.unresolved), self.dt_span, span=self.node.span,
+                          duration=duration)
 
     def input(self, st: ast.NetInput) -> ir.InputDef | None:
         """``input name: kind[size] [unit] [= source]`` → :class:`ir.InputDef`, or ``None`` after an error.

@@ -61,19 +61,21 @@ class CompiledModel:
         return self._net(name)
 
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
-                 record=()):
+                 record=(), thin=(), every: int = 1):
         """Run ``net`` from a fresh state for ``steps`` steps (default: the inputs' length) and return
         ``(outputs, records)``.
 
         ``inputs`` are time-major arrays, one per data input; ``batch_size`` ``None`` runs unbatched. ``record``
         names ``pop.var`` or ``pop`` (its spikes) as written in the model (the emitted code renames identifiers that
         clash with Python, e.g. ``u`` → ``u_``); ``records`` maps each name as given to its time-major array.
+        Paths in ``thin`` are recorded only every ``every`` steps (the last step of each block).
         """
         from snndsl.lower.emit import py_name
 
-        emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in record}
+        emitted = {p: ".".join(py_name(part) for part in p.split(".")) for p in (*record, *thin)}
+        kwargs = {"thin": tuple(emitted[p] for p in thin), "every": every} if thin else {}
         outs, recs = self.module.simulate(net, inputs, steps=steps, batch_size=batch_size,
-                                          record=tuple(emitted.values()))
+                                          record=tuple(emitted[p] for p in record), **kwargs)
         return outs, {p: recs[e] for p, e in emitted.items()}
 
 

@@ -29,6 +29,13 @@ class RunResult:
     spikes: dict[str, np.ndarray]
     rates_hz: dict[str, float]
     dt_ms: float
+    #: the records were taken every this many steps (1: every step; see :data:`RECORD_VALUES`)
+    record_every: int = 1
+
+
+#: The most values ``run`` records in all (per sample) before it records only every k-th step: a plastic
+#: projection's weights over a long run would not fit in memory otherwise (1000 weights x 10^6 steps).
+RECORD_VALUES = 20_000_000
 
 
 def default_inputs(model: CompiledModel, network: str | None, steps: int, batch: int | None, rate_hz: float,
@@ -70,6 +77,32 @@ def default_inputs(model: CompiledModel, network: str | None, steps: int, batch:
     return out
 
 
+def default_steps(model: CompiledModel, network: str | None = None) -> int:
+    """The steps ``snndsl run`` simulates without ``--steps``: round(duration / dt) of the network's
+    ``duration = ...``; :class:`RunError` when it declares none (or one shorter than a step)."""
+    net_ir = model.ir(network)
+    if net_ir.duration is None:
+        raise RunError(f"give the number of steps (--steps N): network {net_ir.name} declares no "
+                       "`duration = ...`")
+    steps = round(float(net_ir.duration / net_ir.dt))
+    if steps < 1:
+        raise RunError(f"the duration of {net_ir.name} is shorter than one step")
+    return steps
+
+
+def _record_size(model: CompiledModel, net_ir: Any, path: str) -> int:
+    """Values per step (and sample) of record ``path``: a population's size, or a plastic projection's
+    per-connection (n_pre x n_post at most), per-pre or per-post state size."""
+    name, _, var = path.partition(".")
+    node = net_ir.node(name)
+    if node is not None:
+        return node.size
+    pr = next(p for p in net_ir.projections if p.name == name)
+    n_pre, n_post = net_ir.node(pr.pre).size, net_ir.node(pr.post).size
+    per = model.program.model(pr.plasticity.model).state(var).per
+    return {"pre": n_pre, "post": n_post}.get(per, n_pre * n_post)
+
+
 def _plastic_state(model: CompiledModel, net_ir: Any, path: str) -> bool:
     """Whether ``path`` is ``PROJECTION.state`` of a projection with plasticity (its label, e.g. ``p.w``);
     raises :class:`RunError` when the projection has no such state."""
@@ -91,7 +124,9 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     population's spikes, as plain arrays (units dropped).
 
     ``rates_hz`` is each spiking population's mean firing rate, ``mean(spikes) / dt`` over steps, neurons and
-    samples. A ``record`` path is ``pop.var``, ``pop``, or ``PROJECTION.state`` of a plastic projection (e.g. its
+    samples. When the records would hold more than :data:`RECORD_VALUES` values they are taken every k-th step
+    only (``record_every``). A ``record`` path is ``pop.var``, ``pop``, or ``PROJECTION.state`` of a plastic
+    projection (e.g. its
     weights ``p.w``). Raises :class:`RunError` for a ``record`` path that names no population or no state of its
     model, and as :func:`default_inputs` does.
     """
@@ -115,8 +150,14 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     bs.random.seed(seed)
     inputs = default_inputs(model, network, steps, batch, rate_hz, seed, data)
     net = model.network(network)
-    paths = tuple(dict.fromkeys(list(record) + spiking))
-    outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=paths)
+    total = steps * sum(_record_size(model, net_ir, p) for p in record)
+    every = 1 if total <= RECORD_VALUES else -(-total // RECORD_VALUES)
+    if every >= steps:
+        every = 1
+    thin = tuple(dict.fromkeys(record)) if every > 1 else ()
+    paths = tuple(dict.fromkeys(([] if thin else list(record)) + spiking))
+    outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=paths, thin=thin,
+                                every=every)
     outs = outs if isinstance(outs, tuple) else (outs,)
 
     def plain(v: Any) -> np.ndarray:
@@ -127,7 +168,7 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     spikes = {p: plain(recs[p]) for p in spiking}
     dt_ms = float(net_ir.dt.to_decimal(u.ms))
     rates = {p: float(s.mean() / (dt_ms / 1000.0)) for p, s in spikes.items()}
-    return RunResult(outputs, records, spikes, rates, dt_ms)
+    return RunResult(outputs, records, spikes, rates, dt_ms, every)
 
 
 def write(result: RunResult, out: Path) -> list[Path]:
@@ -142,11 +183,11 @@ def write(result: RunResult, out: Path) -> list[Path]:
     arrays |= {f"record.{k}": v for k, v in result.records.items()}
     arrays |= {f"spikes.{k}": v for k, v in result.spikes.items()}
     files = [atomic_savez(out / "record.npz", **arrays)]
-    summary = {"dt_ms": result.dt_ms, "firing_rate_hz": result.rates_hz,
+    summary = {"dt_ms": result.dt_ms, "firing_rate_hz": result.rates_hz, "record_every": result.record_every,
                "steps": int(next(iter(arrays.values())).shape[0]) if arrays else 0}
     files.append(atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n"))
     if result.spikes:
         files.append(plots.raster(result.spikes, result.dt_ms, out / "raster.png"))
     if result.records:
-        files.append(plots.traces(result.records, result.dt_ms, out / "traces.png"))
+        files.append(plots.traces(result.records, result.dt_ms * result.record_every, out / "traces.png"))
     return files

@@ -323,6 +323,13 @@ class DtStmt(Node):
 
 
 @attrs.frozen
+class DurationStmt(Node):
+    """``duration = value``: how long ``snndsl run`` simulates the network when not told otherwise."""
+
+    value: Expr
+
+
+@attrs.frozen
 class NetInput(Node):
     """``input name: kind[size] [unit] [= encoder(...)]``."""
 
@@ -368,7 +375,7 @@ class NetOutput(Node):
     names: tuple[Ident, ...]
 
 
-NetStmt = DtStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput
+NetStmt = DtStmt | DurationStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput
 
 
 @attrs.frozen

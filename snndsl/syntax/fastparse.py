@@ -24,7 +24,7 @@ _NEURON = frozenset({"param", "state", "input", "let", "spike", "reset", "on_spi
                      "method"})
 _SYNAPSE = frozenset({"param", "state", "let", "on_spike", "output", "method"})
 _PLASTICITY = frozenset({"param", "state", "method", "on_pre", "on_post"})
-_NETWORK = frozenset({"dt", "input", "pop", "readout", "connect", "output"})
+_NETWORK = frozenset({"dt", "duration", "input", "pop", "readout", "connect", "output"})
 
 
 def parse_fast(source: SourceFile, max_depth: int = 256) -> A.Module | None:
@@ -277,6 +277,11 @@ class _Reader(ExprReader):
         self.lit("=")
         x = self.value(3)
         return A.DtStmt(x[0], span=self.span(s, x[2]))
+
+    def n_duration(self, s):
+        self.lit("=")
+        x = self.value(3)
+        return A.DurationStmt(x[0], span=self.span(s, x[2]))
 
     def n_input(self, s):
         name = self.ident()

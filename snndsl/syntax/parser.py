@@ -324,6 +324,9 @@ class _ToAst:
     def dt_stmt(self, meta, ch):
         return ast.DtStmt(ch[0], span=self._span(meta))
 
+    def duration_stmt(self, meta, ch):
+        return ast.DurationStmt(ch[0], span=self._span(meta))
+
     def net_input(self, meta, ch):
         return ast.NetInput(self._ident(ch[0]), self._ident(ch[1]), ch[2], ch[3], ch[4], span=self._span(meta))
 

@@ -177,6 +177,8 @@ def statement(s) -> str:
         return f"output {expr(s.value)}"
     if isinstance(s, ast.DtStmt):
         return f"dt = {expr(s.value)}"
+    if isinstance(s, ast.DurationStmt):
+        return f"duration = {expr(s.value)}"
     if isinstance(s, ast.NetInput):
         text = f"input {s.name.name}: {s.kind.name}[{expr(s.size)}]"
         if s.unit is not None:
