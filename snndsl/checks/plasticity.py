@@ -77,6 +77,9 @@ def check_plasticity_model(model: ir.Model, w_unit=W_UNIT) -> list[Diagnostic]:
                                           f"{show(target)}", b.span, "bounds are in the unit of what they bound"
                                           " (declare `param w_max: w` for the weight's unit)"))
                     continue
+                if any(x is None for _, x in bounds):
+                    continue
+                v = v.args[0]              # the bounds fit (a plain 0 fits any unit): check what is clipped
             got = ev(v)
             if got is not None and not same_dim(got, target) and not (_is_zero(got) and st.op == "="):
                 out.append(Diagnostic("SNN244", f"{what} in {handler.event} is in {show(got)}, but it must be in "

@@ -190,13 +190,30 @@ class PlasticityLowering:
                                       E.where(st.span)))
                 continue
             x, where = E.py_name(st.var), self.scope[st.var]
-            value = lower(st.value, self.ref(where))
+            value = self.clipped(st) or lower(st.value, self.ref(where))
             new = {"+=": E.binop("+", E.name(x), value), "-=": E.binop("-", E.name(x), value), "=": value}[st.op]
             gate = E.name("_conn" if where == "connection" else "_spk")
             new = E.call(E.attr("u", "math", "where"), gate, E.call(E.attr("jax", "lax", "stop_gradient"), new),
                          E.name(x))
             lines.append(E.assign(x, new, f"{event}, {E.where(st.span)}"))
         return lines
+
+    def clipped(self, st: ir.UpdateDef) -> ast.expr | None:
+        """``clip(x, lo, hi)`` assigned to a state, a bound written as a plain ``0`` put in the state's unit
+        (the weight's, ``self.unit``, for ``w``); ``None`` when the value is not such a call."""
+        v = st.value
+        if not (isinstance(v, ir.Func) and v.name == "clip" and len(v.args) == 3):
+            return None
+        state = self.m.state(st.var)
+        read = self.ref(self.scope[st.var])
+        args = [lower(v.args[0], read)]
+        for b in v.args[1:]:
+            if isinstance(b, ir.Const) and not hasattr(b.value, "unit") and float(b.value) == 0.0:
+                unit = E.attr("self", "unit") if state.unit is None else unit_expr(state.unit)
+                args.append(E.call("_in_unit", E.const(0.0), unit))
+            else:
+                args.append(lower(b, read))
+        return E.call(E.attr("u", "math", "clip"), *args)
 
     def update(self) -> E.Block:
         """``update(self, _s)``: load; integrate every ODE (its state's scope); ``_spk`` = the presynaptic

@@ -99,7 +99,7 @@ class _PlasticityBuilder(_ModelBuilder):
             if isinstance(st, ast.PlasticState):
                 if self.declare(st.name, "state"):
                     states.append(self.plastic_state(st))
-                    self.scopes[st.name.name] = st.scope
+                    self.scopes[st.name.name] = "connection" if st.name.name == "w" else st.scope
         self.symbols.setdefault("w", "weight")     # undeclared: the projection's fixed weight, per connection
         self.scopes.setdefault("w", "connection")
         scope = Scope(self.symbols, with_time=True, where=f"in plasticity {name}")
