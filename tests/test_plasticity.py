@@ -242,3 +242,27 @@ def test_a_train_block_trains_the_other_parameters_of_a_plastic_network(tmp_path
     path = tmp_path / "learner.snn"
     path.write_text(TRAIN_SOURCE)
     assert main(["train", str(path), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+
+
+# ------------------------------------------------------------------------------------- models/stdp.snn
+@pytest.mark.slow
+def test_song_miller_abbott_ends_bimodal(tmp_path):
+    """`snndsl run models/stdp.snn --record stdp.w` over its own duration: at least 70 % of the weights within
+    10 % of a bound, and both bounds populated (at least 1 % of the weights near each)."""
+    import json
+
+    from snndsl.cli import main
+
+    from .conftest import ROOT
+
+    path = ROOT / "models" / "stdp.snn"
+    assert path.read_text().splitlines()[0] == "# record: stdp.w"
+    assert main(["run", str(path), "--record", "stdp.w", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    w = np.load(tmp_path / "record.npz")["record.stdp.w"]
+    assert w.shape[1:] == (1000, 1) and summary["steps"] == 1_000_000
+    assert w.shape[0] == 1_000_000 // summary["record_every"]
+    f = w[-1, :, 0] / 0.05
+    low, high = (f <= 0.1).mean(), (f >= 0.9).mean()
+    assert low + high >= 0.7 and low >= 0.01 and high >= 0.01, (low, high)
+    assert (w[0, :, 0] / 0.05 > 0.2).mean() > 0.5           # it started spread out, not at the bounds

@@ -35,7 +35,7 @@ class RunResult:
 
 #: The most values ``run`` records in all (per sample) before it records only every k-th step: a plastic
 #: projection's weights over a long run would not fit in memory otherwise (1000 weights x 10^6 steps).
-RECORD_VALUES = 20_000_000
+RECORD_VALUES = 10_000_000
 
 
 def default_inputs(model: CompiledModel, network: str | None, steps: int, batch: int | None, rate_hz: float,
