@@ -347,7 +347,8 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), thin=(), ev
     network input without an encoder; ``steps`` when there are none). Returns
     ``(outputs, records)``: the network's outputs stacked over time, and ``{path: [T, ...]}`` for
     each ``pop.var`` (or ``pop``) in ``record``; each path in ``thin`` is recorded only at the last
-    step of every block of ``every`` steps (``[T // every, ...]``: long records of large states)."""
+    step of every block of ``every`` steps (``[T // every, ...]``: long records of large
+    states)."""
     bs.nn.init_all_states(net, batch_size=batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
@@ -370,6 +371,7 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), thin=(), ev
     (outs, recs), thinned = bs.transform.for_loop(block, jnp.arange(n), *xs)
     flat = jax.tree_util.tree_map(lambda a: a.reshape((n * every,) + a.shape[2:]), (outs, recs))
     if n * every < steps:
-        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *[x[n * every:] for x in inputs])
+        rest = [x[n * every:] for x in inputs]
+        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
         flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
     return flat[0], {**flat[1], **thinned}

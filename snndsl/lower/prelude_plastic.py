@@ -1,12 +1,14 @@
-"""Helpers of the emitted modules for plastic projections (a second part of :mod:`snndsl.lower.prelude`,
-read and copied the same way: each top-level definition goes verbatim into every module that uses it).
+"""Helpers of the emitted modules for plastic projections: a second part of
+:mod:`snndsl.lower.prelude`, read and copied the same way (each top-level definition goes verbatim
+into every module that uses it).
 
-A plastic projection keeps its per-connection states in the projection's storage; a "layout" object says
-how: :class:`_DenseSyn` (dense or masked ``[n_pre, n_post]``), :class:`_SparseSyn` (one value per connected
-pair) and :class:`_DiagonalSyn` (one-to-one). Each gives the same five operations, so the emitted plasticity
-class is the same for every storage: ``init`` (initial values), ``pre``/``post`` (a per-neuron value seen per
-connection), ``rows``/``cols`` (the connections of the neurons that spiked) and ``deliver`` (the weighted
-input of a spike vector through per-connection weights).
+A plastic projection keeps its per-connection states in the projection's storage; a "layout" says
+how: :class:`_DenseSyn` (dense or masked ``[n_pre, n_post]``), :class:`_SparseSyn` (one value per
+connected pair) and :class:`_DiagonalSyn` (one-to-one). Each gives the same operations, so the
+emitted plasticity class is the same for every storage: ``init`` (initial values), ``pre`` /
+``post`` (a per-neuron value seen per connection), ``rows`` / ``cols`` (the connections of the
+neurons that spiked) and ``deliver`` (the weighted input of a spike vector through per-connection
+weights).
 """
 
 import brainstate as bs
@@ -114,8 +116,8 @@ class _SparseSyn:
 
 
 class _DiagonalSyn:
-    """Per-connection values of a one-to-one plastic projection: connection ``i`` joins pre ``i`` to
-    post ``i``, so per-connection, per-pre and per-post values are all ``[..., n]``."""
+    """Per-connection values of a one-to-one plastic projection: connection ``i`` joins pre
+    ``i`` to post ``i``, so per-connection, per-pre and per-post values are all ``[..., n]``."""
 
     def __init__(self, n):
         """``n`` connections."""
