@@ -55,7 +55,8 @@ def run():
     drive[POST, 0] = 1.0
     out, rec = model.simulate(net, (jnp.asarray(x), jnp.asarray(drive)), record=("p0.w", "p3.w", "pm.w"))
     spikes = np.asarray(out)[:, 0]
-    return spikes, {k: np.asarray(u.get_mantissa(v))[:, :, 0] for k, v in rec.items()}
+    weights = {k: np.asarray(u.get_mantissa(v))[:, :, 0] for k, v in rec.items()}
+    return spikes, weights, (model, net, (jnp.asarray(x), jnp.asarray(drive)))
 
 
 def pair_rule(delay_steps: int) -> np.ndarray:
@@ -65,13 +66,13 @@ def pair_rule(delay_steps: int) -> np.ndarray:
 
 
 def test_the_postsynaptic_neuron_fires_once_where_placed(run):
-    spikes, _ = run
+    spikes, _, _ = run
     assert np.flatnonzero(spikes).tolist() == [POST]
 
 
 @pytest.mark.parametrize("path, delay", [("p0.w", 0), ("p3.w", 3)])
 def test_additive_stdp_is_the_closed_form_pair_rule(run, path, delay):
-    _, w = run
+    _, w, _ = run
     dw = w[path][-1] - W0
     np.testing.assert_allclose(dw, pair_rule(delay), rtol=2e-4, atol=1e-7)
     signs = np.sign(pair_rule(delay))
@@ -80,13 +81,25 @@ def test_additive_stdp_is_the_closed_form_pair_rule(run, path, delay):
 
 def test_weights_change_only_at_events(run):
     """Between events w stays put: it changes at the step a spike arrives or the post neuron fires."""
-    _, w = run
+    _, w, _ = run
     changed = np.flatnonzero(np.any(np.diff(w["p3.w"], axis=0) != 0, axis=1)) + 1
     assert set(changed) <= set((PRE + 3).tolist()) | {POST}
 
 
+def test_thinned_records_are_every_kth_step(run):
+    """``thin`` paths are recorded at the last step of each block of ``every`` steps; the outputs (and the
+    every-step records) are those of the plain run, remainder steps included."""
+    spikes, w, (model, net, inputs) = run
+    out, rec = model.simulate(net, inputs, record=("post",), thin=("p3.w",), every=7)
+    np.testing.assert_array_equal(np.asarray(out)[:, 0], spikes)
+    np.testing.assert_array_equal(np.asarray(rec["post"])[:, 0], spikes)
+    thinned = np.asarray(u.get_mantissa(rec["p3.w"]))[:, :, 0]
+    assert thinned.shape == (T // 7, N)
+    np.testing.assert_allclose(thinned, w["p3.w"][6::7][:T // 7])
+
+
 def test_multiplicative_stdp_scales_by_the_room_left(run):
-    _, w = run
+    _, w, _ = run
     dt = (POST - PRE) * DT
     expected = np.where(dt >= 0, A_PLUS * (W_MAX - W0) * np.exp(-np.abs(dt) / TAU_PLUS),
                         -A_MINUS * W0 * np.exp(-np.abs(dt) / TAU_MINUS))
@@ -241,7 +254,7 @@ def test_a_train_block_trains_the_other_parameters_of_a_plastic_network(tmp_path
     from snndsl.cli import main
     path = tmp_path / "learner.snn"
     path.write_text(TRAIN_SOURCE)
-    assert main(["train", str(path), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    assert main(["train", str(path), "--epochs", "1", "--out", str(tmp_path / "run"), "--no-progress"]) == 0
 
 
 # ------------------------------------------------------------------------------------- models/stdp.snn
