@@ -29,7 +29,7 @@ N = len(PRE)
 A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS, W0, W_MAX = 0.01, 0.012, 20.0, 15.0, 0.5, 1.0
 
 SOURCE = """
-import LIF, STDP, STDPMult from "std"
+import LIF, STDP, STDPMult, TripletSTDP from "std"
 
 network Pairs {
     dt = 0.1 ms
@@ -39,7 +39,17 @@ network Pairs {
     connect kick: drive -> post: one_to_one(w = 150 mA)
     connect p0: x -> post: dense(w = %(w0)s uA), plasticity = STDP(A_plus = %(ap)s, A_minus = %(am)s, tau_plus = %(tp)s ms, tau_minus = %(tm)s ms, w_max = %(wm)s uA)
     connect p3: x -> post: dense(w = %(w0)s uA), plasticity = STDP(A_plus = %(ap)s, A_minus = %(am)s, tau_plus = %(tp)s ms, tau_minus = %(tm)s ms, w_max = %(wm)s uA), delay = 0.3 ms
-    connect pm: x -> post: dense(w = %(w0)s uA), plasticity = STDPMult(A_plus = %(ap)s, A_minus = %(am)s, tau_plus = %(tp)s ms, tau_minus = %(tm)s ms, w_max = %(wm)s uA)
+    connect mult: x -> post: dense(w = %(w0)s uA), plasticity = STDPMult(A_plus = %(ap)s, A_minus = %(am)s, tau_plus = %(tp)s ms, tau_minus = %(tm)s ms, w_max = %(wm)s uA)
+    output post
+}
+
+network Triplets {
+    dt = 0.1 ms
+    input x: spikes[1]
+    input drive: spikes[1]
+    pop post = LIF(1, tau = 10 ms, V_th = 1 mV)
+    connect kick: drive -> post: one_to_one(w = 150 mA)
+    connect trip: x -> post: dense(w = %(w0)s uA), plasticity = TripletSTDP(A2_plus = 0.01, A3_plus = 0.02, A2_minus = 0.012, A3_minus = 0.005, w_max = %(wm)s uA)
     output post
 }
 """ % dict(n=N, w0=W0, ap=A_PLUS, am=A_MINUS, tp=TAU_PLUS, tm=TAU_MINUS, wm=W_MAX)
@@ -53,7 +63,7 @@ def run():
     x[PRE, np.arange(N)] = 1.0
     drive = np.zeros((T, 1), np.float32)
     drive[POST, 0] = 1.0
-    out, rec = model.simulate(net, (jnp.asarray(x), jnp.asarray(drive)), record=("p0.w", "p3.w", "pm.w"))
+    out, rec = model.simulate(net, (jnp.asarray(x), jnp.asarray(drive)), record=("p0.w", "p3.w", "mult.w"))
     spikes = np.asarray(out)[:, 0]
     weights = {k: np.asarray(u.get_mantissa(v))[:, :, 0] for k, v in rec.items()}
     return spikes, weights, (model, net, (jnp.asarray(x), jnp.asarray(drive)))
@@ -98,12 +108,32 @@ def test_thinned_records_are_every_kth_step(run):
     np.testing.assert_allclose(thinned, w["p3.w"][6::7][:T // 7])
 
 
+def test_triplet_stdp_is_pfister_and_gerstners_rule(run):
+    """Pre at t0, post at t1 and t2, pre again at t3 (all-to-all, Pfister & Gerstner 2006, eq. 3-4): the second
+    post spike potentiates by r1 (A2+ + A3+ o2(t2-)), the late pre depresses by o1 (A2- + A3- r2(t3-))."""
+    model = run[2][0]
+    t0, t1, t2, t3 = 50, 120, 170, 260
+    x = np.zeros((300, 1), np.float32)
+    x[[t0, t3], 0] = 1
+    drive = np.zeros((300, 1), np.float32)
+    drive[[t1, t2], 0] = 1
+    out, rec = model.simulate(model.network("Triplets"), (jnp.asarray(x), jnp.asarray(drive)), record=("trip.w",))
+    assert np.flatnonzero(np.asarray(out)[:, 0]).tolist() == [t1, t2]
+    w = np.asarray(u.get_mantissa(rec["trip.w"]))[:, 0, 0]
+    tp, tm, tx, ty = 16.8, 33.7, 101.0, 125.0
+    e = lambda steps, tau: np.exp(-steps * DT / tau)                 # noqa: E731
+    dw1 = W_MAX * e(t1 - t0, tp) * 0.01
+    dw2 = W_MAX * e(t2 - t0, tp) * (0.01 + 0.02 * e(t2 - t1, ty))
+    dw3 = -W_MAX * (e(t3 - t1, tm) + e(t3 - t2, tm)) * (0.012 + 0.005 * e(t3 - t0, tx))
+    np.testing.assert_allclose([w[t1] - W0, w[t2] - w[t1], w[t3] - w[t2]], [dw1, dw2, dw3], rtol=2e-4)
+
+
 def test_multiplicative_stdp_scales_by_the_room_left(run):
     _, w, _ = run
     dt = (POST - PRE) * DT
     expected = np.where(dt >= 0, A_PLUS * (W_MAX - W0) * np.exp(-np.abs(dt) / TAU_PLUS),
                         -A_MINUS * W0 * np.exp(-np.abs(dt) / TAU_MINUS))
-    np.testing.assert_allclose(w["pm.w"][-1] - W0, expected, rtol=2e-4, atol=1e-7)
+    np.testing.assert_allclose(w["mult.w"][-1] - W0, expected, rtol=2e-4, atol=1e-7)
 
 
 # ---------------------------------------------------------------------------------------- STP, STD
