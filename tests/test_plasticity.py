@@ -309,3 +309,23 @@ def test_song_miller_abbott_ends_bimodal(tmp_path):
     low, high = (f <= 0.1).mean(), (f >= 0.9).mean()
     assert low + high >= 0.7 and low >= 0.01 and high >= 0.01, (low, high)
     assert (w[0, :, 0] / 0.05 > 0.2).mean() > 0.5           # it started spread out, not at the bounds
+
+
+def test_run_records_plastic_states_and_keeps_their_final_values(tmp_path):
+    """`snndsl run --record PROJECTION.STATE` on models/stp.snn: the record path its first line names, the
+    final states in record.npz; without --steps it would run its `duration` (2 s = 20000 steps)."""
+    from snndsl.cli import main
+    from snndsl.runtime import simulate
+    from snndsl.runtime.model import load
+
+    from .conftest import ROOT
+
+    path = ROOT / "models" / "stp.snn"
+    record = path.read_text().splitlines()[0].removeprefix("# record: ")
+    assert simulate.default_steps(load(path)) == 20000
+    assert main(["run", str(path), "--steps", "300", "--record", record, "--out", str(tmp_path)]) == 0
+    data = np.load(tmp_path / "record.npz")
+    u_ = data[f"record.{record}"]
+    assert u_.shape == (300, 20) and np.all(u_ > 0)
+    np.testing.assert_allclose(data["final.facilitating.u"], u_[-1])
+    assert main(["run", str(path), "--steps", "3", "--record", "facilitating.nope"]) == 2

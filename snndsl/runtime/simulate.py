@@ -31,6 +31,8 @@ class RunResult:
     dt_ms: float
     #: the records were taken every this many steps (1: every step; see :data:`RECORD_VALUES`)
     record_every: int = 1
+    #: the state of every plastic projection at the end of the run, ``PROJECTION.STATE`` -> array
+    final: dict = attrs.field(factory=dict)
 
 
 #: The most values ``run`` records in all (per sample) before it records only every k-th step: a plastic
@@ -168,12 +170,20 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     spikes = {p: plain(recs[p]) for p in spiking}
     dt_ms = float(net_ir.dt.to_decimal(u.ms))
     rates = {p: float(s.mean() / (dt_ms / 1000.0)) for p, s in spikes.items()}
-    return RunResult(outputs, records, spikes, rates, dt_ms, every)
+    from snndsl.lower.emit import py_name
+    final = {}
+    for pr in net_ir.projections:
+        if pr.plasticity is not None:
+            attr = py_name(pr.name) if "->" not in pr.name else f"{py_name(pr.pre)}_to_{py_name(pr.post)}"
+            for st in model.program.model(pr.plasticity.model).states:
+                final[f"{pr.name}.{st.name}"] = plain(getattr(getattr(net, attr), py_name(st.name)).value)
+    return RunResult(outputs, records, spikes, rates, dt_ms, every, final)
 
 
 def write(result: RunResult, out: Path) -> list[Path]:
     """Write ``result`` under ``out`` (created if needed) and return the paths written, each atomically:
-    ``record.npz`` (arrays ``output.NAME``, ``record.PATH``, ``spikes.POP``), ``summary.json`` (dt, firing
+    ``record.npz`` (arrays ``output.NAME``, ``record.PATH``, ``spikes.POP``, and ``final.PROJECTION.STATE``: the
+    plastic projections' states at the end, e.g. the learned weights), ``summary.json`` (dt, firing
     rates, step count), ``raster.png`` (with spiking populations) and ``traces.png`` (with records).
     """
     from snndsl.runtime import plots
@@ -182,6 +192,7 @@ def write(result: RunResult, out: Path) -> list[Path]:
     arrays = {f"output.{k}": v for k, v in result.outputs.items()}
     arrays |= {f"record.{k}": v for k, v in result.records.items()}
     arrays |= {f"spikes.{k}": v for k, v in result.spikes.items()}
+    arrays |= {f"final.{k}": v for k, v in result.final.items()}
     files = [atomic_savez(out / "record.npz", **arrays)]
     summary = {"dt_ms": result.dt_ms, "firing_rate_hz": result.rates_hz, "record_every": result.record_every,
                "steps": int(next(iter(arrays.values())).shape[0]) if arrays else 0}
