@@ -15,10 +15,17 @@ from snndsl.checks.unit_consistency import check_values
 from snndsl.diagnostics import Diagnostic
 from snndsl.ir.evaluate import W_UNIT, UnitError, evaluate, initialiser_dim, same_dim, show
 from snndsl.ir.infer import ModelEnv, one
+from snndsl.registry import FUNCTIONS, LOOPS
 
 
 def _is_zero(v: Any) -> bool:
     return not isinstance(v, u.Quantity) and v is not None and float(v) == 0.0
+
+
+def _bounded(v: Any) -> bool:
+    """Whether ``v`` is a call whose arguments after the first bound it (a ``bounds`` function: ``clip``)."""
+    entry = FUNCTIONS.get(v.name) if isinstance(v, ir.Func) else None
+    return entry is not None and entry.traits.bounds and len(v.args) > 1
 
 
 def check_plasticity_model(model: ir.Model, w_unit=W_UNIT) -> list[Diagnostic]:
@@ -68,7 +75,7 @@ def check_plasticity_model(model: ir.Model, w_unit=W_UNIT) -> list[Diagnostic]:
                 v, target, what = st.value, env.values.get(("state", "w"), env.values["weight", "w"]), "`transmit`"
             else:
                 v, target, what = st.value, env.state_value(st.var), f"`{st.var} {st.op} ...`"
-            if isinstance(v, ir.Func) and v.name == "clip" and len(v.args) == 3 and not isinstance(st, ir.TransmitDef):
+            if _bounded(v) and not isinstance(st, ir.TransmitDef):
                 bounds = [(b, ev(b)) for b in v.args[1:]]
                 bad = [(b, x) for b, x in bounds if x is not None and not _is_zero(x) and not same_dim(x, target)]
                 if bad:
@@ -100,6 +107,8 @@ def plastic_projections(program: ir.Program) -> Iterator[Diagnostic]:
 
     * SNN246: the source spikes (handlers run at spikes); with an ``on_pre`` or ``on_post`` handler the
       corresponding side spikes; no bias ``b`` (a plastic projection delivers weights only);
+    * SNN246: not under an online loop policy (its algorithm traces the weights as parameters; a plastic
+      projection's weights change outside it);
     * SNN245: values given for ``: w`` parameters, and a unit declared on ``w``, are in the weight's unit;
     * SNN305: the other values fit the declared units.
     """
@@ -121,6 +130,11 @@ def plastic_projections(program: ir.Program) -> Iterator[Diagnostic]:
                     isinstance(post, ir.Population) and post.facts is not None and post.facts.spiking):
                 yield Diagnostic("SNN246", f"{model.name} has `on_post`, but `{pr.post}` does not spike", use.span,
                                  "project onto a spiking population")
+            online = [t for t in program.trains if t.network == net.name and t.loop.name in LOOPS
+                      and LOOPS[t.loop.name].traits.online]
+            if online:
+                yield Diagnostic("SNN246", f"`{pr.name}` has plasticity, which {online[0].loop.name}(...) learning "
+                                 "cannot trace", use.span, "train with `loop = bptt` (or checkpointed/truncated)")
             if pr.conn.arg("b") is not None:
                 yield Diagnostic("SNN246", f"a plastic projection has no bias, but `{pr.name}` gives `b`",
                                  pr.conn.span, "remove `b = ...`")

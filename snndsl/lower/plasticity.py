@@ -26,8 +26,8 @@ from snndsl.ir.evaluate import evaluate
 from snndsl.ir.text import show_expr
 from snndsl.ir.tools import refs
 from snndsl.lower import emit as E
-from snndsl.lower.exprs import lower, unit_expr, value_expr
-from snndsl.registry import INTEGRATORS
+from snndsl.lower.exprs import function_call, lower, unit_expr, value_expr
+from snndsl.registry import FUNCTIONS, INTEGRATORS
 
 
 def layout_expr(net: ir.Network, pr: ir.Projection, seed: int) -> ast.expr:
@@ -202,7 +202,8 @@ class PlasticityLowering:
         """``clip(x, lo, hi)`` assigned to a state, a bound written as a plain ``0`` put in the state's unit
         (the weight's, ``self.unit``, for ``w``); ``None`` when the value is not such a call."""
         v = st.value
-        if not (isinstance(v, ir.Func) and v.name == "clip" and len(v.args) == 3):
+        entry = FUNCTIONS.get(v.name) if isinstance(v, ir.Func) else None
+        if entry is None or not entry.traits.bounds or len(v.args) < 2:
             return None
         state = self.m.state(st.var)
         read = self.ref(self.scope[st.var])
@@ -213,7 +214,7 @@ class PlasticityLowering:
                 args.append(E.call("_in_unit", E.const(0.0), unit))
             else:
                 args.append(lower(b, read))
-        return E.call(E.attr("u", "math", "clip"), *args)
+        return function_call(v.name, args)
 
     def update(self) -> E.Block:
         """``update(self, _s)``: load; integrate every ODE (its state's scope); ``_spk`` = the presynaptic

@@ -30,7 +30,8 @@ _QUANTITY = (rf"({_NUM})(?![eE][+-]?\d|[\d.])([ \t]*)"
 _BUILTINS = sorted({name for reg in REGISTRIES.values() for name in reg.names()})
 
 _STATEMENT_KEYWORDS = ("param", "state", "input", "let", "spike", "when", "scale", "reset", "on_spike",
-                       "refractory", "surrogate", "method", "output", "pop", "readout", "connect", "trainable")
+                       "refractory", "surrogate", "method", "output", "pop", "readout", "connect", "trainable",
+                       "per", "on_pre", "on_post", "transmit", "duration")
 
 #: Token types of each construct (docs/tooling.md lists them).
 UNIT = Keyword.Type
@@ -48,7 +49,7 @@ class SnnLexer(RegexLexer):
     tokens = {
         "root": [
             include("space"),
-            (rf"\b(neuron|synapse|network|train)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace,
+            (rf"\b(neuron|synapse|plasticity|network|train)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace,
                                                                           Name.Class)),
             (r"\b(import|from)\b", Keyword.Namespace),
             (r"\b(hard|soft)\b", Keyword.Constant),
