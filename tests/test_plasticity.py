@@ -329,3 +329,12 @@ def test_run_records_plastic_states_and_keeps_their_final_values(tmp_path):
     assert u_.shape == (300, 20) and np.all(u_ > 0)
     np.testing.assert_allclose(data["final.facilitating.u"], u_[-1])
     assert main(["run", str(path), "--steps", "3", "--record", "facilitating.nope"]) == 2
+
+
+def test_nir_export_refuses_plastic_projections(tmp_path, capsys):
+    from snndsl.cli import main
+
+    from .conftest import ROOT
+
+    assert main(["export", str(ROOT / "models" / "stp.snn"), "--to", "nir", "-o", str(tmp_path / "x.nir")]) == 1
+    assert "projection `facilitating` is not expressible in NIR: its weights change" in capsys.readouterr().err
