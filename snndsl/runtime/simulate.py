@@ -113,6 +113,9 @@ def _plastic_state(model: CompiledModel, net_ir: Any, path: str) -> bool:
     if pr is None:
         return False
     m = model.program.model(pr.plasticity.model)
+    if "->" in label:
+        raise RunError(f"cannot record `{path}`: give the projection a label to record it "
+                       f"(`connect p: {pr.pre} -> {pr.post}: ...`, then `--record p.{var}`)")
     if m.state(var) is None:
         raise RunError(f"cannot record `{path}`: {m.name} has no state `{var}` "
                        f"(states: {', '.join(s.name for s in m.states)})")
