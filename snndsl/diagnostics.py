@@ -74,6 +74,15 @@ CODES: dict[str, str] = {
     "SNN261": "noise outside an ODE",
     "SNN262": "noise enters non-linearly",
     "SNN263": "threshold crossing with a reset",
+    # 24x: plasticity
+    "SNN240": "a spike handler changes what it cannot",
+    "SNN241": "a plasticity expression reads a state its scope cannot see",
+    "SNN242": "misplaced transmit",
+    "SNN243": "the weight w is not per connection",
+    "SNN244": "unit mismatch in a plasticity model",
+    "SNN245": "weight bounds in the wrong unit",
+    "SNN246": "plasticity on a projection it cannot work on",
+    "SNN247": "not a plasticity model",
     # 3xx: units
     "SNN301": "derivative has the wrong unit",
     "SNN302": "incompatible units",

@@ -15,6 +15,7 @@ from snndsl.checks import graph
 from snndsl.checks import loops
 from snndsl.checks import memory
 from snndsl.checks import methods
+from snndsl.checks import plasticity
 from snndsl.checks import train_block as training
 from snndsl.checks import unit_consistency as units
 from snndsl.checks import values
@@ -26,6 +27,8 @@ RULES: tuple[Check, ...] = (
     units.population_values,    # SNN305 parameter and state overrides
     units.projection_delivery,  # SNN307 what a projection delivers matches the target port
     methods.population_methods,  # SNN309 a population's method suits its model's equations
+    plasticity.plasticity_models,  # SNN244-245 inside plasticity models
+    plasticity.plastic_projections,  # SNN245-246/305 plasticity on its projection
     values.positive_and_ranged,  # SNN501-507 time constants, dt, probabilities, delays
     values.initialisers,        # SNN305/507 initialiser arguments
     values.spike_scales,        # SNN507 surrogate scale of each population

@@ -10,7 +10,7 @@ from snndsl.diagnostics import SnnError
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``snndsl run FILE --steps N [...]``: simulate (:func:`snndsl.runtime.simulate.run`), print each
+    """``snndsl run FILE [--steps N] [...]``: simulate (``N`` defaults to the network's ``duration`` / ``dt``) (:func:`snndsl.runtime.simulate.run`), print each
     spiking population's firing rate (``NAME: R Hz``) and, with ``--out DIR``, write the records, a
     summary and plots there.
 
@@ -31,7 +31,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with timings("front end"):
             model = load(args.file, precision=args.precision)
-        result = simulate.run(model, args.steps, args.network, tuple(args.record), args.batch, args.rate,
+        steps = args.steps or simulate.default_steps(model, args.network)
+        result = simulate.run(model, steps, args.network, tuple(args.record), args.batch, args.rate,
                               args.seed, args.data, args.params, phase=timings)
     except (OSError, UnicodeDecodeError) as exc:
         return read_error(args.file, exc)
@@ -58,7 +59,8 @@ def add_commands(sub) -> None:
     """Register ``run`` on the ``snndsl`` command's subparsers."""
     run = sub.add_parser("run", help="simulate a network and record what it does")
     run.add_argument("file", metavar="FILE")
-    run.add_argument("--steps", type=positive, required=True, help="number of time steps")
+    run.add_argument("--steps", type=positive,
+                     help="number of time steps (default: the network's `duration` / dt)")
     run.add_argument("--network", help="which network (default: the first)")
     run.add_argument("--record", nargs="*", default=[], metavar="PATH",
                      help="what to record: pop (spikes), pop.var (a state), proj.var (a state of a "

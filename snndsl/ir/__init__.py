@@ -19,6 +19,7 @@ import brainunit as u
 
 from snndsl.source import Span
 from snndsl.ir.facts import PopulationFacts, ProjectionFacts  # noqa: F401  (part of the IR)
+from snndsl.ir.plastic import HandlerDef, PlasticityUse, TransmitDef  # noqa: F401  (part of the IR)
 
 _span = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
@@ -146,6 +147,8 @@ class StateDef:
     unit: Any
     init: Expr | None
     span: Span | None = _span
+    #: in a plasticity model: ``connection``, ``pre`` or ``post``
+    per: str | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen
@@ -220,8 +223,8 @@ class UpdateDef:
 
 @attrs.frozen
 class Model:
-    """A neuron (``kind == "neuron"``) or synapse (``"synapse"``) model, as declared; instances live in a
-    :class:`Network`.
+    """A neuron (``kind == "neuron"``), synapse (``"synapse"``) or plasticity (``"plasticity"``) model, as declared;
+    instances live in a :class:`Network` (a plasticity model on a projection, :class:`PlasticityUse`).
 
     Declarations in source order: ``params``, ``states``, ``ports`` (a neuron's inputs), ``lets``, ``odes``,
     ``on_spike`` updates (for a synapse: what ``w`` adds each step). A spiking neuron has ``spike``, usually
@@ -243,6 +246,8 @@ class Model:
     surrogate: Spec | None = None
     method: str = "exp_euler"
     output: Expr | None = None
+    #: a plasticity model's ``on_pre``/``on_post`` handlers
+    handlers: tuple[HandlerDef, ...] = attrs.field(default=(), kw_only=True)
     #: resolution reported errors inside it: its equations are not unit-checked (no follow-on errors)
     broken: bool = attrs.field(default=False, eq=False, repr=False)
     span: Span | None = _span
@@ -354,6 +359,8 @@ class Projection:
     delay_span: Span | None = attrs.field(default=None, eq=False, repr=False)
     facts: ProjectionFacts | None = None
     span: Span | None = _span
+    #: ``plasticity = Model(...)`` (``None``: fixed weights)
+    plasticity: PlasticityUse | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen
@@ -377,6 +384,8 @@ class Network:
     #: ``None`` when not written (float32)
     precision: str | None = None
     span: Span | None = _span
+    #: ``duration = ...``: how long ``snndsl run`` simulates by default (a time Quantity, or ``None``)
+    duration: Any = attrs.field(default=None, kw_only=True)
     _nodes: dict = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

@@ -43,8 +43,9 @@ class ModelEnv:
                            isinstance(x.value, ir.Ref) and x.value.kind == "weight"), W_UNIT)
         self.model, self.w_unit = model, w_unit
         self.values: dict[tuple[str, str], Any] = {}
-        for p in model.params:
-            self.values["param", p.name] = True if p.kind == "bool" else one(p.unit)
+        for p in model.params:      # a plasticity parameter declared `: w` (unit None) is in w's unit
+            self.values["param", p.name] = (True if p.kind == "bool"
+                                            else one(p.unit if p.unit is not None else w_unit))
         for s in model.states:
             self.values["state", s.name] = one(s.unit if s.unit is not None else w_unit)
         for port in model.ports:
@@ -145,7 +146,8 @@ def _projection_facts(program: ir.Program, net: ir.Network, proj: ir.Projection)
         arrives = arrives * u.get_unit(proj.output.arg(output.traits.scales_by))
     p = proj.conn.arg("p")
     storage = entry.traits.storage(pre.size, post.size, float(p) if p is not None else None)
-    hoisted = proj.delay_steps == 0 and isinstance(pre, ir.InputDef) and pre.source is None
+    hoisted = (proj.delay_steps == 0 and isinstance(pre, ir.InputDef) and pre.source is None
+               and proj.plasticity is None)   # plastic weights change each step: no segment at once
     return ir.ProjectionFacts(delivered, arrives, _spiking(program, pre), storage, hoisted)
 
 

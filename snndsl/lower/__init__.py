@@ -30,22 +30,29 @@ class Helper:
     uses: frozenset[str]
 
 
+#: The files of the prelude, read in this order (prelude_plastic.py: the helpers of plastic projections).
+PRELUDE_FILES = ("prelude.py", "prelude_plastic.py")
+
+
 @functools.cache
 def prelude_definitions() -> tuple[tuple[tuple[str, str | None], ...], dict[str, Helper]]:
-    """prelude.py's imports ``(module, alias)`` and its definitions by name, in file order.
+    """The prelude's imports ``(module, alias)`` and its definitions by name, in file order
+    (:data:`PRELUDE_FILES`; ``from`` imports, by which a later file reads an earlier one's helpers, are
+    not copied).
 
     Read from the installed package once (cached) and parsed with :mod:`ast`: nothing in prelude.py is
     imported or executed here. ``uses`` of each :class:`Helper` are the names it loads that prelude.py
     defines or imports (its own name excluded).
     """
-    text = resources.files("snndsl.lower").joinpath("prelude.py").read_text(encoding="utf-8")
-    tree = ast.parse(text)
-    lines = text.splitlines()
-    imports = tuple((a.name, a.asname) for n in tree.body if isinstance(n, ast.Import) for a in n.names)
-    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-    known = {d.name for d in defs} | {alias or module for module, alias in imports}
+    parts = [(tree, text.splitlines()) for text in
+             (resources.files("snndsl.lower").joinpath(f).read_text(encoding="utf-8") for f in PRELUDE_FILES)
+             for tree in [ast.parse(text)]]
+    imports = tuple(dict.fromkeys((a.name, a.asname) for tree, _ in parts for n in tree.body
+                                  if isinstance(n, ast.Import) for a in n.names))
+    defs = [(n, lines) for tree, lines in parts for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    known = {d.name for d, _ in defs} | {alias or module for module, alias in imports}
     helpers = {}
-    for d in defs:
+    for d, lines in defs:
         start = min([d.lineno] + [x.lineno for x in d.decorator_list])
         read = {n.id for n in ast.walk(d) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         uses = frozenset((read & known) - {d.name})

@@ -37,9 +37,10 @@ def fusable(program: ir.Program, net: ir.Network, pr: ir.Projection, method: str
     """Whether projection ``pr``'s synapse is integrated inside its target (whose integration method is
     ``method``): the method fuses, the target is a neuron whose ODEs are linear in its states and ports,
     and the synapse has ODEs linear in its states, an output affine in them, a current output (no
-    membrane dependence, no scaling) and no reference to ``t``; neither has white noise (``xi``)."""
+    membrane dependence, no scaling) and no reference to ``t``; neither has white noise (``xi``); the projection is not plastic."""
     post = net.node(pr.post)
-    if pr.synapse is None or not isinstance(post, ir.Population) or not INTEGRATORS[method].traits.fuses:
+    if pr.synapse is None or not isinstance(post, ir.Population) or not INTEGRATORS[method].traits.fuses \
+            or pr.plasticity is not None:
         return False
     neuron, syn = program.model(post.model), program.model(pr.synapse.model)
     output = OUTPUTS[pr.output.name] if pr.output is not None else OUTPUTS["current"]

@@ -17,9 +17,10 @@ import attrs
 
 from snndsl import ir
 from snndsl.lower import emit as E
-from snndsl.lower.exprs import init_expr, unit_expr, value_expr
+from snndsl.lower.exprs import init_expr, unit_expr, value_expr, weight_init
 from snndsl.lower.fusion import FusedSynapse, fusable
 from snndsl.lower.models import ModelLowering
+from snndsl.lower.plasticity import PlasticityLowering, layout_expr
 from snndsl.registry import CONNECTIVITY, ENCODERS, LOOPS, OUTPUTS
 
 
@@ -106,6 +107,7 @@ def variants(program: ir.Program, net: ir.Network) -> list[Variant]:
     out = [pop_variant(program, net, p) for p in net.populations]
     out += [trained(program.model(pr.synapse.model), pr.synapse.values) for pr in net.projections
             if pr.synapse is not None]
+    out += [(pr.plasticity.model, ()) for pr in net.projections if pr.plasticity is not None]
     return list(dict.fromkeys(out))
 
 
@@ -161,8 +163,11 @@ class NetworkLowering:
         self.program, self.net = program, net
         self.models = {p.model: program.model(p.model) for p in net.populations}
         classes = classes or model_classes(program)
-        self.lowered: dict[Variant, ModelLowering] = {}
+        self.lowered: dict[Variant, Any] = {}
         for v in sorted(variants(program, net), key=lambda v: len(v) > 2):   # fused classes need their synapses'
+            if program.model(v[0]).kind == "plasticity":
+                self.lowered[v] = PlasticityLowering(program.model(v[0]), classes[v], v[1])
+                continue
             fused = tuple(FusedSynapse(i, port, self.lowered[tuple(syn)], syn[0])
                           for i, (port, *syn) in enumerate(dict(v[2]).get("fused", ()) if len(v) > 2 else ()))
             self.lowered[v] = ModelLowering(variant_model(program, v), classes[v], v[1], tuple(fused))
@@ -212,7 +217,15 @@ class NetworkLowering:
 
     def comm(self, pr: ir.Projection) -> ast.expr:
         """The projection's weight module, as its connectivity rule lowers it (traced for online learning when
-        the train block's loop policy is online)."""
+        the train block's loop policy is online); with plasticity, the plasticity model's class over the
+        projection's storage (:func:`~snndsl.lower.plasticity.layout_expr`), given the connectivity's ``w``."""
+        if pr.plasticity is not None:
+            plastic = self.lowered[pr.plasticity.model, ()]
+            kwargs = {E.py_name(k): init_expr(v.value) for k, v in pr.plasticity.values}
+            kwargs["unit"] = unit_expr(pr.facts.delivered)
+            seed = pr.conn.arg("seed")
+            layout = layout_expr(self.net, pr, self.net.projections.index(pr) if seed is None else seed)
+            return E.call(plastic.cls, layout, weight_init(pr.conn.arg("w")), **kwargs)
         return CONNECTIVITY[pr.conn.name].hook("lower")(self.net, pr, self.traced)
 
     def init(self) -> E.Block:
@@ -447,6 +460,10 @@ class NetworkLowering:
             kwargs["_t"] = E.name("_t")
         lines.append(E.assign(E.py_name(pop.name), E.call(E.attr("self", E.py_name(pop.name)), *args, **kwargs),
                               E.where(pop.span)))
+        for pr in self.into(pop):      # plasticity: the postsynaptic spikes of this step, after the update
+            if pr.plasticity is not None and self.lowered[pr.plasticity.model, ()].has_post:
+                lines.append(E.expr_stmt(E.call(E.attr("self", self.attr[pr.name], "on_post"),
+                                                E.name(E.py_name(pop.name))), f"on_post, {E.where(pr.span)}"))
         return lines
 
     def build(self) -> E.Block:

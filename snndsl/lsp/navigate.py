@@ -47,6 +47,7 @@ def _import_targets(stmt: ast.ImportStmt, source: SourceFile) -> list[lsp.Locati
 
 _KINDS = {
     ast.NeuronDef: lsp.SymbolKind.Class, ast.SynapseDef: lsp.SymbolKind.Class,
+    ast.PlasticityDef: lsp.SymbolKind.Class, ast.PlasticState: lsp.SymbolKind.Variable,
     ast.NetworkDef: lsp.SymbolKind.Module, ast.TrainDef: lsp.SymbolKind.Event,
     ast.ParamDecl: lsp.SymbolKind.Constant, ast.StateDecl: lsp.SymbolKind.Variable,
     ast.InputDecl: lsp.SymbolKind.Interface, ast.LetDecl: lsp.SymbolKind.Variable,
@@ -54,7 +55,8 @@ _KINDS = {
     ast.ReadoutDecl: lsp.SymbolKind.Object, ast.ConnectStmt: lsp.SymbolKind.Operator,
     ast.Setting: lsp.SymbolKind.Property, ast.ImportStmt: lsp.SymbolKind.Namespace,
 }
-_WORDS = {ast.NeuronDef: "neuron", ast.SynapseDef: "synapse", ast.NetworkDef: "network", ast.TrainDef: "train"}
+_WORDS = {ast.NeuronDef: "neuron", ast.SynapseDef: "synapse", ast.PlasticityDef: "plasticity",
+          ast.NetworkDef: "network", ast.TrainDef: "train"}
 
 
 def document_symbols(module: ast.Module, encoding: str = "utf-16") -> list[lsp.DocumentSymbol]:

@@ -240,6 +240,9 @@ def _synapse_spec(g: _Graph, pr: ir.Projection, attr: str, n_post: int, arriving
 
 def projection_nodes(g: _Graph, index: int, pr: ir.Projection) -> None:
     """The chain of nodes of one projection, from its source population or input into its target."""
+    if pr.plasticity is not None:          # NIR graphs have fixed weights
+        g.refuse(f"projection `{pr.name}`", f"its weights change ({pr.plasticity.model} plasticity)", pr.span)
+        return
     attr = g.lowering.attr[pr.name]
     pre, post = g.netir.node(pr.pre), g.netir.node(pr.post)
     w, b = _weights(getattr(g.net, attr), pr, pre.size, post.size)

@@ -257,13 +257,15 @@ class MathFunction:
     ``same`` (the arguments share a unit, the result has it), ``sqrt`` (the result's unit is the square root
     of the argument's) or ``select`` (the first argument is a bool switch, the other two share a unit, the
     result has it). ``fold`` computes it on constants while checking (NaN, never an exception, where
-    undefined); ``target`` is what the emitted module calls.
+    undefined); ``target`` is what the emitted module calls. ``bounds``: the arguments after the first are
+    bounds of it (``clip``), so a plain 0 among them fits any unit (plasticity handlers, SNN245).
     """
 
     arity: tuple[int, int]
     rule: str = attrs.field(validator=attrs.validators.in_(("dimensionless", "same", "sqrt", "select")))
     fold: Callable[..., Any]
     target: Target
+    bounds: bool = False
 
 
 def _safe(f: Callable[..., float]) -> Callable[..., float]:
@@ -292,9 +294,11 @@ def _sqrt(x: Any) -> Any:
     return u.math.sqrt(x) if isinstance(x, u.Quantity) else math.sqrt(abs(float(x)))
 
 
-def _fn(name: str, arity: tuple[int, int], rule: str, fold: Callable[..., Any], target: Target, doc: str) -> Entry:
-    """A math function entry (see :class:`MathFunction` for ``arity``, ``rule``, ``fold``, ``target``)."""
-    return Entry(name, doc=doc, traits=MathFunction(arity, rule, fold, target), target=target)
+def _fn(name: str, arity: tuple[int, int], rule: str, fold: Callable[..., Any], target: Target, doc: str,
+        bounds: bool = False) -> Entry:
+    """A math function entry (see :class:`MathFunction` for ``arity``, ``rule``, ``fold``, ``target``,
+    ``bounds``)."""
+    return Entry(name, doc=doc, traits=MathFunction(arity, rule, fold, target, bounds), target=target)
 
 
 def _um(name: str) -> Target:
@@ -316,7 +320,7 @@ FUNCTIONS = Registry("function", "SNN218", (
     _fn("abs", (1, 1), "same", abs, _um("abs"), "|x|"),
     _fn("min", (2, 2), "same", _u("minimum"), _um("minimum"), "the smaller of two values"),
     _fn("max", (2, 2), "same", _u("maximum"), _um("maximum"), "the larger of two values"),
-    _fn("clip", (3, 3), "same", _u("clip"), _um("clip"), "clip(x, low, high)"),
+    _fn("clip", (3, 3), "same", _u("clip"), _um("clip"), "clip(x, low, high)", bounds=True),
     _fn("sqrt", (1, 1), "sqrt", _sqrt, _um("sqrt"), "square root (of a quantity: the unit's square root)"),
     _fn("select", (3, 3), "select", lambda c, a, b: a if c else b, _um("where"),
         "select(switch, a, b): a where the bool parameter switch is true, else b"),

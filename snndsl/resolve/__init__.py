@@ -19,6 +19,7 @@ from snndsl.resolve.arrays import ArrayContext, BytesReader
 from snndsl.resolve.files import STD, Loader, Reader, file_key, stdlib_files, stdlib_path
 from snndsl.resolve.models import resolve_model
 from snndsl.resolve.network import resolve_network
+from snndsl.resolve.plasticity import resolve_plasticity
 from snndsl.resolve.train_block import resolve_train
 
 __all__ = ["STD", "FileView", "Reader", "file_key", "resolve_source", "stdlib_files", "stdlib_path", "view_source"]
@@ -38,7 +39,8 @@ def resolve_source(source: SourceFile, read: Reader | None = None,
     model_nodes = loader.models(source)
     models: dict[str, ir.Model] = {}
     for name, node in model_nodes.items():
-        model = resolve_model(node, diags)
+        model = (resolve_plasticity(node, diags) if isinstance(node, ast.PlasticityDef)
+                 else resolve_model(node, diags))
         if model is not None:
             models[name] = model
     networks: dict[str, ir.Network] = {}

@@ -191,7 +191,7 @@ class Loader:
                 for name, node in self.imported(item, source).items():
                     self.add(found, name, node, item.span)
         for item in module.items:
-            if isinstance(item, (ast.NeuronDef, ast.SynapseDef)):
+            if isinstance(item, (ast.NeuronDef, ast.SynapseDef, ast.PlasticityDef)):
                 self.add(found, item.name.name, item, item.name.span)
         self.active.pop()
         self.done[key] = found

@@ -18,7 +18,7 @@ from snndsl.resolve.models import BOOLS, check_identifier
 from snndsl.resolve.unit_names import lookup, unit_from_ast
 
 #: Options after the connectivity in a `connect` statement.
-CONNECT_OPTIONS = ("synapse", "output", "port", "delay")
+CONNECT_OPTIONS = ("synapse", "output", "port", "delay", "plasticity")
 
 
 def _size(node: ast.Expr, diags: Diagnostics) -> int | None:
@@ -169,7 +169,8 @@ class NetworkBuilder:
         return True
 
     def build(self) -> ir.Network:
-        """The whole network: ``dt`` (exactly one, a time: SNN220 if missing, SNN202 if repeated), then inputs,
+        """The whole network: ``dt`` (exactly one, a time: SNN220 if missing, SNN202 if repeated), ``duration``
+        (at most one, a time), then inputs,
         populations and readouts, projections (SNN202 for two with the same name) and outputs (defined, not an
         input, not repeated: SNN201/219/202). Parts that fail are left out after their errors are reported.
         """
@@ -185,6 +186,12 @@ class NetworkBuilder:
             d.error("SNN220", f"network {self.node.name.name} does not set its time step", self.node.name.span,
                     "add `dt = 1 ms` (or 0.1 ms) to the network")
         precision = self.precision([st for st in body if isinstance(st, ast.PrecisionStmt)])
+        duration = None
+        for k, st in enumerate(x for x in body if isinstance(x, ast.DurationStmt)):
+            if k:
+                d.error("SNN202", "duration is set twice", st.span)
+            else:
+                duration = convert(st.value, Param("duration", "quantity", unit="ms"), d)
         inputs = [x for st in body if isinstance(st, ast.NetInput) and (x := self.input(st)) is not None]
         pops = [p for st in body if isinstance(st, (ast.PopDecl, ast.ReadoutDecl)) and (p := self.pop(st))]
         projections, labels = [], {}
@@ -211,7 +218,8 @@ class NetworkBuilder:
                         outputs.append(ident.name)
                         spans.append(ident.span)
         return ir.Network(self.node.name.name, dt, tuple(inputs), tuple(pops), tuple(projections), tuple(outputs),
-                          tuple(spans), tuple(self.unresolved), self.dt_span, precision, span=self.node.span)
+                          tuple(spans), tuple(self.unresolved), self.dt_span, precision, span=self.node.span,
+                          duration=duration)
 
     def precision(self, stmts: list[ast.PrecisionStmt]) -> str | None:
         """The network's float type from its ``precision = NAME`` statements (:data:`snndsl.ir.arrays.PRECISIONS`;
@@ -290,6 +298,10 @@ class NetworkBuilder:
                 d.error("SNN211", f"unknown model `{call.func.name}`", call.func.span,
                         did_you_mean(call.func.name, self.models) or "define it, or import it: `import \"std\"`")
             return None
+        if model.kind == "plasticity":
+            d.error("SNN247", f"{model.name} is a plasticity model, which lives on a projection", call.func.span,
+                    f"attach it to a connection: `connect a -> b: dense(...), plasticity = {model.name}(...)`")
+            return None
         if readout and model.kind == "synapse" and not model.states:
             d.error("SNN219", f"{model.name} has no state, so it cannot be a readout", call.func.span,
                     "a readout integrates its input: use e.g. Expon or LI")
@@ -353,6 +365,7 @@ class NetworkBuilder:
             else:
                 options[arg.name.name] = arg
         synapse = self.synapse(options["synapse"].value) if "synapse" in options else None
+        plasticity = self.plasticity(options["plasticity"].value) if "plasticity" in options else None
         output = spec_from(options["output"].value, "output", d) if "output" in options else None
         if "output" in options and output is None:
             ok = False
@@ -376,7 +389,7 @@ class NetworkBuilder:
             return None
         delay_span = options["delay"].span if "delay" in options else None
         return ir.Projection(label, st.pre.name, st.post.name, conn, synapse, output, port, delay, steps,
-                             delay_span, span=st.span)
+                             delay_span, span=st.span, plasticity=plasticity)
 
     def synapse(self, node: ast.Expr) -> ir.SynapseUse | None:
         """The ``synapse = Model(args...)`` option (or a bare model name) → :class:`ir.SynapseUse`, or ``None`` after
@@ -396,10 +409,38 @@ class NetworkBuilder:
                         did_you_mean(node.func.name, self.models) or "define it, or import it: `import \"std\"`")
             return None
         if model.kind != "synapse":
-            d.error("SNN219", f"{model.name} is a neuron model, not a synapse", node.func.span)
+            d.error("SNN219", f"{model.name} is a {model.kind} model, not a synapse", node.func.span)
             return None
         values, _ = _values(node, model, d, skip=0, arrays=self.arrays)
         return ir.SynapseUse(model.name, tuple(values.items()), span=node.span)
+
+    def plasticity(self, node: ast.Expr) -> ir.PlasticityUse | None:
+        """The ``plasticity = Model(args...)`` option (or a bare model name) → :class:`ir.PlasticityUse`, or
+        ``None`` after an error: not a call (SNN219), unknown model (SNN211 unless ``quiet``), not a plasticity
+        model (SNN247), bad named arguments (as for a synapse), a parameter without default not given (SNN204).
+        """
+        d = self.diags
+        if isinstance(node, ast.Name):
+            node = ast.Call(node.ident, (), span=node.span)
+        if not isinstance(node, ast.Call):
+            d.error("SNN219", "`plasticity` takes a plasticity model, e.g. `plasticity = STDP(w_max = 1 nS)`",
+                    node.span)
+            return None
+        model = self.models.get(node.func.name)
+        if model is None:
+            if not self.quiet:
+                d.error("SNN211", f"unknown model `{node.func.name}`", node.func.span,
+                        did_you_mean(node.func.name, self.models) or "define it, or import it: `import \"std\"`")
+            return None
+        if model.kind != "plasticity":
+            d.error("SNN247", f"{model.name} is a {model.kind} model, not a plasticity model", node.func.span,
+                    "`plasticity = ...` takes a `plasticity` block, e.g. STDP from the standard library")
+            return None
+        values, _ = _values(node, model, d, skip=0)
+        for p in model.params:
+            if p.default is None and p.name not in values:
+                d.error("SNN204", f"{model.name}() needs the parameter `{p.name}` (it has no default)", node.span)
+        return ir.PlasticityUse(model.name, tuple(values.items()), span=node.span)
 
 
 def resolve_network(node: ast.NetworkDef, models: dict[str, ir.Model], diags: Diagnostics,

@@ -2,7 +2,8 @@
 
 A path names a node and, optionally, a state: ``hidden`` (a population's output: its spikes, or a readout's
 value), ``hidden.V`` (a population's state), ``ee.g`` (a state of projection ``ee``'s synapse, one value per
-postsynaptic neuron). :func:`recordable` builds the table once per network from the checked IR, one
+postsynaptic neuron), ``p.w`` (a state of projection ``p``'s plasticity: its weights, traces).
+:func:`recordable` builds the table once per network from the checked IR, one
 function per kind of node (:data:`PATH_KINDS`); a new kind of recordable value (a projection's weights, say)
 is one more function there, not a special case in ``simulate`` or the CLI. Paths are the names as written in
 the model; the emitted paths go through :func:`snndsl.lower.emit.py_name` part by part, as the emitted
@@ -39,8 +40,20 @@ def _synapse_paths(program: ir.Program, net: ir.Network, attrs: dict[str, str]) 
             yield f"{pr.name}.{s.name}", f"{derived(attrs[pr.name], 'syn')}.{py_name(s.name)}"
 
 
+def _plastic_paths(program: ir.Program, net: ir.Network, attrs: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """``proj.state`` for every state of a labelled projection's plasticity model (its weights ``p.w``, its
+    traces): the emitted plasticity module stands in the projection's place."""
+    from snndsl.lower.emit import py_name
+    for pr in net.projections:
+        if pr.plasticity is None or "->" in pr.name:
+            continue
+        for s in program.model(pr.plasticity.model).states:
+            yield f"{pr.name}.{s.name}", f"{attrs[pr.name]}.{py_name(s.name)}"
+
+
 #: The kinds of recordable paths, each ``(program, network, projection attributes) -> (path, emitted)``.
-PATH_KINDS: tuple[Callable[..., Iterator[tuple[str, str]]], ...] = (_population_paths, _synapse_paths)
+PATH_KINDS: tuple[Callable[..., Iterator[tuple[str, str]]], ...] = (_population_paths, _synapse_paths,
+                                                                     _plastic_paths)
 
 
 def recordable(program: ir.Program, net: ir.Network) -> dict[str, str]:
@@ -77,10 +90,18 @@ def _why(program: ir.Program, net: ir.Network, head: str, var: str) -> str:
     if isinstance(node, ir.Population):
         return f"{node.model} has no state `{var}`"
     proj = next((p for p in net.projections if p.name == head), None)
+    if proj is None and "->" in head:
+        proj = next((p for p in net.projections if p.name.replace(" ", "") == head.replace(" ", "")), None)
     if proj is not None:
-        if proj.synapse is None:
+        if proj.plasticity is not None and "->" in proj.name:
+            return (f"give the projection a label to record it (`connect p: {proj.pre} -> {proj.post}: ...`, "
+                    f"then `--record p.{var}`)")
+        if proj.synapse is None and proj.plasticity is None:
             return f"projection {head} has no synapse"
-        return f"its synapse {proj.synapse.model} has no state `{var}`"
+        owners = [m.model for m in (proj.synapse, proj.plasticity) if m is not None]
+        if len(owners) == 1:
+            return f"{owners[0]} of projection {head} has no state `{var}`"
+        return f"neither {owners[0]} nor {owners[1]} of projection {head} has a state `{var}`"
     if node is not None:
         return f"`{head}` is an input"
     return f"no population or projection `{head}`"

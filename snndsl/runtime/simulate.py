@@ -31,6 +31,15 @@ class RunResult:
     spikes: dict[str, np.ndarray]
     rates_hz: dict[str, float]
     dt_ms: float
+    #: the records were taken every this many steps (1: every step; see :data:`RECORD_VALUES`)
+    record_every: int = 1
+    #: the state of every plastic projection at the end of the run, ``PROJECTION.STATE`` -> array
+    final: dict = attrs.field(factory=dict)
+
+
+#: The most values ``run`` records in all (per sample) before it records only every k-th step: a plastic
+#: projection's weights over a long run would not fit in memory otherwise (1000 weights x 10^6 steps).
+RECORD_VALUES = 10_000_000
 
 
 def default_inputs(model: CompiledModel, network: str | None, steps: int, batch: int | None, rate_hz: float,
@@ -72,6 +81,35 @@ def default_inputs(model: CompiledModel, network: str | None, steps: int, batch:
     return out
 
 
+def default_steps(model: CompiledModel, network: str | None = None) -> int:
+    """The steps ``snndsl run`` simulates without ``--steps``: round(duration / dt) of the network's
+    ``duration = ...``; :class:`RunError` when it declares none (or one shorter than a step)."""
+    net_ir = model.ir(network)
+    if net_ir.duration is None:
+        raise RunError(f"give the number of steps (--steps N): network {net_ir.name} declares no "
+                       "`duration = ...`")
+    steps = round(float(net_ir.duration / net_ir.dt))
+    if steps < 1:
+        raise RunError(f"the duration of {net_ir.name} is shorter than one step")
+    return steps
+
+
+def _record_size(model: CompiledModel, net_ir: Any, path: str) -> int:
+    """Values per step (and sample) of record ``path``: a population's size, a projection's synapse state's
+    (n_post), or a plastic projection's per-connection (n_pre x n_post at most), per-pre or per-post state
+    size."""
+    name, _, var = path.partition(".")
+    node = net_ir.node(name)
+    if node is not None:
+        return node.size
+    pr = next(p for p in net_ir.projections if p.name == name)
+    n_pre, n_post = net_ir.node(pr.pre).size, net_ir.node(pr.post).size
+    if pr.plasticity is None or model.program.model(pr.plasticity.model).state(var) is None:
+        return n_post                   # a state of the projection's synapse
+    per = model.program.model(pr.plasticity.model).state(var).per
+    return {"pre": n_pre, "post": n_post}.get(per, n_pre * n_post)
+
+
 def run(model: CompiledModel, steps: int, network: str | None = None, record: tuple[str, ...] = (),
         batch: int | None = None, rate_hz: float = 10.0, seed: int = 0, data: str | None = None,
         params: str | None = None, phase: Callable[[str], ContextManager] | None = None) -> RunResult:
@@ -83,10 +121,12 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     (:func:`snndsl.runtime.params.apply_source`; its errors are :class:`RunError`).
     ``rates_hz`` is each spiking population's mean firing rate, ``mean(spikes) / dt`` over steps, neurons and
     samples. ``record`` paths are those of :func:`snndsl.runtime.record.recordable` (``pop``, ``pop.var``,
-    ``proj.var`` for a state of a projection's synapse). Raises :class:`RunError` for a path that names nothing
-    recordable (listing what is), and as :func:`default_inputs` does. ``phase(name)``, when given, is a context
-    manager around each part of the work: ``construction`` (inputs and the network), ``run`` (the simulation,
-    compiled on its first call). Spikes come back as booleans.
+    ``proj.var`` for a state of a projection's synapse or of its plasticity, e.g. its weights ``p.w``). When the
+    records would hold more than :data:`RECORD_VALUES` values they are taken every k-th step only
+    (``record_every``). Raises :class:`RunError` for a path that names nothing recordable (listing what is), and
+    as :func:`default_inputs` does. ``phase(name)``, when given, is a context manager around each part of the
+    work: ``construction`` (inputs and the network), ``run`` (the simulation, compiled on its first call).
+    Spikes come back as booleans.
     """
     import brainunit as u
     import jax
@@ -108,11 +148,16 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
             net = model.network(network, seed=seed, params=params)
         except (ParamsError, CheckpointError) as exc:
             raise RunError(str(exc)) from None
+    total = steps * sum(_record_size(model, net_ir, p) for p in record)
+    every = 1 if total <= RECORD_VALUES else -(-total // RECORD_VALUES)
+    if every >= steps:
+        every = 1
+    thin = tuple(dict.fromkeys(record)) if every > 1 else ()
     every_output_spikes = all(name in spiking for name in net_ir.outputs)
     with phase("run"):
-        outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch, record=tuple(record),
-                                    seed=seed, network=network, spikes=tuple(spiking),
-                                    outputs=not every_output_spikes)
+        outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch,
+                                    record=() if thin else tuple(record), seed=seed, network=network,
+                                    spikes=tuple(spiking), outputs=not every_output_spikes, thin=thin, every=every)
         recs = jax.block_until_ready(recs)
     outs = outs if isinstance(outs, tuple) or outs is None else (outs,)
 
@@ -127,12 +172,20 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     records = {p: plain(recs[p]) for p in record}
     dt_ms = float(net_ir.dt.to_decimal(u.ms))
     rates = {p: float(np.count_nonzero(s) / s.size / (dt_ms / 1000.0)) if s.size else 0.0 for p, s in spikes.items()}
-    return RunResult(outputs, records, spikes, rates, dt_ms)
+    from snndsl.lower.emit import py_name
+    final = {}
+    for pr in net_ir.projections:
+        if pr.plasticity is not None:
+            attr = py_name(pr.name) if "->" not in pr.name else f"{py_name(pr.pre)}_to_{py_name(pr.post)}"
+            for st in model.program.model(pr.plasticity.model).states:
+                final[f"{pr.name}.{st.name}"] = plain(getattr(getattr(net, attr), py_name(st.name)).value)
+    return RunResult(outputs, records, spikes, rates, dt_ms, every, final)
 
 
 def write(result: RunResult, out: Path) -> list[Path]:
     """Write ``result`` under ``out`` (created if needed) and return the paths written, each atomically:
-    ``record.npz`` (arrays ``output.NAME``, ``record.PATH``, ``spikes.POP``), ``summary.json`` (dt, firing
+    ``record.npz`` (arrays ``output.NAME``, ``record.PATH``, ``spikes.POP``, and ``final.PROJECTION.STATE``: the
+    plastic projections' states at the end, e.g. the learned weights), ``summary.json`` (dt, firing
     rates, step count), ``raster.png`` (with spiking populations) and ``traces.png`` (with records).
     """
     from snndsl.runtime import plots
@@ -141,12 +194,13 @@ def write(result: RunResult, out: Path) -> list[Path]:
     arrays = {f"output.{k}": v for k, v in result.outputs.items()}
     arrays |= {f"record.{k}": v for k, v in result.records.items()}
     arrays |= {f"spikes.{k}": v for k, v in result.spikes.items()}
+    arrays |= {f"final.{k}": v for k, v in result.final.items()}
     files = [atomic_savez(out / "record.npz", **arrays)]
-    summary = {"dt_ms": result.dt_ms, "firing_rate_hz": result.rates_hz,
+    summary = {"dt_ms": result.dt_ms, "firing_rate_hz": result.rates_hz, "record_every": result.record_every,
                "steps": int(next(iter(arrays.values())).shape[0]) if arrays else 0}
     files.append(atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n"))
     if result.spikes:
         files.append(plots.raster(result.spikes, result.dt_ms, out / "raster.png"))
     if result.records:
-        files.append(plots.traces(result.records, result.dt_ms, out / "traces.png"))
+        files.append(plots.traces(result.records, result.dt_ms * result.record_every, out / "traces.png"))
     return files

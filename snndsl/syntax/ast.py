@@ -278,12 +278,63 @@ class SynapseDef(Node):
     body: tuple[ModelStmt, ...]
 
 
+@attrs.frozen
+class PlasticState(Node):
+    """``state name[: unit] per scope [= init]`` in a plasticity model: ``scope`` is ``connection`` (one value
+    per synapse), ``pre`` (per presynaptic neuron) or ``post`` (per postsynaptic neuron)."""
+
+    name: Ident
+    unit: Unit | None
+    scope: str
+    init: Expr | None
+
+
+@attrs.frozen
+class AssignStmt(Node):
+    """``name op value`` inside a spike handler (``op`` is ``=``, ``+=`` or ``-=``)."""
+
+    var: Ident
+    op: str
+    value: Expr
+
+
+@attrs.frozen
+class TransmitStmt(Node):
+    """``transmit value`` inside ``on_pre``: what an arriving spike delivers through each of its connections."""
+
+    value: Expr
+
+
+@attrs.frozen
+class Handler(Node):
+    """``on_pre { ... }`` or ``on_post { ... }`` (``event`` is the keyword): statements run, in order, for each
+    presynaptic spike as it arrives or each postsynaptic spike."""
+
+    event: str
+    body: tuple[AssignStmt | TransmitStmt, ...]
+
+
+@attrs.frozen
+class PlasticityDef(Node):
+    """``plasticity name { body }``: per-synapse, per-pre and per-post state, their ODEs and spike handlers."""
+
+    name: Ident
+    body: tuple[ParamDecl | PlasticState | Ode | Handler | MethodStmt, ...]
+
+
 # ---------------------------------------------------------------- networks
 
 
 @attrs.frozen
 class DtStmt(Node):
     """``dt = value``: the network's time step."""
+
+    value: Expr
+
+
+@attrs.frozen
+class DurationStmt(Node):
+    """``duration = value``: how long ``snndsl run`` simulates the network when not told otherwise."""
 
     value: Expr
 
@@ -341,7 +392,7 @@ class PrecisionStmt(Node):
     name: Ident
 
 
-NetStmt = DtStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput | PrecisionStmt
+NetStmt = DtStmt | DurationStmt | NetInput | PopDecl | ReadoutDecl | ConnectStmt | NetOutput | PrecisionStmt
 
 
 @attrs.frozen
@@ -379,7 +430,7 @@ class ImportStmt(Node):
     names: tuple[Ident, ...] = ()
 
 
-Item = ImportStmt | NeuronDef | SynapseDef | NetworkDef | TrainDef
+Item = ImportStmt | NeuronDef | SynapseDef | PlasticityDef | NetworkDef | TrainDef
 
 
 @attrs.frozen

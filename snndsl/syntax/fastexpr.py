@@ -19,7 +19,8 @@ from snndsl.source import SourceFile, Span
 PATTERNS = {
     "QUANTITY": r"(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)(?![eE][+-]?\d|[\d.])[ \t]*(?!(?:trainable|scale"
                 r"|from|when|hard|soft|param|state|input|let|spike|reset|on_spike|refractory|surrogate|method|"
-                r"output|dt|pop|readout|connect|import|neuron|synapse|network|train)(?![A-Za-z_0-9]))"
+                r"output|dt|pop|readout|connect|import|neuron|synapse|network|train|plasticity|per|transmit|on_pre|on_post|duration)"
+                r"(?![A-Za-z_0-9]))"
                 r"[A-Za-z_][A-Za-z_0-9]*(?:\^-?\d+)?(?:[*\/][A-Za-z_][A-Za-z_0-9]*(?:\^-?\d+)?)*"
                 r"(?![A-Za-z_0-9(.^])(?![ \t]*=(?!=))",
     "NUMBER": r"(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)",

@@ -27,7 +27,8 @@ from snndsl.source import SourceFile, Span
 _NEURON = frozenset({"param", "state", "input", "let", "spike", "reset", "on_spike", "refractory", "surrogate",
                      "method"})
 _SYNAPSE = frozenset({"param", "state", "let", "on_spike", "output", "method"})
-_NETWORK = frozenset({"dt", "input", "pop", "readout", "connect", "output", "precision"})
+_PLASTICITY = frozenset({"param", "state", "method", "on_pre", "on_post"})
+_NETWORK = frozenset({"dt", "duration", "input", "pop", "readout", "connect", "output", "precision"})
 
 
 def parse_fast(source: SourceFile, max_depth: int = 256) -> A.Module | None:
@@ -52,6 +53,7 @@ class _Reader(ExprReader):
         items = []
         text, n = self.text, len(self.text)
         items_at = {"import": self.import_stmt, "neuron": self.model, "synapse": self.model,
+                    "plasticity": self.plasticity,
                     "network": self.network, "train": self.train}
         while self.pos < n:
             m = RE_NAME.match(text, self.pos)
@@ -100,6 +102,71 @@ class _Reader(ExprReader):
         self.take(self.pos + 1)
         cls = A.NeuronDef if kind == "neuron" else A.SynapseDef
         return cls(name, tuple(body), span=self.span(s, self.end))
+
+    def plasticity(self, m) -> A.PlasticityDef:
+        s = self.take(m.end())
+        name = self.ident()
+        self.lit("{")
+        body = []
+        text = self.text
+        while not text.startswith("}", self.pos):
+            d = RE_DERIV.match(text, self.pos)
+            if d is not None:
+                body.append(self.ode(d))
+                continue
+            w = RE_NAME.match(text, self.pos)
+            if w is None or w.group() not in _PLASTICITY:
+                raise Fail
+            word, start = w.group(), self.take(w.end())
+            if word == "state":
+                body.append(self.plastic_state(start))
+            elif word in ("on_pre", "on_post"):
+                body.append(self.handler(word, start))
+            else:
+                body.append(getattr(self, "s_" + word)(start))
+        self.take(self.pos + 1)
+        return A.PlasticityDef(name, tuple(body), span=self.span(s, self.end))
+
+    def plastic_state(self, s):
+        name = self.ident()
+        unit = init = None
+        if self.peek() == ":":
+            self.take(self.pos + 1)
+            un = self.unit()
+            self.deep(3, un[3])
+            unit = un[0]
+        self.keyword("per")
+        scope = self.word()
+        if scope not in ("connection", "pre", "post"):
+            raise Fail
+        self.take(self.pos + len(scope))
+        end = self.end
+        if self.peek() == "=":
+            self.take(self.pos + 1)
+            x = self.value(3)
+            init, end = x[0], x[2]
+        return A.PlasticState(name, unit, scope, init, span=self.span(s, end))
+
+    def handler(self, event, s):
+        self.lit("{")
+        body = []
+        text = self.text
+        while not text.startswith("}", self.pos):
+            w = RE_NAME.match(text, self.pos)
+            if w is None:
+                raise Fail
+            if w.group() == "transmit":
+                t = self.take(w.end())
+                x = self.value(4)
+                body.append(A.TransmitStmt(x[0], span=self.span(t, x[2])))
+                continue
+            var = self.ident()
+            t = (var.span.start, var.span.line, var.span.column)
+            op, _ = self.regex(RE_ASSIGN)
+            x = self.value(4)
+            body.append(A.AssignStmt(var, op, x[0], span=self.span(t, x[2])))
+        self.take(self.pos + 1)
+        return A.Handler(event, tuple(body), span=self.span(s, self.end))
 
     def value(self, context: int):
         x = self.expr()
@@ -228,6 +295,11 @@ class _Reader(ExprReader):
         self.lit("=")
         name = self.ident()
         return A.PrecisionStmt(name, span=self.span(s, self.end))
+
+    def n_duration(self, s):
+        self.lit("=")
+        x = self.value(3)
+        return A.DurationStmt(x[0], span=self.span(s, x[2]))
 
     def n_input(self, s):
         name = self.ident()

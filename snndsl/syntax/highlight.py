@@ -31,7 +31,7 @@ _BUILTINS = sorted({name for reg in REGISTRIES.values() for name in reg.names()}
 
 _STATEMENT_KEYWORDS = ("param", "state", "input", "let", "spike", "when", "scale", "crossing", "reset", "on_spike",
                        "refractory", "surrogate", "method", "output", "pop", "readout", "connect", "trainable",
-                       "precision")
+                       "precision", "per", "on_pre", "on_post", "transmit", "duration")
 
 #: Token types of each construct (docs/tooling.md lists them).
 UNIT = Keyword.Type
@@ -49,7 +49,7 @@ class SnnLexer(RegexLexer):
     tokens = {
         "root": [
             include("space"),
-            (rf"\b(neuron|synapse|network|train)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace,
+            (rf"\b(neuron|synapse|plasticity|network|train)(\s+)({_NAME})", bygroups(Keyword.Declaration, Whitespace,
                                                                           Name.Class)),
             (r"\b(import|from)\b", Keyword.Namespace),
             (r"\b(hard|soft|true|false)\b", Keyword.Constant),

@@ -32,7 +32,8 @@ _LITERALS = {
     "DOT": ".", "__ANON_0": "->", "NAME": "a name", "NUMBER": "a number", "QUANTITY": "a quantity",
     "INT": "an integer", "SIGNED_INT": "an integer", "STRING": 'a "string"', "DERIV": "dX/dt",
     "COMPARE": "a comparison (>=, >, <=, <)", "RESET_MODE": "`hard` or `soft`",
-    "ASSIGN_OP": "`=`, `+=` or `-=`", "TRAINABLE": "trainable", "$END": "end of file",
+    "ASSIGN_OP": "`=`, `+=` or `-=`",
+    "SCOPE": "`connection`, `pre` or `post`", "HANDLER": "`on_pre` or `on_post`", "TRAINABLE": "trainable", "$END": "end of file",
 }
 
 
@@ -240,6 +241,21 @@ class _ToAst:
     def synapse_def(self, meta, ch):
         return ast.SynapseDef(self._ident(ch[0]), tuple(ch[1:]), span=self._span(meta))
 
+    def plasticity_def(self, meta, ch):
+        return ast.PlasticityDef(self._ident(ch[0]), tuple(ch[1:]), span=self._span(meta))
+
+    def plastic_state(self, meta, ch):
+        return ast.PlasticState(self._ident(ch[0]), ch[1], str(ch[2]), ch[3], span=self._span(meta))
+
+    def handler(self, meta, ch):
+        return ast.Handler(str(ch[0]), tuple(ch[1:]), span=self._span(meta))
+
+    def assign_stmt(self, meta, ch):
+        return ast.AssignStmt(self._ident(ch[0]), str(ch[1]), ch[2], span=self._span(meta))
+
+    def transmit_stmt(self, meta, ch):
+        return ast.TransmitStmt(ch[0], span=self._span(meta))
+
     def param_decl(self, meta, ch):
         return ast.ParamDecl(self._ident(ch[0]), ch[1], ch[2], span=self._span(meta))
 
@@ -309,6 +325,9 @@ class _ToAst:
 
     def dt_stmt(self, meta, ch):
         return ast.DtStmt(ch[0], span=self._span(meta))
+
+    def duration_stmt(self, meta, ch):
+        return ast.DurationStmt(ch[0], span=self._span(meta))
 
     def net_input(self, meta, ch):
         return ast.NetInput(self._ident(ch[0]), self._ident(ch[1]), ch[2], ch[3], ch[4], span=self._span(meta))

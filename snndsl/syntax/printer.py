@@ -169,12 +169,21 @@ def statement(s) -> str:
         return f"surrogate {call(s.call)}"
     if isinstance(s, ast.MethodStmt):
         return f"method {s.name.name}"
+    if isinstance(s, ast.PlasticState):
+        text = f"state {s.name.name}" + (f": {unit(s.unit)}" if s.unit is not None else "") + f" per {s.scope}"
+        return text if s.init is None else f"{text} = {expr(s.init)}"
+    if isinstance(s, ast.AssignStmt):
+        return f"{s.var.name} {s.op} {expr(s.value)}"
+    if isinstance(s, ast.TransmitStmt):
+        return f"transmit {expr(s.value)}"
     if isinstance(s, ast.OutputStmt):
         return f"output {expr(s.value)}"
     if isinstance(s, ast.DtStmt):
         return f"dt = {expr(s.value)}"
     if isinstance(s, ast.PrecisionStmt):
         return f"precision = {s.name.name}"
+    if isinstance(s, ast.DurationStmt):
+        return f"duration = {expr(s.value)}"
     if isinstance(s, ast.NetInput):
         text = f"input {s.name.name}: {s.kind.name}[{expr(s.size)}]"
         if s.unit is not None:
@@ -197,7 +206,8 @@ def statement(s) -> str:
     raise TypeError(f"not a statement: {s!r}")
 
 
-_BLOCKS = {ast.NeuronDef: "neuron", ast.SynapseDef: "synapse", ast.NetworkDef: "network", ast.TrainDef: "train"}
+_BLOCKS = {ast.NeuronDef: "neuron", ast.SynapseDef: "synapse", ast.PlasticityDef: "plasticity",
+           ast.NetworkDef: "network", ast.TrainDef: "train"}
 
 
 def _block_parts(item) -> tuple[str, ast.Ident, tuple]:
@@ -250,6 +260,14 @@ def _lines(module: ast.Module) -> list[_Line]:
         out.append(_Line(f"{keyword} {name.name} {{", 0, _pos(item.span), _pos(name.span, True), "open", False,
                          False))
         for s in body:
+            if isinstance(s, ast.Handler):     # a nested block: `on_pre {`, its statements, `}`
+                out.append(_Line(f"{s.event} {{", 1, _pos(s.span), (s.span.line, s.span.column + len(s.event)), "open",
+                                 False, False))
+                for h in s.body:
+                    out.append(_Line(statement(h), 2, _pos(h.span), _pos(h.span, True), "stmt", False, False))
+                close = (s.span.end_line, s.span.end_column - 1)
+                out.append(_Line("}", 1, close, _pos(s.span, True), "close", False, False))
+                continue
             out.append(_Line(statement(s), 1, _pos(s.span), _pos(s.span, True), "stmt", False, False))
         close = (item.span.end_line, item.span.end_column - 1)
         out.append(_Line("}", 0, close, _pos(item.span, True), "close", True, False))
