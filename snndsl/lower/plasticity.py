@@ -26,7 +26,9 @@ from snndsl.ir.evaluate import evaluate
 from snndsl.ir.text import show_expr
 from snndsl.ir.tools import refs
 from snndsl.lower import emit as E
+from snndsl.ir.linear import linear_system
 from snndsl.lower.exprs import function_call, lower, unit_expr, value_expr
+from snndsl.lower.odesystem import Member, OdeSystem, lowered_rows
 from snndsl.registry import FUNCTIONS, INTEGRATORS
 
 
@@ -220,20 +222,34 @@ class PlasticityLowering:
         """``update(self, _s)``: load; integrate every ODE (its state's scope); ``_spk`` = the presynaptic
         neurons whose spike arrives (``_s != 0``), ``_conn`` their connections; ``on_pre``; store; return
         ``_out``, the weighted input ``[..., n_post]``."""
-        lines = self.load()
-        for ode in self.m.odes:
-            x = E.py_name(ode.var)
-            fname = E.derived(x, "dt")
-            rhs = lower(ode.rhs, self.ref(self.scope[ode.var]))
-            lines.append(E.def_(fname, E.arguments([x]), [E.ret(rhs)], E.where(ode.span)))
-            lines.append(E.assign(x, E.call(E.attr("jax", "lax", "stop_gradient"),
-                                            INTEGRATORS[self.m.method].hook("lower")(fname, x))))
+        lines = self.load() + self.integrate()
         lines.append(E.assign("_spk", E.call("_fired", E.name("_s"))))
         lines.append(E.assign("_conn", E.call(E.attr("self", "layout", "rows"), E.name("_spk"))))
         lines += self.handler("on_pre")
         lines += self.store()
         lines.append(E.ret(E.name("_out")))
         return E.def_("update", E.arguments(["self", "_s"]), lines)
+
+    def integrate(self) -> list[E.Stmt]:
+        """The trace ODEs as one system (:mod:`snndsl.lower.odesystem`), each right-hand side read in its
+        state's scope, integrated by the model's method; the new values under ``stop_gradient`` (the
+        plasticity rule is not differentiated)."""
+        m = self.m
+        if not m.odes:
+            return []
+
+        def reader(scope):
+            return lambda e, _var: lower(e, self.ref(scope))
+        members = tuple(Member(E.py_name(o.var), o.rhs, o.span, reader(self.scope[o.var]),
+                               E.call(E.attr("u", "get_unit"), E.name(E.py_name(o.var)))) for o in m.odes)
+        linear = None
+        if INTEGRATORS[m.method].traits.linear_only and (sys_ := linear_system(m, ports=False)) is not None:
+            linear = lowered_rows(sys_.rows, members, {v: E.py_name(v) for v in sys_.states}, {})
+        lines = sorted({o.span.line for o in m.odes if o.span is not None})
+        where = E.where(m.odes[0].span) + (f"-{lines[-1]}" if len(lines) > 1 else "")
+        out = INTEGRATORS[m.method].hook("lower")(OdeSystem(members, m.method, where, linear=linear))
+        return out + [E.assign(x.var, E.call(E.attr("jax", "lax", "stop_gradient"), E.name(x.var)))
+                      for x in members]
 
     def on_post(self) -> E.Block:
         """``on_post(self, _s)``: ``on_post`` for the postsynaptic neurons that spiked this step (``_s != 0``)."""

@@ -455,8 +455,8 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
-def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True, thin=(),
-             every=1):
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
+             thin=(), every=1):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
     network input without an encoder; ``steps`` when there are none). Returns
     ``(outputs, records)``: the network's outputs stacked over time (``None`` with

@@ -236,13 +236,16 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
-def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True):
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
+             thin=(), every=1):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
     network input without an encoder; ``steps`` when there are none). Returns
     ``(outputs, records)``: the network's outputs stacked over time (``None`` with
     ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
     in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
-    byte per neuron and step instead of four)."""
+    byte per neuron and step instead of four); each path in ``thin`` is recorded only at the last
+    step of every block of ``every`` steps (``[T // every, ...]``: long records of large
+    states)."""
     bs.nn.init_all_states(net, batch_size=batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
@@ -254,7 +257,23 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), 
         recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
         return (out if outputs else None), recs
 
-    return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
+    if not thin:
+        return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
+    n = steps // every
+
+    def block(b, *xs):
+        """Block ``b`` of ``every`` steps (``xs`` its inputs); then the thinned records."""
+        ys = bs.transform.for_loop(step, jnp.arange(every), *xs)
+        return ys, {path: _lookup(net, path) for path in thin}
+
+    xs = [x[:n * every].reshape((n, every) + x.shape[1:]) for x in inputs]
+    (outs, recs), thinned = bs.transform.for_loop(block, jnp.arange(n), *xs)
+    flat = jax.tree_util.tree_map(lambda a: a.reshape((n * every,) + a.shape[2:]), (outs, recs))
+    if n * every < steps:
+        rest = [x[n * every:] for x in inputs]
+        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
+        flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
+    return flat[0], {**flat[1], **thinned}
 
 
 class LIFCond(bs.nn.Module):  # models/coba.snn:34

@@ -33,11 +33,14 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
-def simulate(net, inputs=(), steps=None, batch_size=None, record=(), thin=(), every=1):
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
+             thin=(), every=1):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
     network input without an encoder; ``steps`` when there are none). Returns
-    ``(outputs, records)``: the network's outputs stacked over time, and ``{path: [T, ...]}`` for
-    each ``pop.var`` (or ``pop``) in ``record``; each path in ``thin`` is recorded only at the last
+    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
+    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
+    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
+    byte per neuron and step instead of four); each path in ``thin`` is recorded only at the last
     step of every block of ``every`` steps (``[T // every, ...]``: long records of large
     states)."""
     bs.nn.init_all_states(net, batch_size=batch_size)
@@ -47,7 +50,9 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), thin=(), ev
     def step(i, *xs):
         """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
         out = net.update(*xs)
-        return out, {path: _lookup(net, path) for path in record}
+        recs = {path: _lookup(net, path) for path in record}
+        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
+        return (out if outputs else None), recs
 
     if not thin:
         return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
@@ -177,8 +182,8 @@ class SongLIF(bs.nn.Module):  # models/stdp.snn:25
         return self._spk_fun((V - V_th) / (V_th - V_reset))
 
 
-class Expon(bs.nn.Module):  # <std>/synapses.snn:35
-    """Synapse Expon, from <std>/synapses.snn:35.
+class Expon(bs.nn.Module):  # <std>/synapses.snn:36
+    """Synapse Expon, from <std>/synapses.snn:36.
 
         dg/dt = -g / tau
         on_spike g += w
@@ -189,18 +194,18 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
     def __init__(self, size, *, tau=8.0 * u.ms, g=None, unit=u.UNITLESS):
         super().__init__()
         self.size = size
-        self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:36
-        self.g__init = g  # <std>/synapses.snn:37
+        self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:37
+        self.g__init = g  # <std>/synapses.snn:38
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
-        # <std>/synapses.snn:37
+        # <std>/synapses.snn:38
         self.g = bs.HiddenState(_state(self.g__init if self.g__init is not None
                                        else bt.init.ZeroInit(unit=self.unit),
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:37
+        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:38
                               else bt.init.ZeroInit(unit=self.unit),
                               self.size, batch_size)
 
@@ -210,12 +215,12 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
     def update(self, _w=0.0):
         tau = self.tau
         g = self.g.value
-        def g__dt(g):  # <std>/synapses.snn:38
+        def g__dt(g):  # <std>/synapses.snn:39
             return -g / tau
-        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:38
-        g = g + _w  # on_spike, <std>/synapses.snn:39
+        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:39
+        g = g + _w  # on_spike, <std>/synapses.snn:40
         self.g.value = g
-        return g  # <std>/synapses.snn:40
+        return g  # <std>/synapses.snn:41
 
 
 class STDP(bs.nn.Module):  # <std>/plasticity.snn:24
@@ -288,10 +293,13 @@ class STDP(bs.nn.Module):  # <std>/plasticity.snn:24
         x_post = self.x_post.value
         def x_pre__dt(x_pre):  # <std>/plasticity.snn:34
             return -x_pre / tau_plus
-        x_pre = jax.lax.stop_gradient(bs.nn.exp_euler_step(x_pre__dt, x_pre))
         def x_post__dt(x_post):  # <std>/plasticity.snn:35
             return -x_post / tau_minus
-        x_post = jax.lax.stop_gradient(bs.nn.exp_euler_step(x_post__dt, x_post))
+        # exp_euler, <std>/plasticity.snn:34-35
+        x_pre, x_post = (bs.nn.exp_euler_step(x_pre__dt, x_pre),
+                         bs.nn.exp_euler_step(x_post__dt, x_post))
+        x_pre = jax.lax.stop_gradient(x_pre)
+        x_post = jax.lax.stop_gradient(x_post)
         _spk = _fired(_s)
         _conn = self.layout.rows(_spk)
         _out = self.layout.deliver(_s, w)  # <std>/plasticity.snn:37

@@ -28,11 +28,14 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
-def simulate(net, inputs=(), steps=None, batch_size=None, record=(), thin=(), every=1):
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
+             thin=(), every=1):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
     network input without an encoder; ``steps`` when there are none). Returns
-    ``(outputs, records)``: the network's outputs stacked over time, and ``{path: [T, ...]}`` for
-    each ``pop.var`` (or ``pop``) in ``record``; each path in ``thin`` is recorded only at the last
+    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
+    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
+    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
+    byte per neuron and step instead of four); each path in ``thin`` is recorded only at the last
     step of every block of ``every`` steps (``[T // every, ...]``: long records of large
     states)."""
     bs.nn.init_all_states(net, batch_size=batch_size)
@@ -42,7 +45,9 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), thin=(), ev
     def step(i, *xs):
         """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
         out = net.update(*xs)
-        return out, {path: _lookup(net, path) for path in record}
+        recs = {path: _lookup(net, path) for path in record}
+        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
+        return (out if outputs else None), recs
 
     if not thin:
         return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
@@ -97,8 +102,8 @@ def _fired(s):
     return jnp.asarray(jax.lax.stop_gradient(u.get_mantissa(s))) != 0
 
 
-class Expon(bs.nn.Module):  # <std>/synapses.snn:35
-    """Synapse Expon, from <std>/synapses.snn:35.
+class Expon(bs.nn.Module):  # <std>/synapses.snn:36
+    """Synapse Expon, from <std>/synapses.snn:36.
 
         dg/dt = -g / tau
         on_spike g += w
@@ -109,18 +114,18 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
     def __init__(self, size, *, tau=8.0 * u.ms, g=None, unit=u.UNITLESS):
         super().__init__()
         self.size = size
-        self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:36
-        self.g__init = g  # <std>/synapses.snn:37
+        self.tau = bt.init.param(tau, (size,))  # <std>/synapses.snn:37
+        self.g__init = g  # <std>/synapses.snn:38
         self.unit = unit
 
     def init_state(self, batch_size=None, **kwargs):
-        # <std>/synapses.snn:37
+        # <std>/synapses.snn:38
         self.g = bs.HiddenState(_state(self.g__init if self.g__init is not None
                                        else bt.init.ZeroInit(unit=self.unit),
                                        self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
-        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:37
+        self.g.value = _state(self.g__init if self.g__init is not None  # <std>/synapses.snn:38
                               else bt.init.ZeroInit(unit=self.unit),
                               self.size, batch_size)
 
@@ -130,12 +135,12 @@ class Expon(bs.nn.Module):  # <std>/synapses.snn:35
     def update(self, _w=0.0):
         tau = self.tau
         g = self.g.value
-        def g__dt(g):  # <std>/synapses.snn:38
+        def g__dt(g):  # <std>/synapses.snn:39
             return -g / tau
-        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:38
-        g = g + _w  # on_spike, <std>/synapses.snn:39
+        g = bs.nn.exp_euler_step(g__dt, g)  # exp_euler, <std>/synapses.snn:39
+        g = g + _w  # on_spike, <std>/synapses.snn:40
         self.g.value = g
-        return g  # <std>/synapses.snn:40
+        return g  # <std>/synapses.snn:41
 
 
 class STP(bs.nn.Module):  # <std>/plasticity.snn:125
@@ -187,10 +192,12 @@ class STP(bs.nn.Module):  # <std>/plasticity.snn:125
         w = self.weight.value
         def u___dt(u_):  # <std>/plasticity.snn:131
             return -u_ / tau_f
-        u_ = jax.lax.stop_gradient(bs.nn.exp_euler_step(u___dt, u_))
         def x__dt(x):  # <std>/plasticity.snn:132
             return (1.0 - x) / tau_d
-        x = jax.lax.stop_gradient(bs.nn.exp_euler_step(x__dt, x))
+        # exp_euler, <std>/plasticity.snn:131-132
+        u_, x = (bs.nn.exp_euler_step(u___dt, u_), bs.nn.exp_euler_step(x__dt, x))
+        u_ = jax.lax.stop_gradient(u_)
+        x = jax.lax.stop_gradient(x)
         _spk = _fired(_s)
         _conn = self.layout.rows(_spk)
         u_ = u.math.where(_spk,  # on_pre, <std>/plasticity.snn:134
