@@ -23,6 +23,7 @@ from snndsl.ir.text import show_expr
 from snndsl.ir.infer import ModelEnv
 from snndsl.ir.evaluate import evaluate
 from snndsl.lower import emit as E
+from snndsl.lower import passes
 from snndsl.ir.tools import membrane, refs, substitute
 from snndsl.lower.exprs import lower, target_call, unit_expr, value_expr
 from snndsl.registry import INTEGRATORS, SURROGATES
@@ -45,8 +46,11 @@ class ModelLowering:
         update([w,] <ports>..., [t])                              # one step; returns the output
     """
 
-    def __init__(self, model: ir.Model, cls: str | None = None, trainable: tuple[str, ...] = ()):
-        """Prepare ``model``'s lowering; ``cls`` defaults to the model's name made a safe identifier."""
+    def __init__(self, model: ir.Model, cls: str | None = None, trainable: tuple[str, ...] = (),
+                 carry_spike: bool = True):
+        """Prepare ``model``'s lowering; ``cls`` defaults to the model's name made a safe identifier;
+        ``carry_spike=False`` keeps the recomputed reset spike (online learning needs the membrane's own
+        dependence on its past, see :meth:`carries_spike`)."""
         self.m = model
         self.cls = cls or E.py_name(model.name)
         self.trainable = trainable
@@ -57,6 +61,20 @@ class ModelLowering:
         self.needs_t = self.refractory or any(
             ("time", "t") in refs(self.sub(e)) for e in self._all_exprs())
         self.env = ModelEnv(model)
+        self.carried = carry_spike and self.carries_spike()
+
+    def carries_spike(self) -> bool:
+        """Whether the ``carried_spike`` pass applies (:mod:`snndsl.lower.passes`): the neuron spikes and its
+        surrogate argument x reads only states, parameters not trained, ``dt`` and constants, so H(x) of the
+        stored state at the start of a step is exactly the spike ``update`` returned at the end of the last
+        one (the states are stored last; a port, the time or a trained parameter would make them differ, the
+        last at the first step, whose carried spike is computed when the states are reset)."""
+        sp = self.m.spike
+        if sp is None or self.v is None or not passes.enabled("carried_spike"):
+            return False
+        used = set().union(*(refs(self.sub(e)) for e in (sp.left, sp.right, sp.scale)))
+        return all(kind in ("state", "dt") or (kind == "param" and name not in self.trainable)
+                   for kind, name in used)
 
     def _all_exprs(self):
         """Every expression ``update`` evaluates (``None`` where the model has none): derivatives,
@@ -247,6 +265,13 @@ class ModelLowering:
                 lines.append(E.set_attr("self", [n], E.call(E.attr("bs", "HiddenState"), value), E.where(s.span)))
             else:
                 lines.append(E.set_attr("self", [n, "value"], value, E.where(s.span)))
+        if self.carried:
+            spike = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.stored))
+            note = "carried spike: H(x) of the stored state, the reset's spike at the next step"
+            if kind == "init":
+                lines.append(E.set_attr("self", ["_spike"], E.call(E.attr("bs", "ShortTermState"), spike), note))
+            else:
+                lines.append(E.set_attr("self", ["_spike", "value"], spike, note))
         if self.refractory:
             shape = E.call("_state", E.binop("*", E.const(-1e7), E.attr("u", "ms")), E.attr("self", "size"),
                            E.name("batch_size"))
@@ -258,8 +283,9 @@ class ModelLowering:
 
     def init_state(self) -> E.Block:
         """``init_state(self, batch_size=None, **kwargs)``: each state a ``bs.HiddenState`` of shape
-        ``[batch_size, size]`` (``[size]`` unbatched) from :meth:`initial`; with a refractory period,
-        ``last_spike_time`` (a ``ShortTermState``, -1e7 ms: long ago)."""
+        ``[batch_size, size]`` (``[size]`` unbatched) from :meth:`initial`; with a carried spike
+        (:meth:`carries_spike`), ``_spike`` (a ``ShortTermState``: H(x) of those states); with a refractory
+        period, ``last_spike_time`` (a ``ShortTermState``, -1e7 ms: long ago)."""
         args = E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs")
         return E.def_("init_state", args, self._state_lines("init"))
 
@@ -270,9 +296,13 @@ class ModelLowering:
         return E.def_("reset_state", args, self._state_lines("reset"))
 
     def output(self) -> E.Block:
-        """``output()``: what the population emits, from the stored state (recurrent reads, recording)."""
+        """``output()``: what the population emits, from the stored state (recurrent reads, recording); the
+        carried spike when there is one (the same value, and its gradient reaches the surrogate already
+        applied at the end of the last step)."""
         m = self.m
-        if m.spike is not None:
+        if self.carried:
+            value = E.attr("self", "_spike", "value")
+        elif m.spike is not None:
             value = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.stored))
         elif m.kind == "synapse":
             value = lower(self.sub(m.output), self.stored)
@@ -284,7 +314,8 @@ class ModelLowering:
         """``update(self, [w=0.0,] <port>=0 unit..., [t=0 ms])``: one time step, returning the new output.
 
         For a neuron: read parameters and states into locals; spike = H(x) of the stored state
-        (:meth:`spike_arg`); reset (soft: V -= (threshold - value) * spike; hard: V -= (stop_gradient(V)
+        (:meth:`spike_arg`), or the carried spike ``self._spike`` (:meth:`carries_spike`: the same value, the
+        spike returned at the end of the last step; this step's new spike is stored there); reset (soft: V -= (threshold - value) * spike; hard: V -= (stop_gradient(V)
         - value) * spike, i.e. V = value where it spiked with no gradient through the jump); ``on_spike``
         updates (:meth:`updates`); remember the post-reset V when refractory; integrate each ODE
         (:meth:`integrate`); hold V during the refractory period (:meth:`hold`); store the states; return
@@ -300,7 +331,10 @@ class ModelLowering:
                 lines.append(E.assign(E.py_name(p.name), self.param(p.name)))
         for s in m.states:
             lines.append(E.assign(E.py_name(s.name), E.attr("self", E.py_name(s.name), "value")))
-        if m.spike is not None:
+        if self.carried:
+            lines.append(E.assign("_spike", E.attr("self", "_spike", "value"),
+                                  f"carried spike: H(x) of the stored state, {E.where(m.spike.span)}"))
+        elif m.spike is not None:
             lines.append(E.assign("_spike", E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local)),
                                   E.where(m.spike.span)))
         if m.reset is not None:
@@ -321,7 +355,11 @@ class ModelLowering:
             lines.extend(self.hold())
         for s in m.states:
             lines.append(E.set_attr("self", [E.py_name(s.name), "value"], E.name(E.py_name(s.name))))
-        if m.spike is not None:
+        if self.carried:
+            lines.append(E.assign("_spike", E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))))
+            lines.append(E.set_attr("self", ["_spike", "value"], E.name("_spike")))
+            lines.append(E.ret(E.name("_spike")))
+        elif m.spike is not None:
             lines.append(E.ret(E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))))
         elif m.kind == "synapse":
             lines.append(E.ret(self.ex(m.output), E.where(m.output.span)))

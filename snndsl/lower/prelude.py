@@ -223,6 +223,75 @@ class _Delay(bs.nn.Module):
         self.index.value = (self.index.value + 1) % self.steps
 
 
+class _LastStep(bs.nn.Module):
+    """A delay of exactly one step: one state holding last step's value (``read`` before
+    ``write`` each step), the ring buffer of :class:`_Delay` without its position."""
+
+    def __init__(self, size):
+        """A one-step delay for a signal of ``size`` channels."""
+        super().__init__()
+        self.size = size
+
+    def init_state(self, batch_size=None, **kwargs):
+        """``last`` ``[(batch_size,) size]`` of zeros: nothing arrives at the first step."""
+        self.last = bs.HiddenState(jnp.zeros((() if batch_size is None else (batch_size,)) + (self.size,)))
+
+    def reset_state(self, batch_size=None, **kwargs):
+        """``last`` back to zeros."""
+        self.last.value = jnp.zeros((() if batch_size is None else (batch_size,)) + (self.size,))
+
+    def read(self):
+        """The value written at the last step (zeros at the first)."""
+        return self.last.value
+
+    def write(self, x):
+        """Keep this step's ``x`` for the next step."""
+        self.last.value = x
+
+
+def _bool_residual_dot():
+    """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
+    custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
+    backpropagation through time) and ``w``: the backward pass rebuilds ``s`` exactly and applies
+    the transpose of ``dot`` to it as JAX's own rule does (ds = g w^T, dw = s^T g), so the gradients
+    are the same numbers."""
+
+    @jax.custom_vjp
+    def dot(s, w):
+        """``s @ w``."""
+        return jnp.dot(s, w)
+
+    def fwd(s, w):
+        """The product, keeping ``s != 0`` (booleans) and ``w``."""
+        return jnp.dot(s, w), (s != 0, w)
+
+    def bwd(res, g):
+        """``(g w^T, s^T g)``, by JAX's own transpose of ``dot`` at the rebuilt 0/1 ``s``."""
+        fired, w = res
+        return jax.vjp(jnp.dot, fired.astype(w.dtype), w)[1](g)
+
+    dot.defvjp(fwd, bwd)
+    return dot
+
+
+def _spike_dense(linear, s):
+    """``linear(s)`` (a ``bs.nn.Linear``: y = s (W * mask) + b) for 0/1 spikes ``s``, the product
+    through :func:`_bool_residual_dot`: the same values, and the same gradients for ``s`` (the
+    surrogate path) and the weights, with the spikes kept as booleans for the backward pass."""
+    params = linear.weight.value
+    w = params["weight"]
+    if linear.w_mask is not None:
+        w = w * linear.w_mask
+    unit = u.get_unit(w) * u.get_unit(s)
+    w, s = u.get_mantissa(w), u.get_mantissa(s)
+    if not jnp.issubdtype(s.dtype, jnp.floating):
+        s = s.astype(w.dtype)
+    y = u.maybe_decimal(u.Quantity(_bool_residual_dot()(s, w), unit=unit))
+    if "bias" in params:
+        y = y + params["bias"]
+    return y
+
+
 def _segment_length(steps, base):
     """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~
     steps/s network states plus s steps of activations; a state is smaller than a step's
