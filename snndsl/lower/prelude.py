@@ -234,11 +234,13 @@ class _LastStep(bs.nn.Module):
 
     def init_state(self, batch_size=None, **kwargs):
         """``last`` ``[(batch_size,) size]`` of zeros: nothing arrives at the first step."""
-        self.last = bs.HiddenState(jnp.zeros((() if batch_size is None else (batch_size,)) + (self.size,)))
+        shape = (() if batch_size is None else (batch_size,)) + (self.size,)
+        self.last = bs.HiddenState(jnp.zeros(shape))
 
     def reset_state(self, batch_size=None, **kwargs):
         """``last`` back to zeros."""
-        self.last.value = jnp.zeros((() if batch_size is None else (batch_size,)) + (self.size,))
+        shape = (() if batch_size is None else (batch_size,)) + (self.size,)
+        self.last.value = jnp.zeros(shape)
 
     def read(self):
         """The value written at the last step (zeros at the first)."""
@@ -253,8 +255,7 @@ def _bool_residual_dot():
     """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
     custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
     backpropagation through time) and ``w``: the backward pass rebuilds ``s`` exactly and applies
-    the transpose of ``dot`` to it as JAX's own rule does (ds = g w^T, dw = s^T g), so the gradients
-    are the same numbers."""
+    JAX's own transpose of ``dot`` to it (ds = g w^T, dw = s^T g): the same numbers."""
 
     @jax.custom_vjp
     def dot(s, w):

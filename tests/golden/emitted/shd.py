@@ -35,6 +35,48 @@ def _port(I, V):
     return I(V) if callable(I) else I
 
 
+def _bool_residual_dot():
+    """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
+    custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
+    backpropagation through time) and ``w``: the backward pass rebuilds ``s`` exactly and applies
+    JAX's own transpose of ``dot`` to it (ds = g w^T, dw = s^T g): the same numbers."""
+
+    @jax.custom_vjp
+    def dot(s, w):
+        """``s @ w``."""
+        return jnp.dot(s, w)
+
+    def fwd(s, w):
+        """The product, keeping ``s != 0`` (booleans) and ``w``."""
+        return jnp.dot(s, w), (s != 0, w)
+
+    def bwd(res, g):
+        """``(g w^T, s^T g)``, by JAX's own transpose of ``dot`` at the rebuilt 0/1 ``s``."""
+        fired, w = res
+        return jax.vjp(jnp.dot, fired.astype(w.dtype), w)[1](g)
+
+    dot.defvjp(fwd, bwd)
+    return dot
+
+
+def _spike_dense(linear, s):
+    """``linear(s)`` (a ``bs.nn.Linear``: y = s (W * mask) + b) for 0/1 spikes ``s``, the product
+    through :func:`_bool_residual_dot`: the same values, and the same gradients for ``s`` (the
+    surrogate path) and the weights, with the spikes kept as booleans for the backward pass."""
+    params = linear.weight.value
+    w = params["weight"]
+    if linear.w_mask is not None:
+        w = w * linear.w_mask
+    unit = u.get_unit(w) * u.get_unit(s)
+    w, s = u.get_mantissa(w), u.get_mantissa(s)
+    if not jnp.issubdtype(s.dtype, jnp.floating):
+        s = s.astype(w.dtype)
+    y = u.maybe_decimal(u.Quantity(_bool_residual_dot()(s, w), unit=unit))
+    if "bias" in params:
+        y = y + params["bias"]
+    return y
+
+
 def _segment_length(steps, base):
     """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~
     steps/s network states plus s steps of activations; a state is smaller than a step's
@@ -152,14 +194,19 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         # <std>/neurons.snn:59
         self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else 0.0 * u.mV,
                                        self.size, batch_size))
+        # carried spike: H(x) of the stored state, the reset's spike at the next step
+        self._spike = bs.ShortTermState(self._spk_fun((self.V.value - self.V_th)
+                                                      / (self.V_th - self.V_reset)))
 
     def reset_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:59
         self.V.value = _state(self.V__init if self.V__init is not None else 0.0 * u.mV, self.size,
                               batch_size)
+        # carried spike: H(x) of the stored state, the reset's spike at the next step
+        self._spike.value = self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
 
     def output(self):
-        return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
+        return self._spike.value
 
     def update(self, I=0.0 * u.mA):
         R = self.R
@@ -168,13 +215,15 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:52
         V_reset = self.V_reset
         V_rest = self.V_rest
         V = self.V.value
-        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:61
+        _spike = self._spike.value  # carried spike: H(x) of the stored state, <std>/neurons.snn:61
         V = V - (V_th - V_reset) * _spike  # reset soft, <std>/neurons.snn:62
         def V__dt(V):  # <std>/neurons.snn:60
             return (-V + V_rest + R * _port(I, V)) / tau
         V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:60
         self.V.value = V
-        return self._spk_fun((V - V_th) / (V_th - V_reset))
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))
+        self._spike.value = _spike
+        return _spike
 
 
 class LI(bs.nn.Module):  # <std>/neurons.snn:200
@@ -297,10 +346,11 @@ class Shd(bs.nn.Module):  # models/shd.snn:20
                 _projected = self.project(x)
             # models/shd.snn:25
             x_to_hidden__out = self.x_to_hidden__syn(_projected['x_to_hidden'])
-            rec__out = self.rec__syn(self.rec(self.hidden.output()))  # models/shd.snn:26
+            # models/shd.snn:26
+            rec__out = self.rec__syn(_spike_dense(self.rec, self.hidden.output()))
             hidden = self.hidden(x_to_hidden__out + rec__out)  # models/shd.snn:23
             # models/shd.snn:27
-            hidden_to_out__out = self.hidden_to_out__syn(self.hidden_to_out(hidden))
+            hidden_to_out__out = self.hidden_to_out__syn(_spike_dense(self.hidden_to_out, hidden))
             out = self.out(hidden_to_out__out)  # models/shd.snn:24
             return out
 
