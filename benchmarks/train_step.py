@@ -11,8 +11,8 @@ Contenders per workload:
 * **snndsl compiled, passes off**: the same model lowered inside ``passes.disabled()`` (what the compiler
   emitted before the passes: the handwritten step's per-step program);
 * **handwritten brainstate**: benchmarks/handwritten.py (the seed tutorial's style);
-* **plain JAX, lean**: :func:`lean_train_step` below, written by hand with both transformations the passes
-  apply (a carried spike for the reset, boolean residuals for spike inputs of matrix products).
+* **plain JAX, lean**: :func:`lean_train_step` below, written by hand with the transformations the passes
+  apply (a carried spike for the reset, boolean residuals for the hidden spikes' matrix products).
 
 Time: the median over rounds of the per-round ratio to the handwritten step (each round runs every contender
 once, back to back, the order reversed every other round; two warm-up calls each), so a change of machine load
@@ -76,8 +76,10 @@ _bool_dot.defvjp(_bool_dot_fwd, _bool_dot_bwd)
 
 def lean_train_step(params, recurrent: bool, tau_out: float, lr: float, dt: float = 1.0):
     """``(step, state)`` as :func:`benchmarks.plainjax.make_train_step` (the same arithmetic, Adam, loss), written
-    lean: the LIF carries its last output spike for the reset (one surrogate per step), and every product of
-    spikes (data input, recurrent and output projections) keeps the spikes as booleans for the backward pass."""
+    lean: the LIF carries its last output spike for the reset (one surrogate per step), and the products of the
+    hidden layer's spikes (recurrent and output projections) keep them as booleans for the backward pass. The
+    data input's product keeps its float input: the residual is then a slice of the scan's input, which JAX
+    forwards without a copy (a boolean residual would be a new [T, B, N] array)."""
     d_mem, d_syn, d_out = math.exp(-dt / 20.0), math.exp(-dt / 5.0), math.exp(-dt / tau_out)
     spike = P.spike
 
@@ -88,7 +90,7 @@ def lean_train_step(params, recurrent: bool, tau_out: float, lr: float, dt: floa
 
         def body(carry, x_t):
             v, s, g_in, g_rec, g_out, acc = carry
-            g_in = g_in * d_syn + _bool_dot(x_t, p["w_in"]) + p["b_in"]
+            g_in = g_in * d_syn + x_t @ p["w_in"] + p["b_in"]        # x_t: a slice of the argument, no copy
             current = g_in
             if recurrent:
                 g_rec = g_rec * d_syn + _bool_dot(s, p["w_rec"])          # last step's spikes, carried
