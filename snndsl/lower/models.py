@@ -50,7 +50,7 @@ class ModelLowering:
                  carry_spike: bool = True):
         """Prepare ``model``'s lowering; ``cls`` defaults to the model's name made a safe identifier;
         ``carry_spike=False`` keeps the recomputed reset spike (online learning needs the membrane's own
-        dependence on its past, see :meth:`carries_spike`)."""
+        dependence on its past, see :func:`~snndsl.lower.passes.carries_spike`)."""
         self.m = model
         self.cls = cls or E.py_name(model.name)
         self.trainable = trainable
@@ -61,20 +61,7 @@ class ModelLowering:
         self.needs_t = self.refractory or any(
             ("time", "t") in refs(self.sub(e)) for e in self._all_exprs())
         self.env = ModelEnv(model)
-        self.carried = carry_spike and self.carries_spike()
-
-    def carries_spike(self) -> bool:
-        """Whether the ``carried_spike`` pass applies (:mod:`snndsl.lower.passes`): the neuron spikes and its
-        surrogate argument x reads only states, parameters not trained, ``dt`` and constants, so H(x) of the
-        stored state at the start of a step is exactly the spike ``update`` returned at the end of the last
-        one (the states are stored last; a port, the time or a trained parameter would make them differ, the
-        last at the first step, whose carried spike is computed when the states are reset)."""
-        sp = self.m.spike
-        if sp is None or self.v is None or not passes.enabled("carried_spike"):
-            return False
-        used = set().union(*(refs(self.sub(e)) for e in (sp.left, sp.right, sp.scale)))
-        return all(kind in ("state", "dt") or (kind == "param" and name not in self.trainable)
-                   for kind, name in used)
+        self.carried = carry_spike and passes.carries_spike(self)
 
     def _all_exprs(self):
         """Every expression ``update`` evaluates (``None`` where the model has none): derivatives,
@@ -284,8 +271,8 @@ class ModelLowering:
     def init_state(self) -> E.Block:
         """``init_state(self, batch_size=None, **kwargs)``: each state a ``bs.HiddenState`` of shape
         ``[batch_size, size]`` (``[size]`` unbatched) from :meth:`initial`; with a carried spike
-        (:meth:`carries_spike`), ``_spike`` (a ``ShortTermState``: H(x) of those states); with a refractory
-        period, ``last_spike_time`` (a ``ShortTermState``, -1e7 ms: long ago)."""
+        (:func:`~snndsl.lower.passes.carries_spike`), ``_spike`` (a ``ShortTermState``: H(x) of those
+        states); with a refractory period, ``last_spike_time`` (a ``ShortTermState``, -1e7 ms: long ago)."""
         args = E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs")
         return E.def_("init_state", args, self._state_lines("init"))
 
@@ -314,8 +301,9 @@ class ModelLowering:
         """``update(self, [w=0.0,] <port>=0 unit..., [t=0 ms])``: one time step, returning the new output.
 
         For a neuron: read parameters and states into locals; spike = H(x) of the stored state
-        (:meth:`spike_arg`), or the carried spike ``self._spike`` (:meth:`carries_spike`: the same value, the
-        spike returned at the end of the last step; this step's new spike is stored there); reset (soft: V -= (threshold - value) * spike; hard: V -= (stop_gradient(V)
+        (:meth:`spike_arg`), or the carried spike ``self._spike`` (:func:`~snndsl.lower.passes.carries_spike`:
+        the same value, the spike returned at the end of the last step; this step's new spike is stored
+        there); reset (soft: V -= (threshold - value) * spike; hard: V -= (stop_gradient(V)
         - value) * spike, i.e. V = value where it spiked with no gradient through the jump); ``on_spike``
         updates (:meth:`updates`); remember the post-reset V when refractory; integrate each ODE
         (:meth:`integrate`); hold V during the refractory period (:meth:`hold`); store the states; return

@@ -176,7 +176,7 @@ class NetworkLowering:
                 lines.append(E.set_attr("self", [E.derived(a, "syn")], E.call(syn.cls, E.const(net.node(pr.post).size),
                                                                       **kwargs), E.where(pr.synapse.span)))
             if pr.delay_steps > 0:
-                lines.append(E.set_attr("self", [E.derived(a, "delay")], self.delay_line(pr)))
+                lines.append(E.set_attr("self", [E.derived(a, "delay")], passes.delay_line(self.net, pr)))
         return E.def_("__init__", E.arguments(["self"]), lines)
 
     def init_state(self) -> E.Block:
@@ -223,7 +223,8 @@ class NetworkLowering:
         projections (:meth:`hoisted`), for any leading axes: one step ``[B, N]`` or a whole segment ``[T, B,
         N]`` in one matrix product (the checkpointed loop uses it)."""
         data_inputs = [E.py_name(x.name) for x in self.net.inputs if x.source is None]
-        items = {self.attr[pr.name]: self.weighted(pr, self.raw_input(pr)) for pr in self.hoisted()}
+        items = {self.attr[pr.name]: passes.weighted(self, pr, self.raw_input(pr))
+                 for pr in self.hoisted()}
         body = [*self.scale_inputs(),
                 E.ret(ast.Dict([E.const(k) for k in items], list(items.values())))]
         return E.def_("project", E.arguments(["self"] + data_inputs), [
@@ -234,34 +235,6 @@ class NetworkLowering:
     def raw_input(self, pr: ir.Projection) -> ast.expr:
         """The local variable holding the (data input) source of ``pr`` inside ``project``."""
         return E.name(E.py_name(pr.pre))
-
-    # ---------------------------------------------------------------- train-step passes (snndsl.lower.passes)
-    def bool_residual(self, pr: ir.Projection) -> bool:
-        """Whether the ``bool_residual`` pass applies to ``pr``: its source is a spiking population (whose
-        output is H(x), exactly 0 or 1 in the forward pass), its weights a dense (or masked dense) matrix,
-        and it is not traced for online learning. A data input is left out: declared 0/1, it may still carry
-        counts (``counts = true``), which a boolean would not keep."""
-        pre = self.net.node(pr.pre)
-        return (passes.enabled("bool_residual") and pr.facts.event_source and isinstance(pre, ir.Population)
-                and pr.facts.storage in ("dense", "masked") and not self.traced)
-
-    def weighted(self, pr: ir.Projection, source: ast.expr) -> ast.expr:
-        """The weighted input of ``pr`` from ``source``: ``self.<proj>(source)``, or with the
-        ``bool_residual`` pass ``_spike_dense(self.<proj>, source)`` (the same x W + b; its gradient keeps
-        the spikes as booleans)."""
-        module = E.attr("self", self.attr[pr.name])
-        if self.bool_residual(pr):
-            return E.call("_spike_dense", module, source)
-        return E.call(module, source)
-
-    def delay_line(self, pr: ir.Projection) -> ast.expr:
-        """The delay line of ``pr``: ``_Delay(steps, n_pre)``, a ring buffer; with the ``last_step_delay``
-        pass a delay of one step is ``_LastStep(n_pre)``, one state holding last step's value (the same
-        reads and writes, without the buffer's position and indexing)."""
-        size = E.const(self.net.node(pr.pre).size)
-        if pr.delay_steps == 1 and passes.enabled("last_step_delay"):
-            return E.call("_LastStep", size)
-        return E.call("_Delay", E.const(pr.delay_steps), size)
 
     def update(self) -> E.Block:
         """``update(self, <data inputs>[, projected=None])``: one time step under ``dt``, returning the
@@ -351,7 +324,7 @@ class NetworkLowering:
             if pr.facts.hoisted:
                 value = ast.Subscript(E.name("_projected"), E.const(a), ast.Load())
             else:
-                value = self.weighted(pr, self.source(pr, updated))
+                value = passes.weighted(self, pr, self.source(pr, updated))
             if pr.synapse is not None:
                 value = E.call(E.attr("self", E.derived(a, "syn")), value)
             var = E.derived(a, "out")
