@@ -64,8 +64,8 @@ def carries_spike(ml: Any) -> bool:
     time or a trained parameter would make them differ, the last at the first step, whose carried spike is
     computed when the states are reset (outside the gradient)."""
     sp = ml.m.spike
-    if sp is None or ml.v is None or not enabled("carried_spike"):
-        return False
+    if sp is None or ml.v is None or getattr(ml, "crossing", False) or not enabled("carried_spike"):
+        return False   # a crossing spike, H(x_new) (1 - H(x_old)), is not H(x) of the stored state
     used = set().union(*(refs(ml.sub(e)) for e in (sp.left, sp.right, sp.scale)))
     return all(kind in ("state", "dt") or (kind == "param" and name not in ml.trainable) for kind, name in used)
 

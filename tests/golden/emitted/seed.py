@@ -43,15 +43,12 @@ def _bool_residual_dot():
 
     @jax.custom_vjp
     def dot(s, w):
-        """``s @ w``."""
         return jnp.dot(s, w)
 
-    def fwd(s, w):
-        """The product, keeping ``s != 0`` (booleans) and ``w``."""
+    def fwd(s, w):                  # keeps s != 0 (booleans) and w
         return jnp.dot(s, w), (s != 0, w)
 
-    def bwd(res, g):
-        """``(g w^T, s^T g)``, by JAX's own transpose of ``dot`` at the rebuilt 0/1 ``s``."""
+    def bwd(res, g):                # (g w^T, s^T g): JAX's own transpose of dot at the rebuilt s
         fired, w = res
         return jax.vjp(jnp.dot, fired.astype(w.dtype), w)[1](g)
 
