@@ -31,7 +31,7 @@ class Helper:
 
 
 #: The files of the prelude, read in this order (prelude_plastic.py: the helpers of plastic projections).
-PRELUDE_FILES = ("prelude.py", "prelude_plastic.py")
+PRELUDE_FILES = ("prelude.py", "prelude_plastic.py", "prelude_train.py")
 
 
 @functools.cache

@@ -24,6 +24,7 @@ from snndsl.ir.text import show_expr
 from snndsl.ir.infer import ModelEnv
 from snndsl.ir.evaluate import evaluate
 from snndsl.lower import emit as E
+from snndsl.lower import passes
 from snndsl.ir.tools import membrane, refs, substitute
 from snndsl.lower.exprs import lower, target_call, unit_expr, value_expr
 from snndsl.ir.linear import linear_system
@@ -51,9 +52,11 @@ class ModelLowering:
     """
 
     def __init__(self, model: ir.Model, cls: str | None = None, trainable: tuple[str, ...] = (),
-                 fused: tuple[FusedSynapse, ...] = ()):
+                 fused: tuple[FusedSynapse, ...] = (), carry_spike: bool = True):
         """Prepare ``model``'s lowering; ``cls`` defaults to the model's name made a safe identifier;
-        ``fused``: the synapses integrated inside this neuron (:mod:`snndsl.lower.fusion`)."""
+        ``fused``: the synapses integrated inside this neuron (:mod:`snndsl.lower.fusion`);
+        ``carry_spike=False`` keeps the recomputed reset spike (online learning needs the membrane's own
+        dependence on its past, see :func:`~snndsl.lower.passes.carries_spike`)."""
         self.m = model
         self.cls = cls or E.py_name(model.name)
         self.trainable = trainable
@@ -65,6 +68,7 @@ class ModelLowering:
         self.crossing = model.spike is not None and bool(model.spike.crossing)
         self.needs_t = any(("time", "t") in refs(self.sub(e)) for e in self._all_exprs())
         self.env = ModelEnv(model)
+        self.carried = carry_spike and passes.carries_spike(self)
 
     def _all_exprs(self):
         """Every expression ``update`` evaluates (``None`` where the model has none): derivatives,
@@ -263,6 +267,13 @@ class ModelLowering:
                 lines.append(E.set_attr("self", [n], E.call(E.attr("bs", "HiddenState"), value), E.where(s.span)))
             else:
                 lines.append(E.set_attr("self", [n, "value"], value, E.where(s.span)))
+        if self.carried:
+            spike = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.stored))
+            note = "carried spike: H(x) of the stored state, the reset's spike at the next step"
+            if kind == "init":
+                lines.append(E.set_attr("self", ["_spike"], E.call(E.attr("bs", "ShortTermState"), spike), note))
+            else:
+                lines.append(E.set_attr("self", ["_spike", "value"], spike, note))
         if self.crossing:      # the last step's spike: a crossing cannot be recomputed from the stored state
             zeros = E.call("_state", E.const(0.0), E.attr("self", "size"), E.name("batch_size"))
             if kind == "init":
@@ -279,8 +290,10 @@ class ModelLowering:
 
     def init_state(self) -> E.Block:
         """``init_state(self, batch_size=None, **kwargs)``: each state a ``bs.HiddenState`` of shape
-        ``[batch_size, size]`` (``[size]`` unbatched) from :meth:`initial`; with a refractory period,
-        ``_refractory``, the steps each neuron is still held (an int32 ``ShortTermState``, 0: free)."""
+        ``[batch_size, size]`` (``[size]`` unbatched) from :meth:`initial`; with a carried spike
+        (:func:`~snndsl.lower.passes.carries_spike`), ``_spike`` (a ``ShortTermState``: H(x) of those
+        states); with a refractory period, ``_refractory``, the steps each neuron is still held (an int32
+        ``ShortTermState``, 0: free)."""
         args = E.arguments(["self", "batch_size"], [E.const(None)], kwarg="kwargs")
         return E.def_("init_state", args, self._state_lines("init"))
 
@@ -291,10 +304,14 @@ class ModelLowering:
         return E.def_("reset_state", args, self._state_lines("reset"))
 
     def output(self) -> E.Block:
-        """``output()``: what the population emits, from the stored state (recurrent reads, recording)."""
+        """``output()``: what the population emits, from the stored state (recurrent reads, recording); the
+        carried spike when there is one (the same value, and its gradient reaches the surrogate already
+        applied at the end of the last step)."""
         m = self.m
         if self.crossing:
             value = E.attr("self", "_crossed", "value")
+        elif self.carried:
+            value = E.attr("self", "_spike", "value")
         elif m.spike is not None:
             value = E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.stored))
         elif m.kind == "synapse":
@@ -307,11 +324,13 @@ class ModelLowering:
         """``update(self, [w=0.0,] <port>=0 unit..., [t=0 ms])``: one time step, returning the new output.
 
         For a neuron: read parameters and states into locals; spike = H(x) of the stored state
-        (:meth:`spike_arg`); reset (soft: V -= (threshold - value) * spike; hard: V -= (stop_gradient(V)
+        (:meth:`spike_arg`), or the carried spike ``self._spike`` (:func:`~snndsl.lower.passes.carries_spike`:
+        the same value, the spike returned at the end of the last step; this step's new spike is stored
+        there); reset (soft: V -= (threshold - value) * spike; hard: V -= (stop_gradient(V)
         - value) * spike, i.e. V = value where it spiked with no gradient through the jump); ``on_spike``
         updates (:meth:`updates`); remember the post-reset V when refractory; integrate the ODE system
-        (:meth:`integrate`, with any fused synapses); hold V during the refractory period (:meth:`hold`); store the states; return
-        the spike of the new state (a non-spiking neuron returns its membrane). For a synapse: integrate
+        (:meth:`integrate`, with any fused synapses); hold V during the refractory period (:meth:`hold`);
+        store the states; return the spike of the new state (a non-spiking neuron returns its membrane). For a synapse: integrate
         the ODEs, then add the weighted input ``w`` (its ``on_spike`` updates), store, return ``output``.
         Every port's value is a current ``[B, size]`` or, for conductance inputs, a function of V.
         """
@@ -323,7 +342,10 @@ class ModelLowering:
                 lines.append(E.assign(E.py_name(p.name), self.param(p.name)))
         for s in m.states:
             lines.append(E.assign(E.py_name(s.name), E.attr("self", E.py_name(s.name), "value")))
-        if m.spike is not None:
+        if self.carried:
+            lines.append(E.assign("_spike", E.attr("self", "_spike", "value"),
+                                  f"carried spike: H(x) of the stored state, {E.where(m.spike.span)}"))
+        elif m.spike is not None:
             lines.append(E.assign("_spike", E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local)),
                                   E.where(m.spike.span)))
         if m.reset is not None:
@@ -347,6 +369,10 @@ class ModelLowering:
             lines.append(E.set_attr("self", [E.py_name(s.name), "value"], E.name(E.py_name(s.name))))
         if self.crossing:
             lines.extend(self.crossed())
+        elif self.carried:
+            lines.append(E.assign("_spike", E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))))
+            lines.append(E.set_attr("self", ["_spike", "value"], E.name("_spike")))
+            lines.append(E.ret(E.name("_spike")))
         elif m.spike is not None:
             lines.append(E.ret(E.call(E.attr("self", "_spk_fun"), self.spike_arg(self.local))))
         elif m.kind == "synapse":

@@ -19,6 +19,7 @@ from snndsl import ir
 from snndsl.lower import emit as E
 from snndsl.lower.exprs import init_expr, unit_expr, value_expr, weight_init
 from snndsl.lower.fusion import FusedSynapse, fusable
+from snndsl.lower import passes
 from snndsl.lower.models import ModelLowering
 from snndsl.lower.plasticity import PlasticityLowering, layout_expr
 from snndsl.registry import CONNECTIVITY, ENCODERS, LOOPS, OUTPUTS
@@ -163,6 +164,7 @@ class NetworkLowering:
         self.program, self.net = program, net
         self.models = {p.model: program.model(p.model) for p in net.populations}
         classes = classes or model_classes(program)
+        online = any(LOOPS[t.loop.name].traits.online for t in program.trains[:1])
         self.lowered: dict[Variant, Any] = {}
         for v in sorted(variants(program, net), key=lambda v: len(v) > 2):   # fused classes need their synapses'
             if program.model(v[0]).kind == "plasticity":
@@ -170,7 +172,8 @@ class NetworkLowering:
                 continue
             fused = tuple(FusedSynapse(i, port, self.lowered[tuple(syn)], syn[0])
                           for i, (port, *syn) in enumerate(dict(v[2]).get("fused", ()) if len(v) > 2 else ()))
-            self.lowered[v] = ModelLowering(variant_model(program, v), classes[v], v[1], tuple(fused))
+            self.lowered[v] = ModelLowering(variant_model(program, v), classes[v], v[1], tuple(fused),
+                                            carry_spike=not online)
         self.needs_t = any(self.of(p).needs_t for p in net.populations) or any(
             x.source is not None and ENCODERS[x.source.name].traits.uses_time for x in net.inputs)
         self.traced = traced_weights(program, net)
@@ -246,8 +249,7 @@ class NetworkLowering:
                 lines.append(E.set_attr("self", [E.derived(a, "syn")], E.call(syn.cls, E.const(net.node(pr.post).size),
                                                                       **kwargs), E.where(pr.synapse.span)))
             if pr.delay_steps > 0:
-                lines.append(E.set_attr("self", [E.derived(a, "delay")], E.call("_Delay", E.const(pr.delay_steps),
-                                                                       E.const(net.node(pr.pre).size))))
+                lines.append(E.set_attr("self", [E.derived(a, "delay")], passes.delay_line(self.net, pr)))
         lines.extend(self.drawn_inputs())
         return E.def_("__init__", E.arguments(["self"]), lines)
 
@@ -314,7 +316,7 @@ class NetworkLowering:
         projections (:meth:`hoisted`), for any leading axes: one step ``[B, N]`` or a whole segment ``[T, B,
         N]`` in one matrix product (the checkpointed loop uses it)."""
         data_inputs = [E.py_name(x.name) for x in self.net.inputs if x.source is None]
-        items = {self.attr[pr.name]: E.call(E.attr("self", self.attr[pr.name]), self.raw_input(pr))
+        items = {self.attr[pr.name]: passes.weighted(self, pr, self.raw_input(pr))
                  for pr in self.hoisted()}
         body = [*self.scale_inputs(),
                 E.ret(ast.Dict([E.const(k) for k in items], list(items.values())))]
@@ -417,7 +419,7 @@ class NetworkLowering:
             if pr.facts.hoisted:
                 value = ast.Subscript(E.name("_projected"), E.const(a), ast.Load())
             else:
-                value = E.call(E.attr("self", a), self.source(pr, updated))
+                value = passes.weighted(self, pr, self.source(pr, updated))
             if pr.name in fused:     # its synapse is integrated inside the neuron (lower/fusion.py)
                 var = E.derived(a, "out")
                 lines.append(E.assign(var, value, f"{E.where(pr.span)}, synapse integrated in {pop.name}"))

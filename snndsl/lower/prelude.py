@@ -336,116 +336,71 @@ class _Delay(bs.nn.Module):
         self.index.value = (self.index.value + 1) % self.steps
 
 
-def _segment_length(steps, base):
-    """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~
-    steps/s network states plus s steps of activations; a state is smaller than a step's
-    activations), a divisor of ``steps`` when one lies within 25 % above that (else the remainder
-    is one shorter segment)."""
-    s = max(int(base), round(steps ** 0.5 / 2))
-    return next((d for d in range(s, s + s // 4 + 1) if steps % d == 0), s)
+class _LastStep(bs.nn.Module):
+    """A delay of exactly one step: one state holding last step's value (``read`` before
+    ``write`` each step), the ring buffer of :class:`_Delay` without its position."""
+
+    def __init__(self, size):
+        """A one-step delay for a signal of ``size`` channels."""
+        super().__init__()
+        self.size = size
+
+    def init_state(self, batch_size=None, **kwargs):
+        """``last`` ``[(batch_size,) size]`` of zeros: nothing arrives at the first step."""
+        shape = (() if batch_size is None else (batch_size,)) + (self.size,)
+        self.last = bs.HiddenState(jnp.zeros(shape))
+
+    def reset_state(self, batch_size=None, **kwargs):
+        """``last`` back to zeros."""
+        shape = (() if batch_size is None else (batch_size,)) + (self.size,)
+        self.last.value = jnp.zeros(shape)
+
+    def read(self):
+        """The value written at the last step (zeros at the first)."""
+        return self.last.value
+
+    def write(self, x):
+        """Keep this step's ``x`` for the next step."""
+        self.last.value = x
 
 
-def _loop(step, carry, x, segment=None, project=None):
-    """Run ``step(carry, inputs_t) -> (carry, y_t)`` over the time axis (axis 0) of ``x``; returns
-    the last carry and the ``y_t`` stacked over time. The network's states are carried along
-    (brainstate's ``scan``). ``inputs_t`` is ``(x_t,)``, or ``(x_t, project(x)_t)`` with
-    ``project``: the weighted inputs that depend on the data alone, computed for a whole segment of
-    steps in one product.
+def _bool_residual_dot():
+    """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
+    custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
+    backpropagation through time) and ``w``: the backward pass rebuilds ``s`` exactly and applies
+    JAX's own transpose of ``dot`` to it (ds = g w^T, dw = s^T g): the same numbers."""
 
-    ``segment=None``: one scan; backpropagation through time keeps every step's activations (memory
-    ~ T). ``segment=b``: a two-level scan: segments of ``s = _segment_length(T, b)`` steps (about
-    sqrt(T) / 2) under ``checkpoint``, so the forward pass keeps only the state at segment
-    boundaries and the backward pass recomputes one segment at a time: memory ~ T/s + s steps, for
-    about one extra forward pass."""
-    x = jnp.asarray(x)
-    steps = x.shape[0]
+    @jax.custom_vjp
+    def dot(s, w):
+        return jnp.dot(s, w)
 
-    def run(carry, x_segment):
-        """One scan of ``step`` over ``x_segment``, with the projected inputs of that segment."""
-        inputs = (x_segment,) if project is None else (x_segment, project(x_segment))
-        return bs.transform.scan(step, carry, inputs)
+    def fwd(s, w):                  # keeps s != 0 (booleans) and w
+        return jnp.dot(s, w), (s != 0, w)
 
-    s = steps if segment is None else _segment_length(steps, segment)
-    if s >= steps:
-        return run(carry, x)
-    n = steps // s
+    def bwd(res, g):                # (g w^T, s^T g): JAX's own transpose of dot at the rebuilt s
+        fired, w = res
+        return jax.vjp(jnp.dot, fired.astype(w.dtype), w)[1](g)
 
-    def segment_at(carry, i):
-        """Segment ``i``: slices ``x`` inside the loop, so no copy of the input is made outside."""
-        return run(carry, jax.lax.dynamic_slice_in_dim(x, i * s, s))
-
-    segment_at = bs.transform.checkpoint(segment_at, prevent_cse=False)
-    carry, ys = bs.transform.scan(segment_at, carry, jnp.arange(n))
-    ys = jax.tree_util.tree_map(lambda a: a.reshape((n * s,) + a.shape[2:]), ys)
-    if n * s < steps:
-        carry, tail = bs.transform.checkpoint(run, prevent_cse=False)(carry, x[n * s:])
-        ys = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
-    return carry, ys
+    dot.defvjp(fwd, bwd)
+    return dot
 
 
-def _windows(update, x, y, window=None):
-    """Train on the time-major batch ``x`` [T, B, ...] window by window: ``update(x_w, y) ->
-    (loss, accuracy, finite)`` takes one window of ``window`` steps (the last one shorter when
-    ``window`` does not divide T; ``None``: a single window, the whole sequence), each starting
-    from the state the window before left. Returns the loss and the accuracy averaged over the
-    steps, each window weighted by its length n_w (L = sum_w n_w L_w / T), and, per parameter,
-    whether every window's gradient was finite."""
-    x = jnp.asarray(x)
-    steps = x.shape[0]
-    if window is None or window >= steps:
-        return update(x, y)
-    n = steps // window
-
-    def at(i):                        # slices x inside: no copy of the input outside the loop
-        return update(jax.lax.dynamic_slice_in_dim(x, i * window, window), y)
-
-    loss, accuracy, finite = bs.transform.for_loop(at, jnp.arange(n))
-    loss, accuracy = loss.sum() * window, accuracy.sum() * window
-    finite = {k: jnp.all(v) for k, v in finite.items()}
-    if n * window < steps:
-        tail = steps - n * window
-        last_loss, last_accuracy, last_finite = update(x[n * window:], y)
-        loss, accuracy = loss + last_loss * tail, accuracy + last_accuracy * tail
-        finite = {k: v & last_finite[k] for k, v in finite.items()}
-    return loss / steps, accuracy / steps, finite
-
-
-def _online(objective, params, x):
-    """The online learning estimate of the gradient over the steps of ``x`` [T, B, ...]:
-    ``objective(x_t) -> (loss, accuracy)`` runs one step through an online learner (braintrace),
-    whose eligibility traces make the gradient of that step's loss with respect to ``params`` an
-    estimate of its total derivative. Returns the mean over the steps of the gradients, the losses
-    and the accuracies, grad = (1/T) sum_t dl_t/dtheta; nothing is kept per step, so memory does
-    not grow with T."""
-    grad = bs.transform.grad(objective, params, has_aux=True, return_value=True)
-
-    def step(total, x_t):
-        return jax.tree_util.tree_map(jnp.add, total, grad(x_t)), None
-
-    zeros = jax.tree_util.tree_map(jnp.zeros_like, {k: s.value for k, s in params.items()})
-    total, _ = bs.transform.scan(step, (zeros, jnp.zeros(()), jnp.zeros(())), x)
-    return jax.tree_util.tree_map(lambda a: a / x.shape[0], total)
-
-
-def _running_max(acc, x):
-    """``max(acc, x)``, the gradient to the earlier value on ties; NaN propagates."""
-    return jnp.where((acc >= x) | jnp.isnan(acc), acc, x)
-
-
-def _accuracy(prediction, y):
-    """Fraction of samples whose largest prediction is the label (NaN for regression):
-    ``mean_b [argmax_k prediction[b, k] == y[b]]``, ``prediction`` ``[B, classes]``, ``y``
-    ``[B]``."""
-    if prediction is None:
-        return jnp.nan
-    return jnp.mean(jnp.argmax(u.get_mantissa(prediction), axis=-1) == y)
-
-
-def _finite(grads):
-    """Whether each gradient is finite, keyed like the parameters (to name the culprit): a dict
-    from each parameter's path to a boolean scalar, true when every element of its leaves is."""
-    return {k: jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(g)]))
-            for k, g in grads.items()}
+def _spike_dense(linear, s):
+    """``linear(s)`` (a ``bs.nn.Linear``: y = s (W * mask) + b) for 0/1 spikes ``s``, the product
+    through :func:`_bool_residual_dot`: the same values, and the same gradients for ``s`` (the
+    surrogate path) and the weights, with the spikes kept as booleans for the backward pass."""
+    params = linear.weight.value
+    w = params["weight"]
+    if linear.w_mask is not None:
+        w = w * linear.w_mask
+    unit = u.get_unit(w) * u.get_unit(s)
+    w, s = u.get_mantissa(w), u.get_mantissa(s)
+    if not jnp.issubdtype(s.dtype, jnp.floating):
+        s = s.astype(w.dtype)
+    y = u.maybe_decimal(u.Quantity(_bool_residual_dot()(s, w), unit=unit))
+    if "bias" in params:
+        y = y + params["bias"]
+    return y
 
 
 def _lookup(net, path):
