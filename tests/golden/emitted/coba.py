@@ -197,36 +197,32 @@ class _EventProb(_SparseProb):
     events = True
 
 
-class _Delay(bs.nn.Module):
-    """A ring buffer delaying a signal by a whole number of steps (``read`` before ``write`` each
-    step)."""
+class _LastStep(bs.nn.Module):
+    """A delay of exactly one step: one state holding last step's value (``read`` before
+    ``write`` each step), the ring buffer of :class:`_Delay` without its position."""
 
-    def __init__(self, steps, size):
-        """A delay of ``steps`` >= 1 steps for a signal of ``size`` channels."""
+    def __init__(self, size):
+        """A one-step delay for a signal of ``size`` channels."""
         super().__init__()
-        self.steps, self.size = steps, size
+        self.size = size
 
     def init_state(self, batch_size=None, **kwargs):
-        """``buffer`` ``[steps, (batch_size,) size]`` of zeros (nothing arrives during the first
-        ``steps`` steps) and the write position ``index``."""
-        shape = (self.steps,) + (() if batch_size is None else (batch_size,)) + (self.size,)
-        self.buffer = bs.HiddenState(jnp.zeros(shape))
-        self.index = bs.ShortTermState(jnp.zeros((), dtype=jnp.int32))
+        """``last`` ``[(batch_size,) size]`` of zeros: nothing arrives at the first step."""
+        shape = (() if batch_size is None else (batch_size,)) + (self.size,)
+        self.last = bs.HiddenState(jnp.zeros(shape))
 
     def reset_state(self, batch_size=None, **kwargs):
-        """The buffer emptied (zeros) and the position back to 0."""
-        shape = (self.steps,) + (() if batch_size is None else (batch_size,)) + (self.size,)
-        self.buffer.value = jnp.zeros(shape)
-        self.index.value = jnp.zeros((), dtype=jnp.int32)
+        """``last`` back to zeros."""
+        shape = (() if batch_size is None else (batch_size,)) + (self.size,)
+        self.last.value = jnp.zeros(shape)
 
     def read(self):
-        """The value written ``steps`` steps ago (zeros before that)."""
-        return self.buffer.value[self.index.value]
+        """The value written at the last step (zeros at the first)."""
+        return self.last.value
 
     def write(self, x):
-        """Store this step's ``x`` at the current position, which then advances (mod ``steps``)."""
-        self.buffer.value = self.buffer.value.at[self.index.value].set(x)
-        self.index.value = (self.index.value + 1) % self.steps
+        """Keep this step's ``x`` for the next step."""
+        self.last.value = x
 
 
 def _lookup(net, path):
@@ -305,16 +301,21 @@ class LIFCond(bs.nn.Module):  # models/coba.snn:34
         # models/coba.snn:43
         self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else self.V_rest,
                                        self.size, batch_size))
+        # carried spike: H(x) of the stored state, the reset's spike at the next step
+        self._spike = bs.ShortTermState(self._spk_fun((self.V.value - self.V_th)
+                                                      / (self.V_th - self.V_reset)))
         self._refractory = bs.ShortTermState(_counter(self.size, batch_size))
 
     def reset_state(self, batch_size=None, **kwargs):
         # models/coba.snn:43
         self.V.value = _state(self.V__init if self.V__init is not None else self.V_rest, self.size,
                               batch_size)
+        # carried spike: H(x) of the stored state, the reset's spike at the next step
+        self._spike.value = self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
         self._refractory.value = _counter(self.size, batch_size)
 
     def output(self):
-        return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
+        return self._spike.value
 
     def update(self, I=0.0 * u.pA):
         tau = self.tau
@@ -325,7 +326,7 @@ class LIFCond(bs.nn.Module):  # models/coba.snn:34
         tau_ref = self.tau_ref
         I_b = self.I_b
         V = self.V.value
-        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # models/coba.snn:45
+        _spike = self._spike.value  # carried spike: H(x) of the stored state, models/coba.snn:45
         V = V - (jax.lax.stop_gradient(V) - V_reset) * _spike  # reset hard, models/coba.snn:46
         _held = V  # refractory: the post-reset value
         def V__dt(V):  # models/coba.snn:44
@@ -335,7 +336,9 @@ class LIFCond(bs.nn.Module):  # models/coba.snn:34
         self._refractory.value = jnp.where(V >= V_th, _ref_steps(tau_ref) - 1,
                                            jnp.maximum(self._refractory.value - 1, 0))
         self.V.value = V
-        return self._spk_fun((V - V_th) / (V_th - V_reset))
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))
+        self._spike.value = _spike
+        return _spike
 
 
 class Expon(bs.nn.Module):  # <std>/synapses.snn:36
@@ -395,11 +398,11 @@ class COBA(bs.nn.Module):  # models/coba.snn:50
         # models/coba.snn:55
         self.ei = _EventProb(3200, 800, 0.02, bt.init.Constant(6.0 * u.nS), 2)
         self.ei__syn = Expon(800, tau=5.0 * u.ms, unit=u.nS)  # models/coba.snn:55
-        self.ei__delay = _Delay(1, 3200)
+        self.ei__delay = _LastStep(3200)
         # models/coba.snn:56
         self.ie = _EventProb(800, 3200, 0.02, bt.init.Constant(67.0 * u.nS), 3)
         self.ie__syn = Expon(3200, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:56
-        self.ie__delay = _Delay(1, 800)
+        self.ie__delay = _LastStep(800)
         # models/coba.snn:57
         self.ii = _EventProb(800, 800, 0.02, bt.init.Constant(67.0 * u.nS), 4)
         self.ii__syn = Expon(800, tau=10.0 * u.ms, unit=u.nS)  # models/coba.snn:57

@@ -38,6 +38,53 @@ def _port(I, V):
     return I(V) if callable(I) else I
 
 
+def _lookup(net, path):
+    """``net``'s value at ``pop.var`` (a state), or ``pop`` (its output), for recording."""
+    pop, _, var = path.partition(".")
+    module = getattr(net, pop)
+    return getattr(module, var).value if var else module.output()
+
+
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
+             thin=(), every=1):
+    """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
+    network input without an encoder; ``steps`` when there are none). Returns
+    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
+    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
+    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
+    byte per neuron and step instead of four); each path in ``thin`` is recorded only at the last
+    step of every block of ``every`` steps (``[T // every, ...]``: long records of large
+    states)."""
+    bs.nn.init_all_states(net, batch_size=batch_size)
+    if steps is None:
+        steps = inputs[0].shape[0]
+
+    def step(i, *xs):
+        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
+        out = net.update(*xs)
+        recs = {path: _lookup(net, path) for path in record}
+        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
+        return (out if outputs else None), recs
+
+    if not thin:
+        return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
+    n = steps // every
+
+    def block(b, *xs):
+        """Block ``b`` of ``every`` steps (``xs`` its inputs); then the thinned records."""
+        ys = bs.transform.for_loop(step, jnp.arange(every), *xs)
+        return ys, {path: _lookup(net, path) for path in thin}
+
+    xs = [x[:n * every].reshape((n, every) + x.shape[1:]) for x in inputs]
+    (outs, recs), thinned = bs.transform.for_loop(block, jnp.arange(n), *xs)
+    flat = jax.tree_util.tree_map(lambda a: a.reshape((n * every,) + a.shape[2:]), (outs, recs))
+    if n * every < steps:
+        rest = [x[n * every:] for x in inputs]
+        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
+        flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
+    return flat[0], {**flat[1], **thinned}
+
+
 def _segment_length(steps, base):
     """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~
     steps/s network states plus s steps of activations; a state is smaller than a step's
@@ -116,53 +163,6 @@ def _finite(grads):
     from each parameter's path to a boolean scalar, true when every element of its leaves is."""
     return {k: jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(g)]))
             for k, g in grads.items()}
-
-
-def _lookup(net, path):
-    """``net``'s value at ``pop.var`` (a state), or ``pop`` (its output), for recording."""
-    pop, _, var = path.partition(".")
-    module = getattr(net, pop)
-    return getattr(module, var).value if var else module.output()
-
-
-def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
-             thin=(), every=1):
-    """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
-    network input without an encoder; ``steps`` when there are none). Returns
-    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
-    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
-    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
-    byte per neuron and step instead of four); each path in ``thin`` is recorded only at the last
-    step of every block of ``every`` steps (``[T // every, ...]``: long records of large
-    states)."""
-    bs.nn.init_all_states(net, batch_size=batch_size)
-    if steps is None:
-        steps = inputs[0].shape[0]
-
-    def step(i, *xs):
-        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
-        out = net.update(*xs)
-        recs = {path: _lookup(net, path) for path in record}
-        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
-        return (out if outputs else None), recs
-
-    if not thin:
-        return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
-    n = steps // every
-
-    def block(b, *xs):
-        """Block ``b`` of ``every`` steps (``xs`` its inputs); then the thinned records."""
-        ys = bs.transform.for_loop(step, jnp.arange(every), *xs)
-        return ys, {path: _lookup(net, path) for path in thin}
-
-    xs = [x[:n * every].reshape((n, every) + x.shape[1:]) for x in inputs]
-    (outs, recs), thinned = bs.transform.for_loop(block, jnp.arange(n), *xs)
-    flat = jax.tree_util.tree_map(lambda a: a.reshape((n * every,) + a.shape[2:]), (outs, recs))
-    if n * every < steps:
-        rest = [x[n * every:] for x in inputs]
-        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
-        flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
-    return flat[0], {**flat[1], **thinned}
 
 
 class LIF(bs.nn.Module):  # <std>/neurons.snn:56

@@ -35,6 +35,92 @@ def _port(I, V):
     return I(V) if callable(I) else I
 
 
+def _bool_residual_dot():
+    """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
+    custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
+    backpropagation through time) and ``w``: the backward pass rebuilds ``s`` exactly and applies
+    JAX's own transpose of ``dot`` to it (ds = g w^T, dw = s^T g): the same numbers."""
+
+    @jax.custom_vjp
+    def dot(s, w):
+        return jnp.dot(s, w)
+
+    def fwd(s, w):                  # keeps s != 0 (booleans) and w
+        return jnp.dot(s, w), (s != 0, w)
+
+    def bwd(res, g):                # (g w^T, s^T g): JAX's own transpose of dot at the rebuilt s
+        fired, w = res
+        return jax.vjp(jnp.dot, fired.astype(w.dtype), w)[1](g)
+
+    dot.defvjp(fwd, bwd)
+    return dot
+
+
+def _spike_dense(linear, s):
+    """``linear(s)`` (a ``bs.nn.Linear``: y = s (W * mask) + b) for 0/1 spikes ``s``, the product
+    through :func:`_bool_residual_dot`: the same values, and the same gradients for ``s`` (the
+    surrogate path) and the weights, with the spikes kept as booleans for the backward pass."""
+    params = linear.weight.value
+    w = params["weight"]
+    if linear.w_mask is not None:
+        w = w * linear.w_mask
+    unit = u.get_unit(w) * u.get_unit(s)
+    w, s = u.get_mantissa(w), u.get_mantissa(s)
+    if not jnp.issubdtype(s.dtype, jnp.floating):
+        s = s.astype(w.dtype)
+    y = u.maybe_decimal(u.Quantity(_bool_residual_dot()(s, w), unit=unit))
+    if "bias" in params:
+        y = y + params["bias"]
+    return y
+
+
+def _lookup(net, path):
+    """``net``'s value at ``pop.var`` (a state), or ``pop`` (its output), for recording."""
+    pop, _, var = path.partition(".")
+    module = getattr(net, pop)
+    return getattr(module, var).value if var else module.output()
+
+
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
+             thin=(), every=1):
+    """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
+    network input without an encoder; ``steps`` when there are none). Returns
+    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
+    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
+    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
+    byte per neuron and step instead of four); each path in ``thin`` is recorded only at the last
+    step of every block of ``every`` steps (``[T // every, ...]``: long records of large
+    states)."""
+    bs.nn.init_all_states(net, batch_size=batch_size)
+    if steps is None:
+        steps = inputs[0].shape[0]
+
+    def step(i, *xs):
+        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
+        out = net.update(*xs)
+        recs = {path: _lookup(net, path) for path in record}
+        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
+        return (out if outputs else None), recs
+
+    if not thin:
+        return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
+    n = steps // every
+
+    def block(b, *xs):
+        """Block ``b`` of ``every`` steps (``xs`` its inputs); then the thinned records."""
+        ys = bs.transform.for_loop(step, jnp.arange(every), *xs)
+        return ys, {path: _lookup(net, path) for path in thin}
+
+    xs = [x[:n * every].reshape((n, every) + x.shape[1:]) for x in inputs]
+    (outs, recs), thinned = bs.transform.for_loop(block, jnp.arange(n), *xs)
+    flat = jax.tree_util.tree_map(lambda a: a.reshape((n * every,) + a.shape[2:]), (outs, recs))
+    if n * every < steps:
+        rest = [x[n * every:] for x in inputs]
+        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
+        flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
+    return flat[0], {**flat[1], **thinned}
+
+
 def _segment_length(steps, base):
     """Steps per checkpointed segment: at least ``base`` and about sqrt(steps) / 2 (memory ~
     steps/s network states plus s steps of activations; a state is smaller than a step's
@@ -98,53 +184,6 @@ def _finite(grads):
             for k, g in grads.items()}
 
 
-def _lookup(net, path):
-    """``net``'s value at ``pop.var`` (a state), or ``pop`` (its output), for recording."""
-    pop, _, var = path.partition(".")
-    module = getattr(net, pop)
-    return getattr(module, var).value if var else module.output()
-
-
-def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
-             thin=(), every=1):
-    """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
-    network input without an encoder; ``steps`` when there are none). Returns
-    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
-    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
-    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
-    byte per neuron and step instead of four); each path in ``thin`` is recorded only at the last
-    step of every block of ``every`` steps (``[T // every, ...]``: long records of large
-    states)."""
-    bs.nn.init_all_states(net, batch_size=batch_size)
-    if steps is None:
-        steps = inputs[0].shape[0]
-
-    def step(i, *xs):
-        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
-        out = net.update(*xs)
-        recs = {path: _lookup(net, path) for path in record}
-        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
-        return (out if outputs else None), recs
-
-    if not thin:
-        return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
-    n = steps // every
-
-    def block(b, *xs):
-        """Block ``b`` of ``every`` steps (``xs`` its inputs); then the thinned records."""
-        ys = bs.transform.for_loop(step, jnp.arange(every), *xs)
-        return ys, {path: _lookup(net, path) for path in thin}
-
-    xs = [x[:n * every].reshape((n, every) + x.shape[1:]) for x in inputs]
-    (outs, recs), thinned = bs.transform.for_loop(block, jnp.arange(n), *xs)
-    flat = jax.tree_util.tree_map(lambda a: a.reshape((n * every,) + a.shape[2:]), (outs, recs))
-    if n * every < steps:
-        rest = [x[n * every:] for x in inputs]
-        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
-        flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
-    return flat[0], {**flat[1], **thinned}
-
-
 class LIF(bs.nn.Module):  # <std>/neurons.snn:56
     """Neuron LIF, from <std>/neurons.snn:56.
 
@@ -170,14 +209,19 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:56
         # <std>/neurons.snn:63
         self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else 0.0 * u.mV,
                                        self.size, batch_size))
+        # carried spike: H(x) of the stored state, the reset's spike at the next step
+        self._spike = bs.ShortTermState(self._spk_fun((self.V.value - self.V_th)
+                                                      / (self.V_th - self.V_reset)))
 
     def reset_state(self, batch_size=None, **kwargs):
         # <std>/neurons.snn:63
         self.V.value = _state(self.V__init if self.V__init is not None else 0.0 * u.mV, self.size,
                               batch_size)
+        # carried spike: H(x) of the stored state, the reset's spike at the next step
+        self._spike.value = self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
 
     def output(self):
-        return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
+        return self._spike.value
 
     def update(self, I=0.0 * u.mA):
         R = self.R
@@ -186,13 +230,15 @@ class LIF(bs.nn.Module):  # <std>/neurons.snn:56
         V_reset = self.V_reset
         V_rest = self.V_rest
         V = self.V.value
-        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # <std>/neurons.snn:65
+        _spike = self._spike.value  # carried spike: H(x) of the stored state, <std>/neurons.snn:65
         V = V - (V_th - V_reset) * _spike  # reset soft, <std>/neurons.snn:66
         def V__dt(V):  # <std>/neurons.snn:64
             return (-V + V_rest + R * _port(I, V)) / tau
         V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, <std>/neurons.snn:64
         self.V.value = V
-        return self._spk_fun((V - V_th) / (V_th - V_reset))
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))
+        self._spike.value = _spike
+        return _spike
 
 
 class Expon(bs.nn.Module):  # <std>/synapses.snn:36
@@ -274,7 +320,7 @@ class SeedClassifier(bs.nn.Module):  # models/seed.snn:18
             # models/seed.snn:23
             x_to_hidden__out = self.x_to_hidden__syn(_projected['x_to_hidden'])
             hidden = self.hidden(x_to_hidden__out)  # models/seed.snn:21
-            hidden_to_out__out = self.hidden_to_out(hidden)  # models/seed.snn:24
+            hidden_to_out__out = _spike_dense(self.hidden_to_out, hidden)  # models/seed.snn:24
             out = self.out(hidden_to_out__out)  # models/seed.snn:22
             return out
 

@@ -158,14 +158,19 @@ class SongLIF(bs.nn.Module):  # models/stdp.snn:25
         # models/stdp.snn:31
         self.V = bs.HiddenState(_state(self.V__init if self.V__init is not None else self.V_reset,
                                        self.size, batch_size))
+        # carried spike: H(x) of the stored state, the reset's spike at the next step
+        self._spike = bs.ShortTermState(self._spk_fun((self.V.value - self.V_th)
+                                                      / (self.V_th - self.V_reset)))
 
     def reset_state(self, batch_size=None, **kwargs):
         # models/stdp.snn:31
         self.V.value = _state(self.V__init if self.V__init is not None else self.V_reset,
                               self.size, batch_size)
+        # carried spike: H(x) of the stored state, the reset's spike at the next step
+        self._spike.value = self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
 
     def output(self):
-        return self._spk_fun((self.V.value - self.V_th) / (self.V_th - self.V_reset))
+        return self._spike.value
 
     def update(self, I=0.0 * u.mV):
         tau_m = self.tau_m
@@ -173,13 +178,15 @@ class SongLIF(bs.nn.Module):  # models/stdp.snn:25
         V_th = self.V_th
         V_reset = self.V_reset
         V = self.V.value
-        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))  # models/stdp.snn:33
+        _spike = self._spike.value  # carried spike: H(x) of the stored state, models/stdp.snn:33
         V = V - (jax.lax.stop_gradient(V) - V_reset) * _spike  # reset hard, models/stdp.snn:34
         def V__dt(V):  # models/stdp.snn:32
             return (E_L - V + _port(I, V)) / tau_m
         V = bs.nn.exp_euler_step(V__dt, V)  # exp_euler, models/stdp.snn:32
         self.V.value = V
-        return self._spk_fun((V - V_th) / (V_th - V_reset))
+        _spike = self._spk_fun((V - V_th) / (V_th - V_reset))
+        self._spike.value = _spike
+        return _spike
 
 
 class Expon(bs.nn.Module):  # <std>/synapses.snn:36
