@@ -226,7 +226,8 @@ def test_sparse_plastic_weights_equal_the_masked_dense_ones(monkeypatch):
         assert model.ir().projections[1].facts.storage == storage
         out, rec = model.simulate(model.network(), (x, drive), record=("p.w",))
         runs[storage] = np.asarray(out), np.asarray(u.get_mantissa(rec["p.w"]))
-    mask = np.asarray(jnp.asarray(__import__("jax").random.uniform(__import__("jax").random.PRNGKey(7), (12, 6)) < 0.4))
+    from snndsl.lower.prelude import _fixed_prob_mask
+    mask = np.asarray(_fixed_prob_mask(12, 6, 0.4, 7))            # the connectivity both storages draw
     dense, sparse = runs["masked"][1], runs["sparse"][1]
     np.testing.assert_array_equal(runs["masked"][0], runs["sparse"][0])
     np.testing.assert_allclose(dense[:, mask], sparse, rtol=1e-6)
