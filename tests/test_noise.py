@@ -153,3 +153,28 @@ def test_current_encoders_check_their_unit():
     assert [d.code for d in info.value.errors] == ["SNN305"]
     assert "step(amplitude = 1.5 mV)" in info.value.errors[0].message
     u.ms  # noqa: B018 - brainunit is imported by the model anyway
+
+
+ARRAY_RATES = """
+import Expon from "std"
+
+network Rates {
+    dt = 1 ms
+    input pois: spikes[4] = poisson(rate = [0, 50, 200, 500] * Hz)    # one rate per channel, as an array
+    readout counts = Expon(4, tau = 1 us)
+    connect pois -> counts: one_to_one(w = 1)
+    output counts
+}
+"""
+
+
+def test_poisson_rates_as_an_array():
+    """`poisson(rate = [r1, r2, ...] * Hz)`: each channel fires at its own listed rate; an array of the wrong
+    length is SNN272 at the encoder."""
+    model = snndsl.loads(ARRAY_RATES, "rates.snn")
+    out, _ = model.simulate(model.network(), steps=4000, seed=3)
+    rates = np.asarray(u.get_mantissa(out)).mean(axis=0) / 1e-3          # 4 s at 1 ms
+    np.testing.assert_allclose(rates, [0, 50, 200, 500], atol=25)
+    with pytest.raises(snndsl.SnnError) as info:
+        snndsl.loads(ARRAY_RATES.replace("[0, 50, 200, 500]", "[50, 200]"), "rates.snn")
+    assert [d.code for d in info.value.errors] == ["SNN272"]

@@ -70,11 +70,18 @@ def _weights(net: ir.Network, pr: ir.Projection) -> Iterator[Diagnostic]:
 
 def array_shapes(program: ir.Program) -> Iterator[Diagnostic]:
     """Rules SNN272, SNN273, SNN278 on array values (the docstring of this module): per-neuron values of
-    populations and synapses, weight matrices and biases. Values that are single numbers or initialisers
+    populations and synapses, per-channel arguments of inputs' encoders, weight matrices and biases. Values that are single numbers or initialisers
     are not judged here."""
     for net in program.networks:
         for pop in net.populations:
             yield from _per_neuron(pop.values, pop.size, pop.name)
+        for x in net.inputs:        # an encoder's per-channel argument (poisson's rate): one value per channel
+            for name, value in (x.source.args if x.source is not None else ()):
+                s = shape(value)
+                if s and s != (x.size,):
+                    yield Diagnostic("SNN272", f"`{name}` of input {x.name}'s {x.source.name}() has shape "
+                                     f"{_shape_text(s)}; it needs one value per channel, [{x.size}]",
+                                     x.source.span, "a per-channel array lists one number for each channel, in order")
         for pr in net.projections:
             post = net.node(pr.post)
             if pr.synapse is not None and post is not None:

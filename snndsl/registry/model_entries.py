@@ -227,7 +227,8 @@ class Encoder:
 
 ENCODERS = Registry("encoder", "SNN217", (
     _hooked("poisson", P("rate", "init"), traits=Encoder("network", per_channel=("rate", "Hz")),
-            doc="independent Poisson spikes at a fixed rate, or one rate per channel drawn from an initialiser"),
+            doc="independent Poisson spikes at a fixed rate, or one rate per channel (drawn from an "
+                "initialiser, or an array)"),
     _hooked("constant", P("value", "quantity", unit="any"), traits=Encoder("network", fits=("value",)),
             doc="the same value every step"),
     _hooked("step", P("amplitude", "quantity", unit="any"), P("start", "quantity", 0.0, "ms"),

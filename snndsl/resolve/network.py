@@ -255,7 +255,7 @@ class NetworkBuilder:
         if kind is not None and kind.traits.spiking and st.unit is not None:
             d.error("SNN219", "spike inputs carry no unit", st.unit.span,
                     "spikes are 0/1; the projection's weights give them a unit")
-        source = spec_from(st.source, "encoder", d) if st.source is not None else None
+        source = spec_from(st.source, "encoder", d, arrays=self.arrays) if st.source is not None else None
         if source is not None and kind is not None:
             allowed = kind.traits.encoders
             misfits = [a for a in ENCODERS[source.name].traits.fits if unit is not None
