@@ -60,7 +60,7 @@ def test_math_functions_fold_like_their_targets():
         lo, _ = fn.arity
         args = [0.3, 0.1, 0.9][:lo]
         folded = float(fn.fold(*args))
-        emitted = float(entry.target.resolve()(*[jnp.asarray(a) for a in args]))
+        emitted = float(entry.target.resolve()(*[jnp.asarray(a) for a in args], *fn.extra))
         assert math.isclose(folded, emitted, rel_tol=1e-6, abs_tol=1e-7), entry.name
 
 
@@ -93,3 +93,31 @@ def test_no_phase_branches_on_entry_names():
                 if pattern.search(line):
                     offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_heaviside_is_a_unit_free_step_and_not_linear():
+    """``heaviside(x)``: H(x) = 1 for x >= 0, else 0, for x of any unit (folded and emitted alike); a step of an
+    integrated state is not linear, so ``method exact`` refuses it (SNN309)."""
+    import brainunit as u
+    import jax.numpy as jnp
+
+    import snndsl
+
+    entry = FUNCTIONS["heaviside"]
+    target = entry.target.resolve()
+    for x in (-2.0, -1e-30, 0.0, 3.0):
+        assert entry.traits.fold(x) == (1.0 if x >= 0 else 0.0)
+        assert float(target(jnp.asarray(x) * u.mV, *entry.traits.extra)) == entry.traits.fold(x)
+    text = """synapse Step {
+    param T_dur: ms = 1 ms
+    state g: 1 = 0
+    state t_arr: ms = 0 ms
+    dg/dt = (heaviside(g - 0.5) - g) / T_dur
+    on_spike t_arr = t
+    output g
+    method exact
+}
+"""
+    with pytest.raises(snndsl.SnnError) as err:
+        snndsl.check_text(text)
+    assert "SNN309" in {d.code for d in err.value.diagnostics}

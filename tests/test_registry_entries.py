@@ -24,7 +24,7 @@ neuron Fns {
     param on: bool = true
     input I: mA
     state V: mV = 0 mV
-    let a = exp(V / mV * 0.01) + log(2.0) + exprel(0.1) + tanh(0.2) + sin(0.3) + cos(0.4) + sigmoid(0.5) + select(on, 1, 0)
+    let a = exp(V / mV * 0.01) + log(2.0) + exprel(0.1) + tanh(0.2) + sin(0.3) + cos(0.4) + sigmoid(0.5) + select(on, 1, 0) + heaviside(V - 1 mV)
     let b = abs(V) + min(V, 1 mV) + max(V, -1 mV) + clip(V, -1 mV, 1 mV) + sqrt(V * V)
     dV/dt = (-V + 0.001 * b + a * 0.001 mV + 1 ohm * I) / tau
     spike when V >= 1 mV

@@ -521,3 +521,66 @@ def test_surrogates_give_different_gradients(grad_runs):
         np.testing.assert_array_equal(_m(s_ours[f"{reset}_relu"]), _m(s_ours[f"{reset}_sig"]))
         a, b = _m(grads[f"{reset}_relu"]["w"][0]), _m(grads[f"{reset}_sig"]["w"][0])
         assert np.abs(a - b).max() > 0.1 * np.abs(a).max()
+
+
+# ------------------------------------------------------------------------------- kinetic synapses (AMPA, GABAa)
+KINETIC = ("ampa", "gaba", "ampa_long")
+KINETIC_SOURCE = f"""
+import AMPA, GABAa from "std"
+
+network Kinetic {{
+    dt = 0.1 ms
+    input x: spikes[{N}]
+    readout ampa = AMPA({N})
+    readout gaba = GABAa({N})
+    readout ampa_long = AMPA({N}, alpha = 1.1 / (ms * mM), beta = 0.3 / ms, T = 0.8 mM, T_dur = 1.25 ms,
+                             g_max = 2 mS)
+    connect x -> ampa: one_to_one(w = 1)
+    connect x -> gaba: one_to_one(w = 1)
+    connect x -> ampa_long: one_to_one(w = 2.5)
+    output ampa, gaba, ampa_long
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def kinetic_runs():
+    """AMPA/GABAa readouts of random spike trains (dt 0.1 ms, so the transmitter pulse lasts several steps and
+    spikes arrive within a running pulse), ours and brainpy.state's AMPA/GABAa on the same spikes."""
+    rng = np.random.RandomState(3)
+    x = (rng.uniform(size=(T, B, N)) < 0.06).astype(np.float32)
+    kinetic = snndsl.loads(KINETIC_SOURCE, "kinetic.snn")
+    net = kinetic.network("Kinetic")
+    paths = tuple(f"{k}.{s}" for k in KINETIC for s in ("g", "t_arr"))
+    outs, recs = kinetic.simulate(net, (x,), batch_size=B, record=paths)
+    class Theirs(bs.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.syn = {"ampa": S.AMPA(N), "gaba": S.GABAa(N),      # defaults: g in mS, as our g_max g
+                        "ampa_long": S.AMPA(N, alpha=1.1 / (u.ms * u.mM), beta=0.3 / u.ms, T=0.8 * u.mM,
+                                            T_dur=1.25 * u.ms, g_initializer=bt.init.Constant(0.))}
+
+        def update(self, x):
+            out = {k: m(x) for k, m in self.syn.items()}
+            return out, {k: self.syn[k].spike_arrival_time.value for k in KINETIC}
+
+    theirs = Theirs()
+    out, t_arr = _run_brainpy(theirs, theirs.update, 0.1 * u.ms, (x,))
+    return dict(zip(KINETIC, outs)), recs, out, t_arr
+
+
+@pytest.mark.parametrize("name", KINETIC)
+def test_kinetic_synapse_matches_brainpy(kinetic_runs, name):
+    """`AMPA`/`GABAa` (snndsl/stdlib/synapses.snn) give brainpy.state's AMPA/GABAa open fraction g and
+    spike arrival time, for any weight (the pulse does not depend on w's size); the output g_max g is
+    brainpy's g in mS (its default unit) for g_max = 1 mS."""
+    ours, recs, theirs, t_arr = kinetic_runs
+    g_max = 2.0 if name == "ampa_long" else 1.0
+    assert u.get_unit(ours[name]) == u.mS
+    if name != "ampa_long":
+        assert u.get_unit(theirs[name]) == u.mS
+    a, b = _m(ours[name]) / g_max, _m(theirs[name])
+    assert a.shape == b.shape == (T, B, N) and 0.2 < b.max() < 1
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+    np.testing.assert_allclose(_m(recs[f"{name}.g"]), b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(_m(recs[f"{name}.t_arr"]), _m(t_arr[name]))

@@ -161,6 +161,8 @@ def _function(expr: ir.Func, args: list[Any]) -> Any:
                             f"{show(args[2])}", expr.args[2].span)
         return fn.fold(*args)
     args = [_number(node, a) for node, a in zip(expr.args, args)]
+    if rule == "any":       # any unit in, a plain number out (heaviside: the sign of the quantity)
+        return fn.fold(*[float(u.get_mantissa(a)) if isinstance(a, u.Quantity) else float(a) for a in args])
     if rule == "dimensionless":
         for a, node in zip(args, expr.args):
             if not dimensionless(a):

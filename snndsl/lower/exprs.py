@@ -22,13 +22,15 @@ from snndsl.ir.arrays import Loaded, is_array
 from snndsl.lower import emit as E
 from snndsl.registry import FUNCTIONS, INITIALISERS, REGISTRIES, Entry
 
-_UNIT_TEXT = re.compile(r"^[A-Za-z0-9_^*/ .\-]+$")
+_UNIT_TEXT = re.compile(r"^[A-Za-z0-9_^*/ .()\-]+$")
 
 def unit_expr(unit: Any) -> ast_expr:
-    """``u.ms`` where brainunit has the name, else ``u.Unit('nS / mm^2')`` (text rendered by brainunit).
+    """``u.ms`` where brainunit has the name, else ``u.Unit('nS / mm^2')`` (text rendered by brainunit, which
+    parses it back: ``u.Unit('1 / (mM * ms)') == 1 / (u.mM * u.ms)``).
 
     A dimensionless unit is ``u.UNITLESS``. The unit reaches the emitted code only as brainunit's own
-    rendering, and only when that text is made of letters, digits, ``_ ^ * / . -`` and spaces; anything else
+    rendering, inside a string literal, and only when that text is made of letters, digits,
+    ``_ ^ * / . - ( )`` and spaces; anything else
     raises ``ValueError`` (nothing from a .snn file is emitted as code).
     """
     text = str(unit)
@@ -123,8 +125,10 @@ def lower(expr: ir.Expr, ref: Callable[[ir.Ref], ast_expr]) -> ast_expr:
 
 
 def function_call(name: str, args: list[ast_expr]) -> ast_expr:
-    """A math function of equations called on ``args``: its registry target (``u.math.exp(x)``)."""
-    return E.call(E.attr(*FUNCTIONS[name].target.parts), *args)
+    """A math function of equations called on ``args``: its registry target (``u.math.exp(x)``), with the
+    entry's ``extra`` constants appended (``heaviside(x)`` → ``u.math.heaviside(x, 1.0)``, H(0) = 1)."""
+    entry = FUNCTIONS[name]
+    return E.call(E.attr(*entry.target.parts), *args, *[E.const(c) for c in entry.traits.extra])
 
 
 def target_call(entry: Entry, spec: ir.Spec) -> ast_expr:

@@ -256,17 +256,21 @@ class MathFunction:
 
     ``arity``: (fewest, most) arguments. ``rule``: ``dimensionless`` (arguments and result are plain numbers),
     ``same`` (the arguments share a unit, the result has it), ``sqrt`` (the result's unit is the square root
-    of the argument's) or ``select`` (the first argument is a bool switch, the other two share a unit, the
-    result has it). ``fold`` computes it on constants while checking (NaN, never an exception, where
-    undefined); ``target`` is what the emitted module calls. ``bounds``: the arguments after the first are
-    bounds of it (``clip``), so a plain 0 among them fits any unit (plasticity handlers, SNN245).
+    of the argument's), ``select`` (the first argument is a bool switch, the other two share a unit, the
+    result has it) or ``any`` (an argument of any unit, a dimensionless result: ``heaviside``). ``fold``
+    computes it on constants while checking (NaN, never an exception, where undefined; for ``any`` on the
+    argument's number, which has the sign of the quantity); ``target`` is what the emitted module calls,
+    with the constants ``extra`` appended to the arguments (``heaviside(x)`` → ``u.math.heaviside(x, 1.0)``,
+    the value at 0). ``bounds``: the arguments after the first are bounds of it (``clip``), so a plain 0
+    among them fits any unit (plasticity handlers, SNN245).
     """
 
     arity: tuple[int, int]
-    rule: str = attrs.field(validator=attrs.validators.in_(("dimensionless", "same", "sqrt", "select")))
+    rule: str = attrs.field(validator=attrs.validators.in_(("dimensionless", "same", "sqrt", "select", "any")))
     fold: Callable[..., Any]
     target: Target
     bounds: bool = False
+    extra: tuple[float, ...] = ()
 
 
 def _safe(f: Callable[..., float]) -> Callable[..., float]:
@@ -296,10 +300,10 @@ def _sqrt(x: Any) -> Any:
 
 
 def _fn(name: str, arity: tuple[int, int], rule: str, fold: Callable[..., Any], target: Target, doc: str,
-        bounds: bool = False) -> Entry:
+        bounds: bool = False, extra: tuple[float, ...] = ()) -> Entry:
     """A math function entry (see :class:`MathFunction` for ``arity``, ``rule``, ``fold``, ``target``,
-    ``bounds``)."""
-    return Entry(name, doc=doc, traits=MathFunction(arity, rule, fold, target, bounds), target=target)
+    ``bounds``, ``extra``)."""
+    return Entry(name, doc=doc, traits=MathFunction(arity, rule, fold, target, bounds, extra), target=target)
 
 
 def _um(name: str) -> Target:
@@ -325,4 +329,7 @@ FUNCTIONS = Registry("function", "SNN218", (
     _fn("sqrt", (1, 1), "sqrt", _sqrt, _um("sqrt"), "square root (of a quantity: the unit's square root)"),
     _fn("select", (3, 3), "select", lambda c, a, b: a if c else b, _um("where"),
         "select(switch, a, b): a where the bool parameter switch is true, else b"),
+    _fn("heaviside", (1, 1), "any", lambda x: 1.0 if x >= 0 else (math.nan if x != x else 0.0),
+        _um("heaviside"), "H(x) = 1 for x >= 0, else 0 (x of any unit; a step, not linear, zero gradient)",
+        extra=(1.0,)),
 ))

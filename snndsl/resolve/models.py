@@ -11,6 +11,7 @@ from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.diagnostics import Diagnostics, did_you_mean
 from snndsl.registry import INTEGRATORS
+from snndsl.ir.tools import substitute
 from snndsl.resolve.args import lookup_entry, spec_from
 from snndsl.resolve.exprs import Scope, fold, resolve_expr
 from snndsl.resolve.unit_names import COMMON_UNITS, dimensionless_unit, lookup, shadows_unit, unit_from_ast
@@ -100,13 +101,13 @@ class _ModelBuilder:
                 unit = _unit(st.unit, d)
                 if unit is not None:
                     ports.append(ir.PortDef(st.name.name, unit, span=st.span))
-        absent = {"w": ("SNN219", "`w`, the weighted input, exists only at an event: in on_spike (or the "
-                              "output of a synapse without state)", "add it to a state: `on_spike g += w`")}
-        absent = dict(absent) if self.kind == "synapse" else {}
+        absent = {}
         if "xi" not in self.symbols:
             absent["xi"] = NOISE_ELSEWHERE
         scope = Scope(self.symbols, with_time=True, where=f"in {self.kind} {self.node.name.name}",
                       absent=absent)
+        if self.kind == "synapse":      # `w`, this step's weighted input (0 when nothing arrives)
+            scope = scope.child(w="weight")
         for st in body:
             if isinstance(st, ast.LetDecl) and self.declare(st.name, "let"):
                 value = resolve_expr(st.value, scope, d)
@@ -183,7 +184,8 @@ class _ModelBuilder:
 
         One ODE per state (SNN201 for a non-state, SNN202 twice); at most one reset, spike, refractory,
         surrogate, method and output statement. ``reset`` and ``on_spike`` must target states (SNN201). A
-        synapse's ``w`` is visible in ``on_spike`` and, for a stateless synapse, in ``output``. SNN220 for a
+        synapse's ``w`` (this step's weighted input, 0 when nothing arrives) is visible everywhere except in the
+        ``output`` of a synapse with state (SNN219, :meth:`no_weight`). SNN220 for a
         synapse without output, a neuron without state, and spike-related statements without ``spike
         when``.
         """
@@ -220,12 +222,10 @@ class _ModelBuilder:
                 spike = ir.SpikeDef(left, sp.op, right, scale, True if sp.crossing else None, span=sp.span)
                 if sp.crossing:
                     self.crossing_alone(sp)
-        # a synapse's weighted input `w` exists only at the event: in on_spike and in a stateless output
-        event = scope.child(w="weight") if self.kind == "synapse" else scope
         updates = []
         for st in body:
             if isinstance(st, ast.OnSpike):
-                value = resolve_expr(st.value, event, d)
+                value = resolve_expr(st.value, scope, d)
                 if self.state_target(st.var, state_names) and value is not None:
                     updates.append(ir.UpdateDef(st.var.name, st.op, value, span=st.span))
         refractory = None
@@ -240,7 +240,9 @@ class _ModelBuilder:
                 method = ms.name.name
         output = None
         if (out := self.single(ast.OutputStmt, "output statement")) is not None:
-            output = resolve_expr(out.value, event if not states else scope, d)
+            output = resolve_expr(out.value, scope, d)
+            if output is not None and states:
+                self.no_weight(output, lets)
         elif self.kind == "synapse":
             d.error("SNN220", f"synapse {name} has no output", self.node.name.span,
                     "add the value it delivers, e.g. `output g`")
@@ -255,6 +257,16 @@ class _ModelBuilder:
                                 st.span, "add e.g. `spike when V >= V_th`, or remove the statement")
         return ir.Model(self.kind, name, tuple(params), tuple(states), tuple(ports), tuple(lets), tuple(odes),
                         spike, reset, tuple(updates), refractory, surrogate, method, output, span=self.node.span)
+
+    def no_weight(self, output: ir.Expr, lets: list[ir.LetDef]) -> None:
+        """SNN219 where the output of a synapse with state reads ``w`` (directly or through a ``let``): the
+        output of the stored state (``output()``, read between steps) has no weighted input; a synapse with
+        state delivers w through its states (``on_spike g += w``)."""
+        found = _weight_ref(substitute(output, {let.name: let.value for let in lets}))
+        if found is not None:
+            self.diags.error("SNN219", "`w`, this step's weighted input, cannot be read in the output of a "
+                             "synapse with state", found.span or output.span,
+                             "add it to a state, `on_spike g += w`, and output the state")
 
     def crossing_alone(self, sp: ast.SpikeStmt) -> None:
         """SNN263 for each ``reset``, ``on_spike`` or ``refractory`` in a model whose spike is a threshold
@@ -274,6 +286,16 @@ class _ModelBuilder:
         self.diags.error("SNN201", f"`{ident.name}` is not a state of {self.node.name.name}", ident.span,
                          did_you_mean(ident.name, state_names))
         return False
+
+
+def _weight_ref(expr: ir.Expr | None) -> ir.Ref | None:
+    """The first reference to ``w`` (kind ``weight``) in ``expr``, or ``None``."""
+    if isinstance(expr, ir.Ref):
+        return expr if expr.kind == "weight" else None
+    if isinstance(expr, ir.Neg):
+        return _weight_ref(expr.operand)
+    parts = (expr.left, expr.right) if isinstance(expr, ir.BinOp) else getattr(expr, "args", ())
+    return next((r for r in map(_weight_ref, parts) if r is not None), None)
 
 
 #: What `xi` outside an ODE's right-hand side reports (SNN261).
@@ -299,8 +321,8 @@ def resolve_model(node: ast.NeuronDef | ast.SynapseDef, diags: Diagnostics) -> i
     Parameters are declared first, then states and input ports, then ``let`` definitions in order (each sees
     the ones before it). A parameter default may use the parameters declared above it, a state initial value
     any parameter; both are folded to constants, which give the unit when none is written. Every equation
-    sees every declaration, plus ``t`` and ``dt``; a synapse's weighted input ``w`` only in ``on_spike`` and in
-    the output of a stateless synapse.
+    sees every declaration, plus ``t`` and ``dt``; a synapse's weighted input ``w`` too, except in the output of a
+    synapse with state.
     A spike condition without ``scale`` gets ``right - reset value`` as its surrogate scale (when there is a
     reset). Problems go to ``diags`` (SNN201/202/209/210/219/220/221 and registry codes); a model with errors
     is still returned, marked ``broken=True`` so checks skip its equations.
