@@ -14,7 +14,6 @@ returns its ``output``.
 from __future__ import annotations
 
 import ast
-from typing import Any
 
 import attrs
 import brainunit as u
@@ -198,16 +197,10 @@ class ModelLowering:
         m = self.m
         kwonly, defaults, lines = [], [], []
         for p in m.params:
-            n = E.py_name(p.name)
-            kwonly.append(n)
-            if p.default is not None and not refs(p.default):
-                defaults.append(value_expr(evaluate(p.default, lambda r: None)))
-            else:
-                defaults.append(E.const(None))
-                if p.default is not None:
-                    lines.append(E.if_(ast.Compare(E.name(n), [ast.Is()], [E.const(None)]),
-                                       [E.assign(n, lower(p.default, lambda r: E.name(E.py_name(r.name))),
-                                                 E.where(p.span))]))
+            kwonly.append(E.py_name(p.name))
+            default, computed = param_default(p)
+            defaults.append(default)
+            lines.extend(computed)
         for s in m.states:
             kwonly.append(E.py_name(s.name))
             defaults.append(E.const(None))
@@ -476,6 +469,20 @@ class ModelLowering:
         return [E.assign(v, E.call(E.attr("u", "math", "where"), held, E.name("_held"), E.name(v)),
                          f"refractory, {E.where(m.refractory.span)}"),
                 E.set_attr("self", ["_refractory", "value"], E.call(E.attr("jnp", "where"), fired, steps, left))]
+
+
+def param_default(p: ir.ParamDef) -> tuple[ast.expr, list[E.Stmt]]:
+    """The keyword default of parameter ``p`` in an emitted ``__init__`` and the statements that compute it in
+    the body: its declared constant, or ``None`` and ``if p is None: p = <default>`` when the default refers to
+    other parameters (``None`` and nothing when there is no default)."""
+    n = E.py_name(p.name)
+    if p.default is not None and not refs(p.default):
+        return value_expr(evaluate(p.default, lambda r: None)), []
+    if p.default is None:
+        return E.const(None), []
+    return E.const(None), [E.if_(ast.Compare(E.name(n), [ast.Is()], [E.const(None)]),
+                                 [E.assign(n, lower(p.default, lambda r: E.name(E.py_name(r.name))),
+                                           E.where(p.span))])]
 
 
 def Line_super() -> E.Line:

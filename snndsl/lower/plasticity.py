@@ -22,12 +22,11 @@ from __future__ import annotations
 import ast
 
 from snndsl import ir
-from snndsl.ir.evaluate import evaluate
 from snndsl.ir.text import show_expr
-from snndsl.ir.tools import refs
 from snndsl.lower import emit as E
 from snndsl.ir.linear import linear_system
-from snndsl.lower.exprs import function_call, lower, unit_expr, value_expr
+from snndsl.lower.exprs import function_call, lower, unit_expr
+from snndsl.lower.models import param_default
 from snndsl.lower.odesystem import Member, OdeSystem, lowered_rows
 from snndsl.registry import FUNCTIONS, INTEGRATORS
 
@@ -110,13 +109,9 @@ class PlasticityLowering:
         for p in m.params:
             n = E.py_name(p.name)
             kwonly.append(n)
-            if p.default is not None and not refs(p.default):
-                defaults.append(value_expr(evaluate(p.default, lambda r: None)))
-            else:
-                defaults.append(E.const(None))
-                if p.default is not None:
-                    lines.append(E.if_(ast.Compare(E.name(n), [ast.Is()], [E.const(None)]),
-                                       [E.assign(n, lower(p.default, lambda r: E.name(E.py_name(r.name))))]))
+            default, computed = param_default(p)
+            defaults.append(default)
+            lines.extend(computed)
             value = E.call("_in_unit", E.name(n), E.name("unit")) if p.unit is None else E.name(n)
             lines.append(E.set_attr("self", [n], value, E.where(p.span)))
         for s in m.states:

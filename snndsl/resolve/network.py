@@ -391,16 +391,16 @@ class NetworkBuilder:
         return ir.Projection(label, st.pre.name, st.post.name, conn, synapse, output, port, delay, steps,
                              delay_span, span=st.span, plasticity=plasticity)
 
-    def synapse(self, node: ast.Expr) -> ir.SynapseUse | None:
-        """The ``synapse = Model(args...)`` option (or a bare model name) → :class:`ir.SynapseUse`, or ``None`` after
-        an error: not a call (SNN219), unknown model (SNN211 unless ``quiet``), a neuron model (SNN219), or bad
-        named arguments (as for populations; a synapse has no size).
-        """
+    def option_model(self, node: ast.Expr, option: str, kind: str, example: str) -> tuple[ast.Call, ir.Model] | None:
+        """The model call of a ``connect`` option (``synapse = Expon(...)``, ``plasticity = STDP(...)``; a bare
+        model name is a call without arguments) and its model of ``kind``, or ``None`` after an error: not a call
+        (SNN219, with ``example``), unknown model (SNN211 unless ``quiet``), a model of another kind (SNN219 for
+        a synapse, SNN247 for a plasticity model)."""
         d = self.diags
         if isinstance(node, ast.Name):
             node = ast.Call(node.ident, (), span=node.span)
         if not isinstance(node, ast.Call):
-            d.error("SNN219", "`synapse` takes a synapse model, e.g. `synapse = Expon(tau = 5 ms)`", node.span)
+            d.error("SNN219", f"`{option}` takes a {kind} model, e.g. `{option} = {example}`", node.span)
             return None
         model = self.models.get(node.func.name)
         if model is None:
@@ -408,38 +408,38 @@ class NetworkBuilder:
                 d.error("SNN211", f"unknown model `{node.func.name}`", node.func.span,
                         did_you_mean(node.func.name, self.models) or "define it, or import it: `import \"std\"`")
             return None
-        if model.kind != "synapse":
-            d.error("SNN219", f"{model.name} is a {model.kind} model, not a synapse", node.func.span)
+        if model.kind != kind:
+            if kind == "plasticity":
+                d.error("SNN247", f"{model.name} is a {model.kind} model, not a plasticity model", node.func.span,
+                        "`plasticity = ...` takes a `plasticity` block, e.g. STDP from the standard library")
+            else:
+                d.error("SNN219", f"{model.name} is a {model.kind} model, not a {kind}", node.func.span)
             return None
-        values, _ = _values(node, model, d, skip=0, arrays=self.arrays)
+        return node, model
+
+    def synapse(self, node: ast.Expr) -> ir.SynapseUse | None:
+        """The ``synapse = Model(args...)`` option → :class:`ir.SynapseUse`, or ``None`` after an error (those of
+        :meth:`option_model`, or bad named arguments as for populations; a synapse has no size)."""
+        found = self.option_model(node, "synapse", "synapse", "Expon(tau = 5 ms)")
+        if found is None:
+            return None
+        node, model = found
+        values, _ = _values(node, model, self.diags, skip=0, arrays=self.arrays)
         return ir.SynapseUse(model.name, tuple(values.items()), span=node.span)
 
     def plasticity(self, node: ast.Expr) -> ir.PlasticityUse | None:
-        """The ``plasticity = Model(args...)`` option (or a bare model name) → :class:`ir.PlasticityUse`, or
-        ``None`` after an error: not a call (SNN219), unknown model (SNN211 unless ``quiet``), not a plasticity
-        model (SNN247), bad named arguments (as for a synapse), a parameter without default not given (SNN204).
-        """
-        d = self.diags
-        if isinstance(node, ast.Name):
-            node = ast.Call(node.ident, (), span=node.span)
-        if not isinstance(node, ast.Call):
-            d.error("SNN219", "`plasticity` takes a plasticity model, e.g. `plasticity = STDP(w_max = 1 nS)`",
-                    node.span)
+        """The ``plasticity = Model(args...)`` option → :class:`ir.PlasticityUse`, or ``None`` after an error
+        (those of :meth:`option_model`, bad named arguments as for a synapse, a parameter without default not
+        given: SNN204)."""
+        found = self.option_model(node, "plasticity", "plasticity", "STDP(w_max = 1 nS)")
+        if found is None:
             return None
-        model = self.models.get(node.func.name)
-        if model is None:
-            if not self.quiet:
-                d.error("SNN211", f"unknown model `{node.func.name}`", node.func.span,
-                        did_you_mean(node.func.name, self.models) or "define it, or import it: `import \"std\"`")
-            return None
-        if model.kind != "plasticity":
-            d.error("SNN247", f"{model.name} is a {model.kind} model, not a plasticity model", node.func.span,
-                    "`plasticity = ...` takes a `plasticity` block, e.g. STDP from the standard library")
-            return None
-        values, _ = _values(node, model, d, skip=0)
+        node, model = found
+        values, _ = _values(node, model, self.diags, skip=0)
         for p in model.params:
             if p.default is None and p.name not in values:
-                d.error("SNN204", f"{model.name}() needs the parameter `{p.name}` (it has no default)", node.span)
+                self.diags.error("SNN204", f"{model.name}() needs the parameter `{p.name}` (it has no default)",
+                                 node.span)
         return ir.PlasticityUse(model.name, tuple(values.items()), span=node.span)
 
 
