@@ -116,6 +116,13 @@ def test_run_with_an_unknown_record_path_is_a_usage_error(write, capsys):
     assert "N has no state `W`" in capsys.readouterr().err
 
 
+def test_compile_refuses_to_overwrite_the_model(write, capsys):
+    path = write(VALID)
+    assert main(["compile", path, "-o", path]) == 2
+    assert "is the model file itself" in capsys.readouterr().err
+    assert open(path, encoding="utf-8").read() == VALID
+
+
 def test_compile_to_stdout_is_the_module(write, capsys):
     assert main(["compile", write(VALID)]) == 0
     code = capsys.readouterr().out

@@ -62,13 +62,19 @@ def cmd_compile(args: argparse.Namespace) -> int:
     """``snndsl compile FILE [-o OUT.py]``: write the emitted module to stdout, or atomically to ``OUT.py``.
 
     Warnings go to stderr. Returns 1 (diagnostics on stderr) when the model does not check, 2 when the
-    file cannot be read or the output cannot be written, else 0.
+    file cannot be read, the output cannot be written or is the model file itself, else 0.
     """
     _front_end_only()
+    from pathlib import Path
+
     from snndsl.compiler import compile_source
     from snndsl.fileio import atomic_write_text
     from snndsl.source import SourceFile
 
+    if args.output is not None and Path(args.output).resolve() == Path(args.file).resolve():
+        print(f"snndsl: error: -o {args.output} is the model file itself; the emitted module would replace it "
+              "(give a .py path)", file=sys.stderr)
+        return 2
     try:
         code, checked = compile_source(SourceFile.read(args.file))
     except (OSError, UnicodeDecodeError) as exc:
