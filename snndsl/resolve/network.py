@@ -192,6 +192,10 @@ class NetworkBuilder:
                 d.error("SNN202", "duration is set twice", st.span)
             else:
                 duration = convert(st.value, Param("duration", "quantity", unit="ms"), d)
+                if duration is not None and float(duration.to_decimal(u.ms)) <= 0:
+                    d.error("SNN507", f"duration must be positive, not {ir.show_value(duration)}", st.value.span,
+                            "e.g. `duration = 1 s`: how long `snndsl run` simulates")
+                    duration = None
         inputs = [x for st in body if isinstance(st, ast.NetInput) and (x := self.input(st)) is not None]
         pops = [p for st in body if isinstance(st, (ast.PopDecl, ast.ReadoutDecl)) and (p := self.pop(st))]
         projections, labels = [], {}
