@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -114,6 +115,16 @@ def test_run_writes_records_plots_and_rates(write, tmp_path, capsys):
 def test_run_with_an_unknown_record_path_is_a_usage_error(write, capsys):
     assert main(["run", write(VALID), "--steps", "5", "--record", "h.W"]) == 2
     assert "N has no state `W`" in capsys.readouterr().err
+
+
+def test_run_without_steps_needs_a_duration(write, capsys):
+    """`snndsl run` without --steps simulates the network's `duration`; without one it is a usage error that
+    says what to give, not a traceback."""
+    assert main(["run", write(VALID)]) == 2
+    assert "--steps N" in capsys.readouterr().err
+    timed = VALID.replace("    dt = 1 ms\n", "    dt = 1 ms\n    duration = 4 ms\n")
+    assert main(["run", write(timed, "timed.snn"), "--out", str(Path(write(timed, "t.snn")).parent / "out")]) == 0
+    assert json.loads((Path(write(timed, "t.snn")).parent / "out" / "summary.json").read_text())["steps"] == 4
 
 
 def test_compile_refuses_to_overwrite_the_model(write, capsys):
