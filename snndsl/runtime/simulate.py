@@ -173,12 +173,13 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     dt_ms = float(net_ir.dt.to_decimal(u.ms))
     rates = {p: float(np.count_nonzero(s) / s.size / (dt_ms / 1000.0)) if s.size else 0.0 for p, s in spikes.items()}
     from snndsl.lower.emit import py_name
+    from snndsl.lower.network import NetworkLowering
+    attrs = NetworkLowering(model.program, net_ir).attr       # the emitted attribute of each projection
     final = {}
     for pr in net_ir.projections:
         if pr.plasticity is not None:
-            attr = py_name(pr.name) if "->" not in pr.name else f"{py_name(pr.pre)}_to_{py_name(pr.post)}"
             for st in model.program.model(pr.plasticity.model).states:
-                final[f"{pr.name}.{st.name}"] = plain(getattr(getattr(net, attr), py_name(st.name)).value)
+                final[f"{pr.name}.{st.name}"] = plain(getattr(getattr(net, attrs[pr.name]), py_name(st.name)).value)
     return RunResult(outputs, records, spikes, rates, dt_ms, every, final)
 
 
