@@ -121,7 +121,7 @@ def plastic_projections(program: ir.Program) -> Iterator[Diagnostic]:
             w = pr.conn.arg("w")
             w_val = initialiser_dim(w) if isinstance(w, ir.Spec) else (w if w is not None else 1.0)
             w_unit = u.get_unit(w_val)
-            pre, post = net.node(pr.pre), net.node(pr.post)
+            post = net.node(pr.post)
             if not pr.facts.event_source:
                 yield Diagnostic("SNN246", f"{model.name} on `{pr.name}` needs spikes from `{pr.pre}`, which does not "
                                  "spike", use.span, "plasticity runs at spikes: project from a spiking population "

@@ -41,8 +41,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (simulate.RunError, KeyError, ValueError) as exc:
         print(f"snndsl: error: {exc}", file=sys.stderr)
         return 2
-    for name, rate in result.rates_hz.items():
-        print(f"{name}: {rate:.2f} Hz")
+    for name, hz in result.rates_hz.items():
+        print(f"{name}: {hz:.2f} Hz")
     if args.out is not None:
         try:
             with timings("writing results"):

@@ -20,7 +20,7 @@ import os
 import stat
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import brainunit as u
 import numpy as np
