@@ -1,5 +1,5 @@
-"""``python -m snndsl``: the ``snndsl`` command (:func:`snndsl.cli.main`); exits with its code."""
+"""``python -m snndsl``: the ``snndsl`` command (:func:`snndsl.cli.entry`); exits with its code."""
 
-from snndsl.cli import main
+from snndsl.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -143,3 +143,68 @@ def test_run_writes_the_cache_only_when_allowed_and_reports_timings(tmp_path):
     assert list((tmp_path / "c").glob("snndsl/jax/*"))
     phases = [line.split()[2] for line in done.stderr.splitlines() if line.startswith("snndsl: timing")]
     assert phases[:4] == ["import", "front", "construction", "run"] and phases[-1] == "total"
+
+
+DEFERRED_CHECK = """
+import sys
+from snndsl.cli import jaxsetup
+jaxsetup.import_libraries()
+assert "scipy.signal" not in sys.modules and "scipy.io" not in sys.modules and "optax" not in sys.modules
+assert "matplotlib" not in sys.modules                  # brainunit's unit converter was skipped
+import braintools, snndsl
+model = snndsl.loads(sys.argv[1], "m.snn")
+net = model.network()
+import numpy as np
+model.simulate(net, (np.zeros((3, 4), np.float32),))
+assert "scipy.signal" not in sys.modules                # a simulation never needs braintools.analysis
+model.module.make_trainer(net, batch_size=2)            # a trainer loads braintools.optim on first use
+assert "optax" in sys.modules
+spectral = braintools.analysis.spectral                 # a deferred module works as the real one
+assert sys.modules["braintools.analysis"] is braintools.analysis and "scipy.signal" in sys.modules
+import braintools.file as bf
+assert bf is braintools.file and callable(bf.load_hdf5) and type(bf).__name__ == "module"
+print("ok")
+"""
+
+TRAINABLE = """\
+import LIF, Expon from "std"
+network N {
+    dt = 1 ms
+    input x: spikes[4]
+    pop h = LIF(3, tau = 10 ms)
+    readout o = Expon(2, tau = 5 ms)
+    connect x -> h: dense(w = kaiming_normal(mA))
+    connect h -> o: dense(w = kaiming_normal)
+    output o
+}
+train N {
+    data = poisson_patterns(steps = 5, samples = 4, rate = 50 Hz, classes = 2)
+    loss = cross_entropy(mean(o, time), label)
+    optimizer = adam(lr = 1e-3)
+    epochs = 1
+    batch = 2
+}
+"""
+
+
+@pytest.mark.slow
+def test_import_libraries_defers_what_a_simulation_never_uses():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", DEFERRED_CHECK, TRAINABLE], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_the_console_entry_exits_fast_with_the_code_and_flushed_output(tmp_path):
+    model = tmp_path / "m.snn"
+    model.write_text(SPARSE)
+    env = {k: v for k, v in os.environ.items() if k != "SNNDSL_TIMINGS"} | {"PYTHONPATH": str(ROOT),
+                                                                           "SNNDSL_NO_COMPILE_CACHE": "1"}
+    cmd = [sys.executable, "-m", "snndsl", "run", str(model), "--steps", "5", "--rate", "100"]
+    done = subprocess.run(cmd + ["--out", str(tmp_path / "out")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("h: ") and done.stdout.endswith(" Hz\n")     # flushed into a pipe
+    assert "wrote " in done.stderr and (tmp_path / "out" / "record.npz").is_file()
+    bad = subprocess.run(cmd + ["--record", "nothing.here"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "nothing.here" in bad.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import types
 from pathlib import Path
 
 #: The environment switch that turns the persistent compilation cache off (any value but ``""`` and ``0``).
@@ -134,3 +135,70 @@ def _process_start() -> float:
 
 
 _LOADED = time.time()
+
+
+#: braintools' subpackages that ``import braintools`` loads eagerly and that a simulation never touches:
+#: ``analysis`` (scipy.signal and scipy.stats, about 0.7 s), ``file`` (scipy.io), ``optim`` (optax and
+#: scipy.optimize; a training run loads it when it builds its optimizer), ``metric``, ``fit``, ``trainer``,
+#: ``visualize``, ``cogtask`` and ``quad``. :func:`import_libraries` defers them: each is executed on first use.
+DEFERRED_SUBMODULES = tuple(f"braintools.{name}" for name in (
+    "analysis", "cogtask", "file", "fit", "metric", "optim", "quad", "trainer", "visualize"))
+
+
+class _Deferred(types.ModuleType):
+    """A submodule registered in ``sys.modules`` but not executed yet: the first attribute it lacks (anything
+    but the ``__spec__``, ``__path__``, ... the import system reads) executes the module's code into it, after
+    which it is that module, the same object everywhere."""
+
+    def __getattr__(self, attr: str):
+        """Execute the module's code into this object (once), then look ``attr`` up as usual."""
+        self.__class__ = types.ModuleType          # drops this hook: the module behaves as a plain module now
+        self.__spec__.loader.exec_module(self)
+        return getattr(self, attr)
+
+
+def _defer(name: str) -> None:
+    """Register submodule ``name`` of a package that is not imported yet as a :class:`_Deferred` module, so
+    that the package's own ``from . import leaf`` finds it in ``sys.modules`` and does not execute it. Found
+    without importing the parent (whose ``__init__`` would import it eagerly); nothing is registered when it
+    cannot be found."""
+    import importlib.util
+
+    parent, _, leaf = name.rpartition(".")
+    spec = importlib.util.find_spec(parent)
+    if spec is None or not spec.submodule_search_locations:
+        return
+    for folder in spec.submodule_search_locations:
+        package = Path(folder) / leaf
+        init = package / "__init__.py"
+        path, locations = (init, [str(package)]) if init.is_file() else (package.with_suffix(".py"), None)
+        if path.is_file():
+            break
+    else:
+        return
+    sub = importlib.util.spec_from_file_location(name, path, submodule_search_locations=locations)
+    if sub is None or sub.loader is None:
+        return
+    module = importlib.util.module_from_spec(sub)
+    module.__class__ = _Deferred
+    sys.modules[name] = module
+
+
+def import_libraries() -> None:
+    """Import what an emitted module imports (jax, brainunit, brainstate, braintools) for a command that runs
+    one, leaving out what no command uses: braintools' :data:`DEFERRED_SUBMODULES` are registered but executed only
+    on first use (:class:`_Deferred`), and brainunit is imported without its matplotlib unit converter (a third of its import
+    time; snndsl's plots draw plain arrays and import matplotlib themselves). About 1 s less start-up; a
+    no-op for libraries already imported (``snndsl.load`` in a user's process imports them as they are)."""
+    if "brainunit" not in sys.modules and "matplotlib" not in sys.modules:
+        sys.modules["matplotlib"] = None          # importlib.util.find_spec("matplotlib") is then None
+        try:
+            import brainunit  # noqa: F401
+        finally:
+            del sys.modules["matplotlib"]
+    if "braintools" not in sys.modules:
+        for name in DEFERRED_SUBMODULES:
+            if name not in sys.modules:
+                _defer(name)
+    import brainstate  # noqa: F401
+    import braintools  # noqa: F401

@@ -21,12 +21,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     """
     from pathlib import Path
 
-    from snndsl.cli.jaxsetup import Timings, enable_compile_cache
+    from snndsl.cli.jaxsetup import Timings, enable_compile_cache, import_libraries
 
     timings = Timings()
     with timings("import"):
         enable_compile_cache(getattr(args, "no_compile_cache", False))
-        import brainstate, braintools  # noqa: F401,E401 - the emitted module's imports, timed as import
+        import_libraries()                 # the emitted module's imports, timed as import
         from snndsl.runtime import checkpoint
         from snndsl.runtime import data
         from snndsl.runtime import train_driver as training
