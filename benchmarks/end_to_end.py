@@ -193,45 +193,54 @@ def brian2_target() -> str:
 
 
 def brian2_rows(reps: int, log) -> list[dict]:
-    """Brian2's COBA against snndsl's, side by side: whole processes (``snndsl run`` vs brian2_coba.py, each
-    simulating 1 s and saving spikes) and loops (snndsl's compiled loop in this process vs Brian's ``run``
-    after its code is built), interleaved round by round."""
+    """Brian2's COBA against snndsl's, side by side: whole processes simulating 1 s (``snndsl run
+    models/coba.snn --steps 10000`` vs brian2_coba.py; then both again saving what they recorded: snndsl's
+    ``--out`` writes record.npz, summary.json and a raster plot, Brian's ``--out`` the spike indices and
+    times) and loops (snndsl's compiled loop in this process vs Brian's ``run`` after its code is built),
+    interleaved round by round (the order reversed every other round)."""
     target = brian2_target()
-    rows = []
     with tempfile.TemporaryDirectory(prefix="snndsl-brian2-") as tmp:
         tmp = Path(tmp)
         env = _env(tmp / "cache")
         benv = {k: v for k, v in env.items() if k != "SNNDSL_TIMINGS"}
-        snn_cmd = _snndsl("run", str(COBA), "--steps", "10000", "--out", str(tmp / "snn"))
-        brian_cmd = [sys.executable, str(BRIAN), "--target", target, "--duration", "1", "--out", str(tmp / "b2")]
+        run = _snndsl("run", str(COBA), "--steps", "10000")
+        brian = [sys.executable, str(BRIAN), "--target", target, "--duration", "1"]
+        cases = [(run, env), (brian, benv), (run + ["--out", str(tmp / "snn")], env),
+                 (brian + ["--out", str(tmp / "b2")], benv)]
         log(f"    Brian2 target: {target} (warm-up runs: compiles Brian's code once if its cache is cold)")
-        _process(snn_cmd, env, tmp)
-        _process(brian_cmd, benv, tmp)
-        snn_runs, brian_runs, snn_loops = [], [], []
+        for cmd, e in cases:
+            _process(cmd, e, tmp)
+        runs: list[list[dict]] = [[] for _ in cases]
+        snn_loops = []
         built = coba_loop(4000, 10000)
         for i in range(reps):
-            order = [0, 1, 2] if i % 2 == 0 else [2, 1, 0]
-            for k in order:
-                if k == 0:
-                    snn_runs.append(_process(snn_cmd, env, tmp))
-                elif k == 1:
-                    b = _process(brian_cmd, benv, tmp)
-                    b.update(json.loads(b["stdout"].strip().splitlines()[-1]))
-                    brian_runs.append(b)
-                else:
+            order = list(range(len(cases) + 1))
+            for k in (order if i % 2 == 0 else order[::-1]):
+                if k == len(cases):
                     snn_loops.append(built["again"]())
-        ratio_whole = statistics.median(a["wall"] / b["wall"] for a, b in zip(snn_runs, brian_runs))
-        ratio_loop = statistics.median(a / b["loop_s"] for a, b in zip(snn_loops, brian_runs))
-        rows.append(_median_row("snndsl run coba (1 s) --out, whole process", snn_runs, ratio=ratio_whole))
-        rows.append(_median_row(f"Brian2 {target} COBA (1 s), spikes saved, whole process", brian_runs,
-                                rates=brian_runs[-1]["rates_hz"], loop=statistics.median(b["loop_s"]
-                                                                                           for b in brian_runs),
-                                build=statistics.median(b["build_s"] for b in brian_runs),
-                                first_run=statistics.median(b["first_run_s"] for b in brian_runs)))
-        rows.append({"name": "snndsl COBA loop (1 s, compiled)", "wall": statistics.median(snn_loops),
-                     "walls": snn_loops, "ratio": ratio_loop, "rates": built["rates_hz"]})
-        rows.append({"name": f"Brian2 {target} COBA loop (1 s)", "wall": rows[1]["loop"],
-                     "walls": [b["loop_s"] for b in brian_runs]})
+                    continue
+                r = _process(*cases[k], tmp)
+                if k % 2:
+                    r.update(json.loads(r["stdout"].strip().splitlines()[-1]))
+                runs[k].append(r)
+
+    def paired(a: list[dict], b: list[dict]) -> float:
+        return statistics.median(x["wall"] / y["wall"] for x, y in zip(a, b))
+
+    def brian_row(name: str, rs: list[dict]) -> dict:
+        return _median_row(name, rs, rates=rs[-1]["rates_hz"], loop=statistics.median(b["loop_s"] for b in rs),
+                           build=statistics.median(b["build_s"] for b in rs),
+                           first_run=statistics.median(b["first_run_s"] for b in rs))
+
+    rows = [_median_row("snndsl run coba (1 s), whole process", runs[0], ratio=paired(runs[0], runs[1])),
+            brian_row(f"Brian2 {target} COBA (1 s), whole process", runs[1]),
+            _median_row("snndsl run coba (1 s) --out, whole process", runs[2], ratio=paired(runs[2], runs[3])),
+            brian_row(f"Brian2 {target} COBA (1 s), spikes saved, whole process", runs[3])]
+    loops = [b["loop_s"] for b in runs[1] + runs[3]]
+    rows.append({"name": "snndsl COBA loop (1 s, compiled)", "wall": statistics.median(snn_loops),
+                 "walls": snn_loops, "ratio": statistics.median(a / b for a, b in zip(snn_loops, loops)),
+                 "rates": built["rates_hz"]})
+    rows.append({"name": f"Brian2 {target} COBA loop (1 s)", "wall": statistics.median(loops), "walls": loops})
     for r in rows:
         log(f"    {r['name']}: {r['wall']:.2f} s" + (f" (÷ Brian2: {r['ratio']:.2f})" if "ratio" in r else ""))
     return rows
@@ -321,10 +330,11 @@ def targets(res: dict) -> list[str]:
         c = r["phases"]["construction"]
         out.append(f"{'MET ' if c < 0.5 else 'MISS'} COBA network construction < 0.5 s: {c:.2f} s")
     b = res.get("brian2") or []
-    if len(b) == 4:
+    if len(b) == 6:
         out.append(f"{'MET ' if b[0]['ratio'] <= 1 else 'MISS'} snndsl run (whole process) ≤ Brian2's: "
                    f"{b[0]['ratio']:.2f} × ({b[0]['wall']:.2f} s vs {b[1]['wall']:.2f} s; CPU {b[0]['cpu']:.2f} s vs "
-                   f"{b[1]['cpu']:.2f} s)")
-        out.append(f"{'MET ' if b[2]['ratio'] <= 1 else 'MISS'} COBA loop ≤ Brian2's: {b[2]['ratio']:.2f} × "
-                   f"({b[2]['wall']:.2f} s vs {b[3]['wall']:.2f} s)")
+                   f"{b[1]['cpu']:.2f} s); saving results: {b[2]['ratio']:.2f} × ({b[2]['wall']:.2f} s vs "
+                   f"{b[3]['wall']:.2f} s)")
+        out.append(f"{'MET ' if b[4]['ratio'] <= 1 else 'MISS'} COBA loop ≤ Brian2's: {b[4]['ratio']:.2f} × "
+                   f"({b[4]['wall']:.2f} s vs {b[5]['wall']:.2f} s)")
     return out
