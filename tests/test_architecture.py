@@ -15,7 +15,7 @@ PKG = ROOT / "snndsl"
 
 #: The phases, lowest first (docs/architecture.md, "Layers"). A module may import its own phase and the
 #: phases before it, never a later one.
-LAYERS = ("source", "fileio", "diagnostics", "registry", "syntax", "ir", "resolve", "checks", "lower", "compiler",
+LAYERS = ("source", "fileio", "units", "diagnostics", "registry", "syntax", "ir", "resolve", "checks", "lower", "compiler",
           "runtime", "nir", "lsp", "cli", "__main__")
 
 
