@@ -122,3 +122,17 @@ def test_light_entry_points_do_not_import_jax(code):
                     "'lsprotocol') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_front_end_does_not_import_jax_or_brainunit():
+    """``check_file`` (what ``snndsl check`` runs) computes with snndsl.units, and lowering only writes text: no
+    JAX, no brainunit, so ``check`` and ``compile`` start in a fraction of a second."""
+    files = ["seed.snn", "coba.snn", "hh.snn", "stdp.snn", "shd.snn"]
+    probe = ("import sys\nfrom snndsl.compiler import check_file, compile_source\n"
+             "from snndsl.source import SourceFile\n"
+             + "".join(f"check_file({str(ROOT / 'models' / f)!r})\n" for f in files)
+             + f"compile_source(SourceFile.read({str(ROOT / 'models' / 'seed.snn')!r}))\n"
+             + "print(sorted(m for m in ('jax', 'brainunit', 'saiunit', 'brainstate', 'matplotlib')"
+             " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -34,6 +34,14 @@ def test_table_is_generated_from_the_installed_brainunit():
         "run tools/gen_unit_table.py"
 
 
+def test_exported_names_are_brainunit_attributes():
+    from snndsl.units.core import TABLE
+    for name in TABLE.exported & set(TABLE.names):
+        assert TABLE.names[name] == (lambda r: su.Unit(str(r)))(getattr(bu, name)), name
+        _same_unit(TABLE.names[name], getattr(bu, name))
+    assert su.exported_name(su.ms) == "ms" and su.exported_name(su.Unit("nS/mm^2")) is None
+
+
 def test_every_name_parses_as_brainunit_parses_it():
     from snndsl.units.core import TABLE
     for name in TABLE.names:
@@ -42,7 +50,8 @@ def test_every_name_parses_as_brainunit_parses_it():
 
 SPELLINGS = ["mV", "nS/mm^2", "mS*cm^-2", "mS * cm^-2", "1/ms", "1 / (mM * ms)", "uS", "Hz", "kHz", "ohm", "Mohm",
              "pF", "mM", "molar", "M", "volt", "second", "nA*Mohm", "mV/ms", "mV*nS", "ms^0.5", "s^-0.5", "m^(1/3)",
-             "10^3 * m", "10^-3", "2 * mV", "µm", "μs", "Ω", "kΩ", "km/h", "mm²", "cm⁻²", "mV·ms", "rad/s", "cd",
+             "10^3 * m", "10^-3", "2 * mV", "µm", "μs", "Ω", "kΩ", "km/h", "mm²", "cm⁻²", "mV·ms", "rad/s",
+             "cd",
              "cd*mV", "mV/V", "V/mV", "(mV/ms)^2", "mmHg", "degree", "Unit(\"mV\")", "1", "kg*m/s^2", "J/kg",
              "uF/cm^2", "mS/cm^2*mV", "nS / mm^2", "A*ohm", "mA/mV", "eV", "K", "mol/l", "meter"]
 

@@ -13,6 +13,8 @@ it and compares. It holds
   (an exponent ``"p/q"`` when fractional);
 * ``auto``: the units arithmetic collapses onto (``mV * nS`` displays as ``pA``): ``[dims, scale, factor,
   [atom indices]]``, one entry per dimension and magnitude;
+* ``exported``: the names the ``brainunit`` module exports as units (``u.ms``): emitted code may spell a unit
+  as that attribute.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def build() -> dict:
     for (dim, scale, base, factor), targets in sorted(b._auto_targets.items(), key=lambda kv: repr(kv[0])):
         assert base == 10.0
         auto.append([[_num(d) for d in dim._dims.tolist()], _num(scale), float(factor), [atom(a) for a in targets]])
-    return {"brainunit": brainunit.__version__, "atoms": atoms, "names": names, "auto": auto}
+    exported = sorted(n for n in dir(brainunit) if isinstance(getattr(brainunit, n), b.Unit))
+    return {"brainunit": brainunit.__version__, "atoms": atoms, "names": names, "auto": auto, "exported": exported}
 
 
 def render(table: dict) -> str:
@@ -72,6 +75,10 @@ def render(table: dict) -> str:
     lines[-1] = lines[-1].rstrip(",")
     lines += ["},", '"auto": [']
     lines += [json.dumps(a) + "," for a in table["auto"]]
+    lines[-1] = lines[-1].rstrip(",")
+    lines += ["],", '"exported": [']
+    ex = table["exported"]
+    lines += [", ".join(json.dumps(n) for n in ex[i:i + 12]) + "," for i in range(0, len(ex), 12)]
     lines[-1] = lines[-1].rstrip(",")
     lines += ["]", "}"]
     return "\n".join(lines) + "\n"

@@ -18,7 +18,16 @@ from snndsl.units.core import DIMENSIONLESS, UNITLESS, Unit
 from snndsl.units.quantity import Quantity, UnitMismatchError, get_dim, get_mantissa, get_unit, maybe_decimal
 
 __all__ = ["DIMENSIONLESS", "UNITLESS", "Quantity", "Unit", "UnitMismatchError", "get_dim", "get_mantissa",
-           "get_unit", "maybe_decimal"]
+           "exported_name", "get_unit", "maybe_decimal"]
+
+
+def exported_name(unit: Unit) -> str | None:
+    """The name under which the brainunit module exports exactly ``unit`` (``ms`` for ``u.ms``), or ``None``:
+    the unit's display text when brainunit exports a unit of that name equal to it."""
+    from snndsl.units.core import TABLE
+    text = str(unit)
+    named = TABLE.names.get(text) if text in TABLE.exported else None
+    return text if named is not None and named == unit else None
 
 
 def __getattr__(name: str) -> Any:

@@ -132,6 +132,7 @@ class Unit:
     """
 
     __slots__ = ("dim", "scale", "factor", "terms", "pre", "_str")
+    __array_ufunc__ = None      # NumPy defers to our operators: ``array * unit`` is a Quantity
     base = 10.0
     #: Installed by the modules that define them (no import cycle): the parser (:mod:`snndsl.units.parse`),
     #: the renderer (:mod:`snndsl.units.display`) and the quantity class (:mod:`snndsl.units.quantity`).
@@ -167,9 +168,11 @@ class Unit:
             return math.inf
 
     def has_same_dim(self, other: Unit) -> bool:
+        """Whether ``other`` has this unit's dimension."""
         return self.dim == other.dim
 
     def has_same_magnitude(self, other: Unit) -> bool:
+        """Whether ``other`` has this unit's scale and factor (so a mantissa needs no conversion)."""
         return self.scale == other.scale and self.factor == other.factor
 
     def __eq__(self, other: Any) -> bool:
@@ -297,7 +300,8 @@ def _exp(x: Any) -> Exp:
 
 class _Table:
     """``table.json`` loaded on first use: ``atoms``, ``names`` (spelling → Unit), ``auto`` ((dim, scale,
-    factor) → the atoms arithmetic collapses onto), ``si_atoms`` (m, kg, s, A, K, mol, cd)."""
+    factor) → the atoms arithmetic collapses onto), ``si_atoms`` (m, kg, s, A, K, mol, cd), ``exported`` (the
+    names the brainunit module exports as units: ``u.ms``)."""
 
     def __getattr__(self, name: str) -> Any:
         data = json.loads((Path(__file__).with_name("table.json")).read_text(encoding="utf-8"))
@@ -314,6 +318,7 @@ class _Table:
         self.auto = {(tuple(_exp(d) for d in dims), _exp(scale), factor): [atoms[i] for i in idx]
                      for dims, scale, factor, idx in data["auto"]}
         self.si_atoms = tuple(self.names[s].terms[0][0] for s in SI_BASE)
+        self.exported = frozenset(data["exported"])
         return getattr(self, name)
 
 

@@ -51,6 +51,7 @@ class Quantity:
 
     __slots__ = ("_mantissa", "_unit")
     __hash__ = None  # type: ignore[assignment]
+    __array_ufunc__ = None      # NumPy defers to our operators: ``array * quantity`` is a Quantity
 
     def __init__(self, mantissa: Any, unit: Unit | str | None = UNITLESS):
         if isinstance(unit, str):
@@ -93,6 +94,8 @@ class Quantity:
         if unit.has_same_magnitude(self._unit):
             return Quantity(self._mantissa, unit=unit)
         return Quantity(self._mantissa * ratio(self._unit, unit), unit=unit)
+
+    to = in_unit
 
     def __repr__(self) -> str:
         text = _format(self._mantissa)
@@ -223,15 +226,6 @@ class Quantity:
 
     def __ge__(self, other: Any) -> Any:
         return self._compare(other, operator.ge, ">=")
-
-    def __reduce__(self):
-        return (type(self)._rebuild, (self._mantissa, self._unit), getattr(self, "__dict__", None))
-
-    @classmethod
-    def _rebuild(cls, mantissa: Any, unit: Unit) -> Quantity:
-        q = cls.__new__(cls)
-        q._mantissa, q._unit = mantissa, unit
-        return q
 
 
 def _format(m: Any) -> str:
