@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from collections.abc import Mapping
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -298,6 +299,34 @@ def _exp(x: Any) -> Exp:
     return norm_exp(Fraction(x) if isinstance(x, str) else x)
 
 
+class _Names(Mapping):
+    """Spelling → Unit, each unit built from its table entry when first asked for (4000 names, few used)."""
+
+    def __init__(self, raw: dict, atoms: list):
+        self._raw, self._atoms, self._made = raw, atoms, {}
+
+    def __getitem__(self, name: str) -> Unit:
+        unit = self._made.get(name)
+        if unit is None:
+            terms, pscale, pfactor = self._raw[name]
+            terms = tuple((self._atoms[i], _exp(e)) for i, e in terms)
+            pre = (_exp(pscale), pfactor)
+            dim = DIMENSIONLESS
+            for a, e in terms:
+                dim = dim_combine(dim, 1, a.dim, e)
+            unit = self._made[name] = Unit.make(dim, *derive_magnitude(terms, pre), terms, pre)
+        return unit
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 class _Table:
     """``table.json`` loaded on first use: ``atoms``, ``names`` (spelling → Unit), ``auto`` ((dim, scale,
     factor) → the atoms arithmetic collapses onto), ``si_atoms`` (m, kg, s, A, K, mol, cd), ``exported`` (the
@@ -307,14 +336,7 @@ class _Table:
         data = json.loads((Path(__file__).with_name("table.json")).read_text(encoding="utf-8"))
         atoms = [Atom(s, tuple(_exp(d) for d in dims), scale, factor) for s, dims, scale, factor in data["atoms"]]
         self.atoms = atoms
-        self.names = {}
-        for name_, (terms, pscale, pfactor) in data["names"].items():
-            terms = tuple((atoms[i], _exp(e)) for i, e in terms)
-            pre = (_exp(pscale), pfactor)
-            dim = DIMENSIONLESS
-            for a, e in terms:
-                dim = dim_combine(dim, 1, a.dim, e)
-            self.names[name_] = Unit.make(dim, *derive_magnitude(terms, pre), terms, pre)
+        self.names = _Names(data["names"], atoms)
         self.auto = {(tuple(_exp(d) for d in dims), _exp(scale), factor): [atoms[i] for i in idx]
                      for dims, scale, factor, idx in data["auto"]}
         self.si_atoms = tuple(self.names[s].terms[0][0] for s in SI_BASE)
