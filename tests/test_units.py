@@ -140,3 +140,26 @@ def test_units_do_not_import_jax_or_brainunit():
             "print(sorted(m for m in ('jax', 'brainunit', 'saiunit') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("text", SPELLINGS)
+def test_exported_name_is_brainunits_attribute_test(text):
+    """Lowering spells a unit ``u.<name>`` exactly where brainunit's module attribute of that name equals it."""
+    ref = bu.Unit(text)
+    name = str(ref)
+    expected = name if name.isidentifier() and isinstance(getattr(bu, name, None), bu.Unit) \
+        and getattr(bu, name) == ref else None
+    assert su.exported_name(su.Unit(text)) == expected
+
+
+@pytest.mark.parametrize("text", SPELLINGS)
+def test_bridge_converts_both_ways(text):
+    from snndsl.runtime.bridge import from_brainunit, to_brainunit
+    mine, ref = su.Unit(text), bu.Unit(text)
+    _same_unit(mine, to_brainunit(mine))
+    _same_unit(from_brainunit(ref), ref)
+    q = to_brainunit(su.Quantity(np.array([1.5, 2.0]), unit=mine))
+    assert isinstance(q, bu.Quantity) and q.unit == ref
+    back = from_brainunit(bu.Quantity(np.array([1.5, 2.0]), unit=ref))
+    assert isinstance(back, su.Quantity) and back.unit == mine and list(back.mantissa) == [1.5, 2.0]
+    assert to_brainunit(3.0) == 3.0 and from_brainunit("x") == "x"
