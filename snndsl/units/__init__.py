@@ -3,8 +3,9 @@
 The front end (syntax, IR, resolution, checks) computes with :class:`Quantity` and :class:`Unit` from here, so
 ``snndsl check`` never imports brainunit (hence JAX). The names, scales, dimensions and display strings are
 brainunit's: ``table.json`` is generated from it (``tools/gen_unit_table.py``) and ``tests/test_units.py``
-compares parsing, arithmetic and display with brainunit. Lowering converts at its boundary
-(:func:`snndsl.lower.bridge.to_brainunit`).
+compares parsing, arithmetic and display with brainunit. Lowering writes units as text in brainunit's spelling
+(:func:`exported_name`, ``str(unit)``), which the emitted module's brainunit reads; a running network's values
+and the IR's meet only in :mod:`snndsl.runtime.bridge`.
 
 ``units.ms``, ``units.mV``, ... are the units of those names (any name of the table, looked up on first use).
 """
