@@ -15,7 +15,7 @@ PKG = ROOT / "snndsl"
 
 #: The phases, lowest first (docs/architecture.md, "Layers"). A module may import its own phase and the
 #: phases before it, never a later one.
-LAYERS = ("source", "fileio", "diagnostics", "registry", "syntax", "ir", "resolve", "checks", "lower", "compiler",
+LAYERS = ("source", "fileio", "units", "diagnostics", "registry", "syntax", "ir", "resolve", "checks", "lower", "compiler",
           "runtime", "nir", "lsp", "cli", "__main__")
 
 
@@ -120,5 +120,19 @@ def test_architecture_doc_lists_every_module():
 def test_light_entry_points_do_not_import_jax(code):
     probe = code + ("\nimport sys\nprint(sorted(m for m in ('jax', 'brainunit', 'brainstate', 'matplotlib', 'pygls', "
                     "'lsprotocol') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_front_end_does_not_import_jax_or_brainunit():
+    """``check_file`` (what ``snndsl check`` runs) computes with snndsl.units, and lowering only writes text: no
+    JAX, no brainunit, so ``check`` and ``compile`` start in a fraction of a second."""
+    files = ["seed.snn", "coba.snn", "hh.snn", "stdp.snn", "shd.snn"]
+    probe = ("import sys\nfrom snndsl.compiler import check_file, compile_source\n"
+             "from snndsl.source import SourceFile\n"
+             + "".join(f"check_file({str(ROOT / 'models' / f)!r})\n" for f in files)
+             + f"compile_source(SourceFile.read({str(ROOT / 'models' / 'seed.snn')!r}))\n"
+             + "print(sorted(m for m in ('jax', 'brainunit', 'saiunit', 'brainstate', 'matplotlib')"
+             " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 
 import attrs
-import brainunit as u
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from snndsl import ir
+from snndsl import units as u
 from snndsl.ir.text import show_expr
 from snndsl.registry import FUNCTIONS
 from snndsl.resolve import resolve_source

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-import brainunit as u
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.checks.unit_consistency import check_values
 from snndsl.diagnostics import Diagnostic

@@ -1,4 +1,5 @@
-"""Dimensional analysis: every equation, reset, condition, default, override and projection, with brainunit.
+"""Dimensional analysis: every equation, reset, condition, default, override and projection, with
+:mod:`snndsl.units`.
 
 Each symbol stands in as ``1 unit``; :func:`snndsl.ir.evaluate.evaluate` computes the unit of each expression and
 stops at the first mismatch inside it. A synapse state declared without a unit takes the unit of what the
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-import brainunit as u
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.diagnostics import Diagnostic
 from snndsl.ir.evaluate import W_UNIT, UnitError, evaluate, initialiser_dim, same_dim, show

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any, Iterator
 
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.ir.evaluate import UnitError, evaluate, same_dim
 from snndsl.diagnostics import Diagnostic

@@ -10,19 +10,6 @@ from snndsl.cli.common import out_file, read_error, report
 from snndsl.diagnostics import SnnError
 
 
-def _front_end_only() -> None:
-    """Import the front end (brainunit, hence JAX) without matplotlib: saiunit registers a matplotlib unit
-    converter when it can import matplotlib, about a third of the import's CPU time, and ``check`` / ``compile``
-    draw nothing. matplotlib stays importable afterwards (only the converter is skipped, in this process)."""
-    if "brainunit" in sys.modules or "matplotlib" in sys.modules:
-        return
-    sys.modules["matplotlib"] = None          # importlib.util.find_spec("matplotlib") is then None
-    try:
-        import brainunit  # noqa: F401
-    finally:
-        del sys.modules["matplotlib"]
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     """``snndsl check FILE... [--format text|json] [-q]``: check each file and report every diagnostic.
 
@@ -31,7 +18,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     file, a list for several). Returns 1 when any file is invalid, 2 when one cannot be read (reported in
     one line), else 0; the other files are still checked.
     """
-    _front_end_only()
     from snndsl.compiler import check_file
 
     status, found = 0, []
@@ -64,7 +50,6 @@ def cmd_compile(args: argparse.Namespace) -> int:
     Warnings go to stderr. Returns 1 (diagnostics on stderr) when the model does not check, 2 when the
     file cannot be read, the output cannot be written or is the model file itself, else 0.
     """
-    _front_end_only()
     from pathlib import Path
 
     from snndsl.compiler import compile_source

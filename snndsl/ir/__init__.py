@@ -1,8 +1,8 @@
-"""The checked model: frozen attrs classes with names bound and units as brainunit objects.
+"""The checked model: frozen attrs classes with names bound and units as :mod:`snndsl.units` objects.
 
 The IR is what checks inspect and the lowering reads. Names are resolved (a :class:`Ref` says what kind of
-thing it names), quantities are :class:`brainunit.Quantity`, registry calls are :class:`Spec`. Every node keeps
-the span of the source it came from (never compared). A ``unit`` field holds a :class:`brainunit.Unit`
+thing it names), quantities are :class:`snndsl.units.Quantity`, registry calls are :class:`Spec`. Every node keeps
+the span of the source it came from (never compared). A ``unit`` field holds a :class:`snndsl.units.Unit`
 (``Unit(1)`` when dimensionless); a value field a Quantity, a float or an IR expression (:data:`Expr`).
 
 :func:`show_unit` and :func:`show_value` print units and constants for messages; :mod:`snndsl.ir.text`
@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-import brainunit as u
 
+from snndsl import units as u
 from snndsl.source import Span
 from snndsl.ir.facts import PopulationFacts, ProjectionFacts  # noqa: F401  (part of the IR)
 from snndsl.ir.plastic import HandlerDef, PlasticityUse, TransmitDef  # noqa: F401  (part of the IR)
@@ -29,7 +29,7 @@ _span = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 @attrs.frozen
 class Const:
-    """A literal: a float, or a :class:`brainunit.Quantity` (a bare unit name is ``1 unit``)."""
+    """A literal: a float, or a :class:`snndsl.units.Quantity` (a bare unit name is ``1 unit``)."""
 
     value: Any
     span: Span | None = _span
@@ -118,7 +118,7 @@ class Spec:
 
 @attrs.frozen
 class ParamDef:
-    """``param name: unit = default``; ``unit`` is a brainunit Unit (dimensionless ``Unit(1)``).
+    """``param name: unit = default``; ``unit`` is a :class:`snndsl.units.Unit` (dimensionless ``Unit("1")``).
 
     ``default`` is an expression over numbers, units and the parameters declared above (``None``: every
     population must give a value); the lowering folds it to a constant where it can, else computes it in the

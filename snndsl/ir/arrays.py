@@ -1,5 +1,5 @@
 """Array values of the IR: a parameter, initial state, weight or bias may be an array of numbers (one per
-neuron, or a weight matrix ``[n_pre, n_post]``), held as a :class:`brainunit.Quantity` whose mantissa is a
+neuron, or a weight matrix ``[n_pre, n_post]``), held as a :class:`snndsl.units.Quantity` whose mantissa is a
 float64 NumPy array. An array read from a file is a :class:`Loaded` quantity, which remembers the file, so
 the emitted module reads that file rather than carrying the numbers as a literal.
 """
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import brainunit as u
 import numpy as np
+
+from snndsl import units as u
 
 
 #: The float types a network may ask for (``precision = float64``); ``float64`` needs JAX's x64 mode.

@@ -1,10 +1,10 @@
-"""Evaluate IR expressions with brainunit: constant folding and dimensional analysis by one interpreter.
+"""Evaluate IR expressions with :mod:`snndsl.units` (brainunit's arithmetic): constant folding and dimensional analysis by one interpreter.
 
 :func:`evaluate` walks an expression with an environment giving a value for every :class:`~snndsl.ir.Ref`.
 With real values it folds constants (``20 ms``, ``V_th - V_reset``); with stand-ins of magnitude 1 in each
 symbol's unit it computes the unit of an equation. Dimension rules are checked before each operation, so
 a mismatch raises :class:`UnitError` at the exact sub-expression, in the user's terms (``mV`` against
-``mA``), never as a brainunit exception.
+``mA``), never as a unit library exception.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.registry import FUNCTIONS
 from snndsl.source import Span
@@ -33,7 +33,7 @@ class UnitError(Exception):
 
 
 def unit_of(value: Any):
-    """The brainunit unit of ``value`` (``Unit(1)`` for a plain number)."""
+    """The unit of ``value`` (``Unit(1)`` for a plain number)."""
     return u.get_unit(value)
 
 
@@ -109,7 +109,7 @@ def _arith(op: str, a: Any, b: Any) -> Any:
     """``a op b``; a division by zero or an overflow gives NaN in the right unit (units are what matter)."""
     try:
         if op in "+-" and isinstance(a, u.Quantity) and isinstance(b, u.Quantity):
-            # dimensions already agree: add the mantissas in a's unit (brainunit's own `+` formats an error
+            # dimensions already agree: add the mantissas in a's unit (Quantity's own `+` formats an error
             # message on every call, which dominated checking large files)
             other = b.mantissa if b.unit == a.unit else b.in_unit(a.unit).mantissa
             return u.Quantity(_OPS[op](a.mantissa, other), unit=a.unit)

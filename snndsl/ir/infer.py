@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import attrs
-import brainunit as u
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.ir.evaluate import W_UNIT, UnitError, evaluate, initialiser_dim
 from snndsl.ir.tools import membrane

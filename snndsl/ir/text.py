@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-import brainunit as u
 
+from snndsl import units as u
 from snndsl.ir import BinOp, Const, Field, Func, Neg, Ref, show_value
 
 _EXPRS = (Const, Ref, BinOp, Neg, Func, Field)

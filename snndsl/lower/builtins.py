@@ -25,8 +25,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-import brainunit as u
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.lower import emit as E
 from snndsl.lower.exprs import init_expr, value_expr, weight_init

@@ -1,9 +1,11 @@
 """IR expressions → Python ``ast`` expressions over brainunit quantities.
 
-Values reach the emitted code only as float/int/bool literals and units re-rendered by brainunit
-(``20.0 * u.ms``, ``u.Unit('nS / mm^2')``), never as text from the ``.snn`` file, so a model cannot inject
-code. Arithmetic is emitted as Python operators on brainunit quantities, which carry and check the units at
-run time as the checks did statically; math functions and library-backed registry entries are called
+This is where snndsl's own units (:mod:`snndsl.units`, which the IR holds) become brainunit's: values reach the
+emitted code only as float/int/bool literals and units rendered as brainunit renders them (``20.0 * u.ms``,
+``u.Unit('nS / mm^2')``, the same text, tested against brainunit), never as text from the ``.snn`` file, so a
+model cannot inject code; the emitted module's brainunit builds the units from that text (lowering itself
+imports no brainunit). Arithmetic is emitted as Python operators on brainunit quantities, which carry and check
+the units at run time as the checks did statically; math functions and library-backed registry entries are called
 through their :class:`~snndsl.registry.Target` (``u.math.exp``, ``bt.init.KaimingNormal``).
 """
 
@@ -14,10 +16,10 @@ import math
 import re
 from typing import Any, Callable
 
-import brainunit as u
 import numpy as np
 
 from snndsl import ir
+from snndsl import units as u
 from snndsl.ir.arrays import Loaded, is_array
 from snndsl.lower import emit as E
 from snndsl.registry import FUNCTIONS, INITIALISERS, REGISTRIES, Entry
@@ -25,8 +27,8 @@ from snndsl.registry import FUNCTIONS, INITIALISERS, REGISTRIES, Entry
 _UNIT_TEXT = re.compile(r"^[A-Za-z0-9_^*/ .()\-]+$")
 
 def unit_expr(unit: Any) -> ast_expr:
-    """``u.ms`` where brainunit has the name, else ``u.Unit('nS / mm^2')`` (text rendered by brainunit, which
-    parses it back: ``u.Unit('1 / (mM * ms)') == 1 / (u.mM * u.ms)``).
+    """``u.ms`` where brainunit exports the unit under its name, else ``u.Unit('nS / mm^2')`` (the text
+    brainunit renders for it, which brainunit parses back: ``u.Unit('1 / (mM * ms)') == 1 / (u.mM * u.ms)``).
 
     A dimensionless unit is ``u.UNITLESS``. The unit reaches the emitted code only as brainunit's own
     rendering, inside a string literal, and only when that text is made of letters, digits,
@@ -36,7 +38,7 @@ def unit_expr(unit: Any) -> ast_expr:
     text = str(unit)
     if text in ("", "1", "Unit(1)") or unit.is_unitless:
         return E.attr("u", "UNITLESS")
-    if text.isidentifier() and getattr(u, text, None) == unit:
+    if text.isidentifier() and u.exported_name(unit) == text:
         return E.attr("u", text)
     if not _UNIT_TEXT.match(text):
         raise ValueError(f"unexpected unit text {text!r}")

@@ -16,8 +16,8 @@ from __future__ import annotations
 import ast
 
 import attrs
-import brainunit as u
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.ir.text import show_expr
 from snndsl.ir.infer import ModelEnv

@@ -3,9 +3,9 @@
 Each open document is checked on open and, after a short quiet period (:data:`DEBOUNCE_S`), after every
 change; its text in the editor is what is checked, and files it imports are read from the editor too when
 they are open there. A change also re-checks the open documents that import the changed file. Problems in
-an imported file are published for that file (and summed up on the import). The compiler's heavy imports
-(brainunit, hence JAX) are loaded in a background thread as soon as the server starts, so the first check
-does not pay for them after the handshake.
+an imported file are published for that file (and summed up on the import). The compiler's imports (the
+parser, the registry, the unit table) are loaded in a background thread as soon as the server starts, so the
+first check does not pay for them after the handshake.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from snndsl import __version__
 from snndsl.source import SourceFile
 
-# Importing the front end (hence brainunit and JAX) takes seconds: this module leaves it to the warm-up
+# Importing the front end takes a few tenths of a second: this module leaves it to the warm-up
 # thread and to the functions that need it, so the server answers the client's handshake at once.
 if TYPE_CHECKING:
     from snndsl.lsp.analysis import Analysis

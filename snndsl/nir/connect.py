@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.nir import astbuild as b
 from snndsl.nir.graph import Proj

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.diagnostics import WARNING, Diagnostic, SnnError
 from snndsl.lower.emit import derived
+from snndsl.runtime.bridge import from_brainunit
 from snndsl.nir.errors import NotExpressible
 from snndsl.nir.recognise import NodeSpec, is_std, neuron_spec, surrogate_text, synapse_spec
 from snndsl.nir.units import coherent, number, unit_text
@@ -59,9 +60,9 @@ class _Graph:
 
 
 def _read(x: Any) -> Any:
-    """The value of a brainstate ``State``; anything else as it is."""
+    """The value of a brainstate ``State`` (or anything else) in snndsl's units (the network's are brainunit's)."""
     import brainstate as bs
-    return x.value if isinstance(x, bs.State) else x
+    return from_brainunit(x.value if isinstance(x, bs.State) else x)
 
 
 def _per_neuron(value: Any, n: int) -> Any:
@@ -99,7 +100,7 @@ def _initial(meta: dict, mod: Any, roles: dict[str, str], unit_of) -> None:
     """``metadata["v_initial"]`` (and ``i_initial``): the initial value of the state playing each role."""
     from snndsl.lower.emit import py_name
     for role, state in roles.items():
-        meta[f"{role}_initial"] = number(getattr(mod, py_name(state)).value, unit_of(state)).reshape(-1)
+        meta[f"{role}_initial"] = number(_read(getattr(mod, py_name(state))), unit_of(state)).reshape(-1)
 
 
 # ---------------------------------------------------------------- one function per node kind
@@ -280,11 +281,12 @@ def output_nodes(g: _Graph) -> None:
 
 def _weights(comm, pr: ir.Projection, n_pre: int, n_post: int) -> tuple[Any, Any]:
     """The effective weights ``(pre, post)`` (masks and sparse storage applied; ``(n,)`` for one_to_one) and
-    the bias (or ``None``), as quantities."""
+    the bias (or ``None``), as quantities of snndsl's units."""
     if pr.conn.name == "one_to_one":
-        return comm.weight.value, None
+        return from_brainunit(comm.weight.value), None
     params = comm.weight.value
     if not isinstance(params, dict):            # sparse fixed_prob: one weight per synapse
+        params = from_brainunit(params)
         unit = u.get_unit(params)
         dense = np.zeros((n_pre, n_post), np.float32)
         dense[np.asarray(comm.pre), np.asarray(comm.post)] = np.asarray(u.get_mantissa(params))
@@ -292,7 +294,7 @@ def _weights(comm, pr: ir.Projection, n_pre: int, n_post: int) -> tuple[Any, Any
     w = params["weight"]
     if getattr(comm, "w_mask", None) is not None:
         w = w * comm.w_mask
-    return w, params.get("bias")
+    return from_brainunit(w), from_brainunit(params.get("bias"))
 
 
 # ---------------------------------------------------------------- the graph, files

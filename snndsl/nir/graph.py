@@ -15,9 +15,9 @@ import re
 from typing import Any
 
 import attrs
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl.nir.errors import NirImportError
 from snndsl.nir.recognise import NEURONS, SPIKING, matches_expon
 from snndsl.nir.units import per_neuron, seconds

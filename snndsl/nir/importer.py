@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl.nir import astbuild as b
 from snndsl.nir.connect import connect
 from snndsl.nir.errors import NirImportError

@@ -15,9 +15,9 @@ import functools
 from typing import Any
 
 import attrs
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.nir import astbuild as b
 from snndsl.nir.errors import NirImportError

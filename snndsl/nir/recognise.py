@@ -20,9 +20,9 @@ import functools
 from typing import Any, Callable
 
 import attrs
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.ir.evaluate import UnitError, evaluate
 from snndsl.ir.tools import refs, substitute

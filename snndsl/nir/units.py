@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.nir.errors import NirImportError, NotExpressible
 
@@ -42,7 +42,11 @@ def number(value: Any, unit: Any) -> np.ndarray:
 
 
 def seconds(dt: Any) -> float:
-    """A time step as a float in seconds: ``dt`` is a time quantity, or a plain number already in seconds."""
+    """A time step as a float in seconds: ``dt`` is a time quantity (snndsl's or brainunit's), or a plain number
+    already in seconds."""
+    if not isinstance(dt, (u.Quantity, int, float)):       # a brainunit quantity, given to the public API
+        from snndsl.runtime.bridge import from_brainunit
+        dt = from_brainunit(dt)
     return float(number(dt, u.second)) if isinstance(dt, u.Quantity) else float(dt)
 
 

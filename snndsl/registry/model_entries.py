@@ -24,6 +24,8 @@ from typing import Any, Callable
 
 import attrs
 
+from snndsl.units import functions
+from snndsl.units.quantity import Quantity
 from snndsl.registry.core import Entry, Param, Registry, Target
 
 P = Param
@@ -285,18 +287,14 @@ def _safe(f: Callable[..., float]) -> Callable[..., float]:
 
 
 def _u(name: str) -> Callable[..., Any]:
-    """A brainunit.math function, imported when first called (the registry itself imports no JAX)."""
-    def call(*args: Any) -> Any:
-        import brainunit as u
-        return getattr(u.math, name)(*args)
-    return call
+    """The unit-aware fold ``name`` of :mod:`snndsl.units.functions` (brainunit.math's rules, no JAX)."""
+    return getattr(functions, name)
 
 
 def _sqrt(x: Any) -> Any:
-    """Fold ``sqrt``: of a Quantity with brainunit (its unit's square root), of a number as sqrt(|x|) (only
-    the unit matters while checking; a negative constant gives no error here)."""
-    import brainunit as u
-    return u.math.sqrt(x) if isinstance(x, u.Quantity) else math.sqrt(abs(float(x)))
+    """Fold ``sqrt``: of a Quantity in its unit's square root, of a number as sqrt(|x|) (only the unit matters
+    while checking; a negative constant gives no error here)."""
+    return functions.sqrt(x) if isinstance(x, Quantity) else math.sqrt(abs(float(x)))
 
 
 def _fn(name: str, arity: tuple[int, int], rule: str, fold: Callable[..., Any], target: Target, doc: str,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.ir.evaluate import dimensionless, same_dim, show
@@ -167,7 +167,7 @@ def convert(node: ast.Expr, param: Param, diags: Diagnostics, expr_scope: Scope 
 
 
 def unit_value(node: ast.Expr, param: Param, diags: Diagnostics):
-    """A unit argument such as ``mA`` or ``nS/mm^2`` (or ``1``): the brainunit Unit of a constant whose
+    """A unit argument such as ``mA`` or ``nS/mm^2`` (or ``1``): the Unit of a constant whose
     magnitude is exactly 1. A quantity such as ``2 mA`` is SNN305; returns ``None`` after any error.
     """
     value = constant(node, diags)

@@ -22,9 +22,9 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-import brainunit as u
 import numpy as np
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.ir.arrays import Loaded
 from snndsl.diagnostics import Diagnostics, did_you_mean

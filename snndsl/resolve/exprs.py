@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import brainunit as u
 
+from snndsl import units as u
 from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.ir.evaluate import UnitError, evaluate
@@ -181,7 +181,7 @@ def fold(expr: ir.Expr, diags: Diagnostics, env=None) -> Any:
     """The value of an IR expression (:func:`snndsl.ir.evaluate.evaluate`), with each :class:`ir.Ref` looked
     up through ``env(ref)``; without ``env`` a reference is SNN219.
 
-    Returns a float or :class:`brainunit.Quantity` (NaN in the right unit where a division by zero or an
+    Returns a float or :class:`snndsl.units.Quantity` (NaN in the right unit where a division by zero or an
     overflow occurs), or ``None`` after reporting the evaluator's :class:`UnitError` (SNN302/304/308 unit
     errors, a non-constant name) to ``diags``. ``env`` may itself raise :class:`UnitError` to refuse a name.
     A ``pop.var`` :class:`ir.Field` cannot be evaluated (``TypeError``).

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-import brainunit as u
 
+from snndsl import units as u
 from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.diagnostics import Diagnostics, did_you_mean
@@ -45,7 +45,7 @@ BOOLS = ("true", "false")
 
 
 def _unit(node: ast.Unit | None, diags: Diagnostics):
-    """The brainunit unit of a unit in type position (``None`` when none is written or it is unknown)."""
+    """The unit of a unit in type position (``None`` when none is written or it is unknown)."""
     return None if node is None else unit_from_ast(node, diags)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import brainunit as u
 
+from snndsl import units as u
 from snndsl.syntax import ast
 from snndsl import ir
 from snndsl.ir.arrays import PRECISIONS

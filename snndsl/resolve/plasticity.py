@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Iterator
 
 import attrs
-import brainunit as u
 
+from snndsl import units as u
 from snndsl import ir
 from snndsl.diagnostics import Diagnostics, did_you_mean
 from snndsl.ir.evaluate import W_UNIT

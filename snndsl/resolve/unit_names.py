@@ -1,11 +1,12 @@
-"""Unit names and unit expressions → brainunit units (the resolver's only contact with unit spelling)."""
+"""Unit names and unit expressions → :mod:`snndsl.units` units, spelled as brainunit spells them (the resolver's
+only contact with unit spelling)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-import brainunit as u
 
+from snndsl import units as u
 from snndsl.syntax import ast
 from snndsl.diagnostics import Diagnostics, did_you_mean
 
@@ -19,16 +20,16 @@ COMMON_UNITS = (
 
 @lru_cache(maxsize=512)
 def lookup(text: str):
-    """The brainunit Unit spelled ``text`` (``mV``, ``nS/mm^2``, ``mS*cm^-2``), or ``None`` if it is not a unit.
+    """The Unit spelled ``text`` (``mV``, ``nS/mm^2``, ``mS*cm^-2``), or ``None`` if it is not a unit.
 
-    Empty text and names starting with ``_`` are never units; any exception brainunit raises for an unknown
+    Empty text and names starting with ``_`` are never units; any exception the parser raises for an unknown
     spelling is swallowed. Cached (512 spellings).
     """
     if not text or text.startswith("_"):
         return None
     try:
         unit = u.Unit(text)
-    except Exception:  # brainunit raises ValueError, KeyError or its own errors for unknown spellings
+    except Exception:  # noqa: BLE001 - ValueError for an unknown spelling; TypeError, ArithmeticError for odd numbers
         return None
     return unit if isinstance(unit, u.Unit) else None
 
@@ -64,7 +65,7 @@ def _parts(text: str) -> list[str]:
 
 
 def unit_from_ast(node: ast.Unit, diags: Diagnostics):
-    """A unit in type position (``mV``, ``1/ms``, ``nS/mm^2``) → brainunit Unit, or ``None`` after SNN209.
+    """A unit in type position (``mV``, ``1/ms``, ``nS/mm^2``) → Unit, or ``None`` after SNN209.
 
     ``1`` is the dimensionless unit, ``name^k`` the unit to the integer power ``k``, and ``a * b`` / ``a / b``
     combine left to right; every unknown name is reported (not just the first).
@@ -88,5 +89,5 @@ def _one():
 
 
 def dimensionless_unit():
-    """The dimensionless brainunit Unit (``Unit(1)``), the unit of a plain number; made once and cached."""
+    """The dimensionless Unit (``Unit("1")``), the unit of a plain number; made once and cached."""
     return _one()

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from snndsl import ir
+from snndsl import units as u
 from snndsl.registry import DATA, ENCODERS, Entry
 from snndsl.runtime.datasets import hdf5, nmnist  # noqa: F401  (implement the event sources' `load` hooks)
 from snndsl.runtime.datasets.base import DataError, Dataset, dt_seconds, input_size
@@ -30,8 +31,6 @@ def poisson_patterns(spec: ir.Spec, net: ir.Network, seed: int, base: Path) -> D
     ``[samples, steps, channels]`` (float32 0/1), ``y`` labels uniform in ``[0, classes)`` (int32). No test split;
     deterministic in ``seed``. Raises :class:`DataError` unless the network has exactly one data input.
     """
-    import brainunit as u
-
     rng = np.random.default_rng(seed)
     n_in = input_size(net)
     steps, samples, classes = spec.arg("steps"), spec.arg("samples"), spec.arg("classes")
@@ -50,8 +49,6 @@ def encode(values: np.ndarray, steps: int, encoding: ir.Spec | None, dt_s: float
     earlier), none for value 0. ``dt_s`` is the step in seconds, ``rng`` a NumPy generator. Raises
     :class:`DataError` for an encoder that works inside networks only.
     """
-    import brainunit as u
-
     if encoding is None:
         encoding = ir.Spec("encoder", "rate", (("max_rate", u.Quantity(100.0, unit=u.Hz)),))
     entry = ENCODERS[encoding.name]
@@ -63,8 +60,6 @@ def encode(values: np.ndarray, steps: int, encoding: ir.Spec | None, dt_s: float
 @ENCODERS.implement("encode", "rate")
 def _rate(values: np.ndarray, steps: int, encoding: ir.Spec, dt_s: float, rng) -> np.ndarray:
     """Poisson spikes with probability value × max_rate × dt per step."""
-    import brainunit as u
-
     p = np.clip(values * float(encoding.arg("max_rate").to_decimal(u.Hz)) * dt_s, 0.0, 1.0)
     return (rng.random((values.shape[0], steps, values.shape[1])) < p[:, None, :]).astype(np.float32)
 

@@ -26,6 +26,7 @@ from typing import Any, Iterator
 import brainunit as u
 import numpy as np
 
+from snndsl.runtime.bridge import to_brainunit
 from snndsl import ir
 
 #: path -> (numbers, the text of their unit, or None: the unit the model declares)
@@ -111,7 +112,7 @@ def _model_slots(prefix: str, model: ir.Model, mod: Any, n: int) -> Iterator[tup
                 cur.value = value
             else:
                 setattr(mod, attr, value)
-        yield f"{prefix}.{p.name}", _Slot(get, set_, ((), (n,)), p.unit)
+        yield f"{prefix}.{p.name}", _Slot(get, set_, ((), (n,)), to_brainunit(p.unit))
     for s in model.states:
         attr = derived(py_name(s.name), "init")
         yield f"{prefix}.{s.name}", _Slot(lambda attr=attr: getattr(mod, attr), lambda v, attr=attr: setattr(mod, attr, v),

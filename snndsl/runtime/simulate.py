@@ -10,6 +10,7 @@ from typing import Any, Callable, ContextManager
 import attrs
 import numpy as np
 
+from snndsl import units
 from snndsl.runtime.model import CompiledModel
 from snndsl.fileio import atomic_savez, atomic_write_text
 from snndsl.registry import INPUT_KINDS
@@ -71,7 +72,7 @@ def default_inputs(model: CompiledModel, network: str | None, steps: int, batch:
             raise RunError(f"{data} has only {x.shape[0]} time steps; asked for {steps}")
         return [x if batch is not None else x[:, 0]]
     rng = np.random.default_rng(seed)
-    dt_s = float(net.dt.to_decimal(__import__("brainunit").second))
+    dt_s = float(net.dt.to_decimal(units.second))
     out = []
     for x in data_inputs:
         if INPUT_KINDS[x.kind].traits.spiking:
@@ -170,7 +171,7 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     else:
         outputs = {name: spikes[name] if name in spiking else plain(v) for name, v in zip(net_ir.outputs, outs)}
     records = {p: plain(recs[p]) for p in record}
-    dt_ms = float(net_ir.dt.to_decimal(u.ms))
+    dt_ms = float(net_ir.dt.to_decimal(units.ms))
     rates = {p: float(np.count_nonzero(s) / s.size / (dt_ms / 1000.0)) if s.size else 0.0 for p, s in spikes.items()}
     from snndsl.lower.emit import py_name
     from snndsl.lower.network import NetworkLowering

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import attrs
 import numpy as np
 
-from snndsl import ir
+from snndsl import ir, units
 
 
 class DataError(Exception):
@@ -61,9 +61,7 @@ def input_size(net: ir.Network) -> int:
 
 def dt_seconds(net: ir.Network) -> float:
     """``net``'s time step in seconds."""
-    import brainunit as u
-
-    return float(net.dt.to_decimal(u.second))
+    return float(net.dt.to_decimal(units.second))
 
 
 def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
