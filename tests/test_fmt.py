@@ -11,12 +11,14 @@ import shutil
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from snndsl import SnnError
 from snndsl.cli import main
 from snndsl.syntax.format import format_source, format_text
+from snndsl.syntax.fastparse import parse_fast
 from snndsl.syntax.parser import parse_text, parse_with_comments
 from snndsl.source import SourceFile
 
@@ -394,3 +396,45 @@ def test_textmate_grammar_is_valid_and_in_step_with_the_lexer():
     builtin = next(r for r in found if "(?=\\s*\\()" in r and "kaiming_normal" in r)
     assert set(re.search(r"\((.*)\)\\b", builtin).group(1).split("|")) == set(_BUILTINS), \
         "registry names changed: regenerate the builtin list in editors/snn.tmLanguage.json"
+
+
+def _snn_files():
+    """Every .snn file of the checkout that reads as UTF-8 (the models, the standard library, the fixtures)."""
+    for path in sorted(ROOT.rglob("*.snn")):
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(ROOT).parts):
+            try:
+                yield path, path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+
+
+def test_comment_scan_equals_larks_lexer_on_every_file():
+    """The formatter's comments of a file the fast reader reads come from one scan of its text: the same
+    (line, column, text, own line) as Lark's lexer gives, on every .snn file of the repository that parses."""
+    from snndsl.syntax import parser as P
+    from snndsl.syntax.larkparse import parse_with_comments_lark
+    seen = 0
+    for path, text in _snn_files():
+        source = SourceFile(str(path), text)
+        try:
+            lark_module, lark_comments = parse_with_comments_lark(source)
+        except SnnError:
+            continue
+        module, comments = P.parse_with_comments(source)
+        assert module == lark_module and comments == lark_comments, path
+        seen += bool(comments) and parse_fast(source, P.MAX_DEPTH) is not None   # the scan, not Lark, gave them
+    assert seen >= 20
+
+
+@pytest.mark.parametrize("text", [
+    'import LIF from "a#b.snn"  # a comment with "quotes" and # inside\n',
+    '# only a comment\n\n   # indented, "quoted"\n',
+    'neuron M {\n    param a: mV = 1 mV # trailing\n}\n# end\n',
+    'network N { dt = 1 ms  # c\r\n    input x: spikes[2]\n}   \n#x\n',
+])
+def test_comment_scan_handles_strings_and_positions(text):
+    from snndsl.syntax import parser as P
+    from snndsl.syntax.larkparse import parse_with_comments_lark
+    source = SourceFile("t.snn", text)
+    assert parse_fast(source, P.MAX_DEPTH) is not None
+    assert P.parse_with_comments(source) == parse_with_comments_lark(source)

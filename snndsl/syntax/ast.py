@@ -7,6 +7,8 @@ only in layout or comments give equal trees (the formatter's round-trip tests re
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import attrs
 
 from snndsl.source import Span
@@ -438,3 +440,19 @@ class Module(Node):
     """One parsed ``.snn`` file."""
 
     items: tuple[Item, ...]
+
+
+#: Deepest syntax tree accepted (SNN105): each operator of a chain (`a + b + c`) and each call adds a level, so
+#: a sum of ~250 terms or ~120 nested calls still parses; every later phase, and the emitted Python,
+#: handles this depth (tests/fixtures/hostile has models at the limit).
+MAX_DEPTH = 256
+
+
+class Comment(NamedTuple):
+    """A ``#`` comment as written: 1-based ``line``/``column`` of the ``#``, its ``text`` (from ``#`` to the end
+    of the line, trailing whitespace removed), and ``own_line``: nothing but whitespace precedes it on its line."""
+
+    line: int
+    column: int
+    text: str
+    own_line: bool

@@ -1,7 +1,7 @@
 """A fast recursive-descent reader of grammars/snn.lark, for large files; Lark stays the reference.
 
 :func:`parse_fast` returns the :class:`~snndsl.syntax.ast.Module` that Lark's parse and
-:class:`snndsl.syntax.parser._ToAst` give, spans included (a rule spans from its first token, a parenthesis
+:class:`snndsl.syntax.larkparse._ToAst` give, spans included (a rule spans from its first token, a parenthesis
 or unary ``+`` included, to its last), or ``None`` whenever it meets anything it is not certain to read as
 Lark does: any syntax error, a number out of range, nesting near the depth limit, a keyword glued to a
 name. Then :func:`snndsl.syntax.parser.parse` parses with Lark, which gives the result or the diagnostic,

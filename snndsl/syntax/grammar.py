@@ -28,7 +28,7 @@ def grammar_text() -> str:
 @lru_cache(maxsize=1)
 def parser() -> lark.Lark:
     """The LALR(1) parser (contextual lexer, positions propagated, ``[...]`` placeholders kept as ``None``),
-    built once per process and cached; comments are ignored (see :func:`snndsl.syntax.parser.parse_with_comments`
+    built once per process and cached; comments are ignored (see :func:`snndsl.syntax.larkparse.parse_with_comments_lark`
     for the variant that records them)."""
     return lalr("plain")
 
