@@ -86,6 +86,32 @@ def test_spikes_are_recorded_as_booleans(sparse_model):
     assert recs["h.V"].dtype != bool
 
 
+def test_spike_counts_equal_the_summed_record(sparse_model):
+    """``counts=True`` sums each neuron's spikes inside the loop: the same numbers as the boolean record summed
+    over time, with or without thinned records; ``run(keep=False)`` reports the same rates from them."""
+    import brainstate as bs
+
+    from snndsl.runtime import simulate as S
+
+    x = (np.random.default_rng(1).random((30, 600)) < 0.3).astype(np.float32)
+    runs = {}
+    for counts, thin in ((False, ()), (True, ()), (True, ("h.V",))):
+        bs.random.seed(0)
+        net = sparse_model.network()
+        runs[counts, thin] = sparse_model.simulate(net, (x,), spikes=("h",), counts=counts, thin=thin, every=7,
+                                                   outputs=False)[1]
+    record = runs[False, ()]["h"]
+    assert record.any()
+    for key in ((True, ()), (True, ("h.V",))):
+        assert runs[key]["h"].dtype == np.int32 and runs[key]["h"].shape == (500,)
+        np.testing.assert_array_equal(runs[key]["h"], record.sum(axis=0))
+    assert runs[True, ("h.V",)]["h.V"].shape == (30 // 7, 500)
+    kept = S.run(sparse_model, 25, rate_hz=200.0, seed=3)
+    counted = S.run(sparse_model, 25, rate_hz=200.0, seed=3, keep=False)
+    assert counted.rates_hz == kept.rates_hz and kept.rates_hz["h"] > 0
+    assert counted.spikes == {} and counted.outputs == {} and kept.spikes["h"].shape == (25, 500)
+
+
 def test_compile_cache_switches(tmp_path, monkeypatch):
     import jax
 

@@ -33,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             model = load(args.file, precision=args.precision)
         steps = args.steps or simulate.default_steps(model, args.network)
         result = simulate.run(model, steps, args.network, tuple(args.record), args.batch, args.rate,
-                              args.seed, args.data, args.params, phase=timings)
+                              args.seed, args.data, args.params, phase=timings, keep=args.out is not None)
     except (OSError, UnicodeDecodeError) as exc:
         return read_error(args.file, exc)
     except SnnError as err:

@@ -90,7 +90,7 @@ class CompiledModel:
 
     def simulate(self, net: Any, inputs=(), steps: int | None = None, batch_size: int | None = None,
                  record=(), seed: int | None = None, network: str | None = None, spikes=(),
-                 outputs: bool = True, thin=(), every: int = 1):
+                 outputs: bool = True, thin=(), every: int = 1, counts: bool = False):
         """Run ``net`` (an instance of network ``network``; ``None``: the network ``net`` is an instance
         of) from a fresh state for ``steps`` steps and return ``(outputs, records)``.
 
@@ -102,8 +102,10 @@ class CompiledModel:
         ``record`` names paths as written in the model (:meth:`recordable`: ``pop``, ``pop.var``,
         ``proj.var``); ``records`` maps each to its time-major array. ``spikes`` names populations whose
         output (spikes) is recorded as booleans (``output != 0``, a quarter of float32's memory), keyed
-        like ``record``; ``outputs=False`` keeps no outputs (``None``). Paths in ``thin`` are recorded
-        only every ``every`` steps (the last step of each block), ``[T // every, ...]``.
+        like ``record``, or with ``counts=True`` as each neuron's spike count over the run (``[(batch,)
+        size]`` int32, accumulated in the loop, so no per-step spikes are kept); ``outputs=False`` keeps no
+        outputs (``None``). Paths in ``thin`` are recorded only every ``every`` steps (the last step of each
+        block), ``[T // every, ...]``.
 
         Raises ``ValueError`` for a wrong number of inputs, a missing ``steps``, inputs shorter than
         ``steps``, and :class:`snndsl.runtime.record.RecordError` (a ``ValueError``) for a path that names
@@ -140,7 +142,8 @@ class CompiledModel:
             bs.random.seed(seed)
         outs, recs = self.module.simulate(net, inputs, steps=steps, batch_size=batch_size,
                                           record=tuple(dict.fromkeys(emitted.values())),
-                                          spikes=tuple(as_bool.values()), outputs=outputs, **kwargs)
+                                          spikes=tuple(as_bool.values()), outputs=outputs, counts=counts,
+                                          **kwargs)
         return outs, {p: recs[e] for p, e in (emitted | thinned | as_bool).items()}
 
 

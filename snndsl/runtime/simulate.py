@@ -113,7 +113,8 @@ def _record_size(model: CompiledModel, net_ir: Any, path: str) -> int:
 
 def run(model: CompiledModel, steps: int, network: str | None = None, record: tuple[str, ...] = (),
         batch: int | None = None, rate_hz: float = 10.0, seed: int = 0, data: str | None = None,
-        params: str | None = None, phase: Callable[[str], ContextManager] | None = None) -> RunResult:
+        params: str | None = None, phase: Callable[[str], ContextManager] | None = None,
+        keep: bool = True) -> RunResult:
     """Simulate network ``network`` (the first when ``None``) for ``steps`` steps from a fresh state seeded with
     ``seed``, on :func:`default_inputs`, and collect outputs, the ``record`` paths and every spiking
     population's spikes, as plain arrays (units dropped).
@@ -127,7 +128,9 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     (``record_every``). Raises :class:`RunError` for a path that names nothing recordable (listing what is), and
     as :func:`default_inputs` does. ``phase(name)``, when given, is a context manager around each part of the
     work: ``construction`` (inputs and the network), ``run`` (the simulation, compiled on its first call).
-    Spikes come back as booleans.
+    Spikes come back as booleans. ``keep=False`` keeps no outputs and no spikes (both come back empty):
+    each population's spikes are only counted inside the loop, for its rate (what ``snndsl run`` without
+    ``--out`` prints), so nothing per step is stored.
     """
     import brainunit as u
     import jax
@@ -158,21 +161,29 @@ def run(model: CompiledModel, steps: int, network: str | None = None, record: tu
     with phase("run"):
         outs, recs = model.simulate(net, tuple(inputs), steps=steps, batch_size=batch,
                                     record=() if thin else tuple(record), seed=seed, network=network,
-                                    spikes=tuple(spiking), outputs=not every_output_spikes, thin=thin, every=every)
+                                    spikes=tuple(spiking), outputs=keep and not every_output_spikes, thin=thin,
+                                    every=every, counts=not keep)
         recs = jax.block_until_ready(recs)
     outs = outs if isinstance(outs, tuple) or outs is None else (outs,)
 
     def plain(v: Any) -> np.ndarray:
         return np.asarray(u.get_mantissa(v))
 
-    spikes = {p: plain(recs[p]) for p in spiking}
-    if every_output_spikes:
-        outputs = {name: spikes[name] for name in net_ir.outputs}
-    else:
-        outputs = {name: spikes[name] if name in spiking else plain(v) for name, v in zip(net_ir.outputs, outs)}
-    records = {p: plain(recs[p]) for p in record}
     dt_ms = float(net_ir.dt.to_decimal(units.ms))
-    rates = {p: float(np.count_nonzero(s) / s.size / (dt_ms / 1000.0)) if s.size else 0.0 for p, s in spikes.items()}
+    records = {p: plain(recs[p]) for p in record}
+    if keep:
+        spikes = {p: plain(recs[p]) for p in spiking}
+        counted = {p: (np.count_nonzero(s), s.size) for p, s in spikes.items()}
+        if every_output_spikes:
+            outputs = {name: spikes[name] for name in net_ir.outputs}
+        else:
+            outputs = {name: spikes[name] if name in spiking else plain(v)
+                       for name, v in zip(net_ir.outputs, outs)}
+    else:
+        spikes, outputs = {}, {}
+        tallies = {p: plain(recs[p]) for p in spiking}         # spikes per neuron (and sample) over the run
+        counted = {p: (int(c.sum()), c.size * steps) for p, c in tallies.items()}
+    rates = {p: float(n / size / (dt_ms / 1000.0)) if size else 0.0 for p, (n, size) in counted.items()}
     from snndsl.lower.emit import py_name
     from snndsl.lower.network import NetworkLowering
     attrs = NetworkLowering(model.program, net_ir).attr       # the emitted attribute of each projection

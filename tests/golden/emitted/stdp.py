@@ -34,15 +34,16 @@ def _lookup(net, path):
 
 
 def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
-             thin=(), every=1):
+             thin=(), every=1, counts=False):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
     network input without an encoder; ``steps`` when there are none). Returns
     ``(outputs, records)``: the network's outputs stacked over time (``None`` with
     ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
     in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
-    byte per neuron and step instead of four); each path in ``thin`` is recorded only at the last
-    step of every block of ``every`` steps (``[T // every, ...]``: long records of large
-    states)."""
+    byte per neuron and step instead of four), or with ``counts=True`` as each neuron's number of
+    spikes over the run (``[(B,) N]`` int32, summed inside the loop: nothing per step is kept);
+    each path in ``thin`` is recorded only at the last step of every block of ``every`` steps
+    (``[T // every, ...]``: long records of large states)."""
     bs.nn.init_all_states(net, batch_size=batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
@@ -54,6 +55,20 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), 
         recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
         return (out if outputs else None), recs
 
+    if counts and not thin:
+        def counted(tally, x):
+            """One step, its spikes added to ``tally`` instead of being kept."""
+            out, recs = step(*x)
+            tally = {path: tally[path] + recs.pop(path) for path in spikes}
+            return tally, (out, recs)
+
+        tally = {}
+        for path in spikes:                 # each population's output shape, nothing computed
+            shape = jax.eval_shape(lambda path=path: _lookup(net, path)).shape
+            tally[path] = jnp.zeros(shape, jnp.int32)
+        xs = (jnp.arange(steps),) + tuple(inputs)
+        tally, (outs, recs) = bs.transform.scan(counted, tally, xs)
+        return outs, {**recs, **tally}
     if not thin:
         return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
     n = steps // every
@@ -70,7 +85,10 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), 
         rest = [x[n * every:] for x in inputs]
         tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
         flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
-    return flat[0], {**flat[1], **thinned}
+    recs = {**flat[1], **thinned}
+    if counts:
+        recs.update({path: recs[path].sum(axis=0, dtype=jnp.int32) for path in spikes})
+    return flat[0], recs
 
 
 class _DenseSyn:
