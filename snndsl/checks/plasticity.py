@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-
 from snndsl import units as u
 from snndsl import ir
 from snndsl.checks.unit_consistency import check_values

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-
 from snndsl import units as u
 from snndsl import ir
 from snndsl.diagnostics import Diagnostic

@@ -25,7 +25,6 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-
 from snndsl import units as u
 from snndsl import ir
 from snndsl.lower import emit as E

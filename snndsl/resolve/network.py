@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from snndsl import units as u
 from snndsl.syntax import ast
 from snndsl import ir

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-
 from snndsl import units as u
 from snndsl.syntax import ast
 from snndsl.diagnostics import Diagnostics, did_you_mean

@@ -26,8 +26,8 @@ from typing import Any, Iterator
 import brainunit as u
 import numpy as np
 
-from snndsl.runtime.bridge import to_brainunit
 from snndsl import ir
+from snndsl.runtime.bridge import to_brainunit
 
 #: path -> (numbers, the text of their unit, or None: the unit the model declares)
 Params = dict[str, tuple[np.ndarray, "str | None"]]
