@@ -151,9 +151,14 @@ class _Deferred(types.ModuleType):
     which it is that module, the same object everywhere."""
 
     def __getattr__(self, attr: str):
-        """Execute the module's code into this object (once), then look ``attr`` up as usual."""
+        """Execute the module's code into this object (once), then look ``attr`` up as usual. If the code
+        fails, the module leaves ``sys.modules`` (as a failed import does) and the error propagates."""
         self.__class__ = types.ModuleType          # drops this hook: the module behaves as a plain module now
-        self.__spec__.loader.exec_module(self)
+        try:
+            self.__spec__.loader.exec_module(self)
+        except BaseException:
+            sys.modules.pop(self.__name__, None)
+            raise
         return getattr(self, attr)
 
 
@@ -186,10 +191,11 @@ def _defer(name: str) -> None:
 
 def import_libraries() -> None:
     """Import what an emitted module imports (jax, brainunit, brainstate, braintools) for a command that runs
-    one, leaving out what no command uses: braintools' :data:`DEFERRED_SUBMODULES` are registered but executed only
-    on first use (:class:`_Deferred`), and brainunit is imported without its matplotlib unit converter (a third of its import
-    time; snndsl's plots draw plain arrays and import matplotlib themselves). About 1 s less start-up; a
-    no-op for libraries already imported (``snndsl.load`` in a user's process imports them as they are)."""
+    one, leaving out what no command uses: braintools' :data:`DEFERRED_SUBMODULES` are registered but
+    executed only on first use (:class:`_Deferred`), and brainunit is imported without its matplotlib unit
+    converter (a third of its import time; snndsl's plots draw plain arrays and import matplotlib themselves).
+    About 1 s less start-up; a no-op for libraries already imported (``snndsl.load`` in a user's process
+    imports them as they are)."""
     if "brainunit" not in sys.modules and "matplotlib" not in sys.modules:
         sys.modules["matplotlib"] = None          # importlib.util.find_spec("matplotlib") is then None
         try:

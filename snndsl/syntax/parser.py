@@ -73,5 +73,6 @@ def scan_comments(text: str) -> list[Comment]:
             continue
         line += text.count("\n", seen, start)
         line_start, seen = text.rfind("\n", 0, start) + 1, start
-        comments.append(Comment(line, start - line_start + 1, m.group().rstrip(), not text[line_start:start].strip()))
+        own_line = not text[line_start:start].strip()
+        comments.append(Comment(line, start - line_start + 1, m.group().rstrip(), own_line))
     return comments
