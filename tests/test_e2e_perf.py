@@ -161,9 +161,13 @@ def test_run_writes_the_cache_only_when_allowed_and_reports_timings(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SNNDSL_NO_COMPILE_CACHE"}
     env |= {"XDG_CACHE_HOME": str(tmp_path / "c"), "SNNDSL_TIMINGS": "1", "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "snndsl", "run", str(model), "--steps", "5", "--rate", "100"]
-    off = subprocess.run(cmd[:3] + ["--no-compile-cache"] + cmd[3:], env=env, capture_output=True, text=True)
+    off = subprocess.run(cmd[:3] + ["--no-compile-cache"] + cmd[3:] + ["--out", str(tmp_path / "out")], env=env,
+                         capture_output=True, text=True)
     assert off.returncode == 0, off.stderr
     assert not list((tmp_path / "c").glob("snndsl/jax/*"))
+    # the console entry ends the process with os._exit: stdout must still arrive, flushed, through the pipe
+    assert off.stdout.startswith("h: ") and off.stdout.endswith(" Hz\n")
+    assert "wrote " in off.stderr and (tmp_path / "out" / "record.npz").is_file()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert list((tmp_path / "c").glob("snndsl/jax/*"))
@@ -221,16 +225,30 @@ def test_import_libraries_defers_what_a_simulation_never_uses():
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
-@pytest.mark.slow
-def test_the_console_entry_exits_fast_with_the_code_and_flushed_output(tmp_path):
-    model = tmp_path / "m.snn"
-    model.write_text(SPARSE)
-    env = {k: v for k, v in os.environ.items() if k != "SNNDSL_TIMINGS"} | {"PYTHONPATH": str(ROOT),
-                                                                           "SNNDSL_NO_COMPILE_CACHE": "1"}
-    cmd = [sys.executable, "-m", "snndsl", "run", str(model), "--steps", "5", "--rate", "100"]
-    done = subprocess.run(cmd + ["--out", str(tmp_path / "out")], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("h: ") and done.stdout.endswith(" Hz\n")     # flushed into a pipe
-    assert "wrote " in done.stderr and (tmp_path / "out" / "record.npz").is_file()
-    bad = subprocess.run(cmd + ["--record", "nothing.here"], env=env, capture_output=True, text=True)
-    assert bad.returncode == 2 and "nothing.here" in bad.stderr
+def test_the_console_entry_exits_at_once_with_mains_code_after_jax(monkeypatch, capsys):
+    """``entry()``: with JAX loaded, the exit handlers run, the streams are flushed and ``os._exit`` ends the
+    process with :func:`main`'s code (patched here: this process goes on); without JAX, a normal exit."""
+    import atexit
+
+    import snndsl.cli as cli
+
+    calls = []
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code):
+        calls.append(("exit", code))
+        raise Exited
+
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: calls.append(("atexit",)))
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(cli, "main", lambda: print("out") or 2)
+    assert "jax" in sys.modules                           # the suite has loaded it
+    with pytest.raises(Exited):
+        cli.entry()
+    assert calls == [("atexit",), ("exit", 2)] and capsys.readouterr().out == "out\n"
+    monkeypatch.delitem(sys.modules, "jax")              # restored afterwards
+    with pytest.raises(SystemExit) as exc:
+        cli.entry()
+    assert exc.value.code == 2 and calls == [("atexit",), ("exit", 2)]
