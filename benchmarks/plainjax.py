@@ -35,6 +35,27 @@ def lif_step(v, current, decay, v_th=1.0, v_reset=0.0, v_rest=0.0):
     return v, spike((v - v_th) / scale)
 
 
+def adam_step(loss_fn, params, lr: float):
+    """``(step, state)`` for ``loss_fn(p, x, y) -> (loss, prediction [B, classes])``: ``state, loss, acc =
+    step(state, x, y)`` jitted, one Adam update (β = 0.9 / 0.999, ε = 1e-8, as braintools' Adam) of the
+    parameters in ``state = (params, m, v, t)``; ``acc`` the fraction of samples whose largest prediction is
+    the label."""
+
+    @jax.jit
+    def step(state, x, y):
+        p, m, v, t = state
+        (loss, pred), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y)
+        t = t + 1
+        m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
+        v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
+        c1, c2 = 1 - 0.9 ** t, 1 - 0.999 ** t
+        p = jax.tree_util.tree_map(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + 1e-8), p, m, v)
+        return (p, m, v, t), loss, jnp.mean(jnp.argmax(pred, axis=-1) == y)
+
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    return step, (params, zeros, zeros, jnp.zeros((), jnp.float32))
+
+
 def make_train_step(params, recurrent: bool, tau_out: float, lr: float, dt: float = 1.0):
     """``(step, state)``: ``state, loss, acc = step(state, x [T, B, N], y [B])`` jitted; ``state`` holds the
     parameters (``w_in``, ``b_in``, [``w_rec``], ``w_out``, ``b_out``) and Adam's moments."""
@@ -64,19 +85,7 @@ def make_train_step(params, recurrent: bool, tau_out: float, lr: float, dt: floa
         loss = -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
         return loss, pred
 
-    @jax.jit
-    def step(state, x, y):
-        p, m, v, t = state
-        (loss, pred), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y)
-        t = t + 1
-        m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
-        v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
-        c1, c2 = 1 - 0.9 ** t, 1 - 0.999 ** t
-        p = jax.tree_util.tree_map(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + 1e-8), p, m, v)
-        return (p, m, v, t), loss, jnp.mean(jnp.argmax(pred, axis=-1) == y)
-
-    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-    return step, (params, zeros, zeros, jnp.zeros((), jnp.float32))
+    return adam_step(loss_fn, params, lr)
 
 
 def params_from(net, recurrent: bool) -> dict:

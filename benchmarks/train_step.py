@@ -107,19 +107,7 @@ def lean_train_step(params, recurrent: bool, tau_out: float, lr: float, dt: floa
         logp = jax.nn.log_softmax(pred)
         return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1)), pred
 
-    @jax.jit
-    def step(state, x, y):
-        p, m, v, t = state
-        (loss, pred), g = jax.value_and_grad(loss_fn, has_aux=True)(p, x, y)
-        t = t + 1
-        m = jax.tree_util.tree_map(lambda m, g: 0.9 * m + 0.1 * g, m, g)
-        v = jax.tree_util.tree_map(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
-        c1, c2 = 1 - 0.9 ** t, 1 - 0.999 ** t
-        p = jax.tree_util.tree_map(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + 1e-8), p, m, v)
-        return (p, m, v, t), loss, jnp.mean(jnp.argmax(pred, axis=-1) == y)
-
-    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-    return step, (params, zeros, zeros, jnp.zeros((), jnp.float32))
+    return P.adam_step(loss_fn, params, lr)
 
 
 # ------------------------------------------------------------------------------------------------ measuring

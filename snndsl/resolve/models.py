@@ -179,6 +179,29 @@ class _ModelBuilder:
                              f"the first is at line {found[0].span.line}")
         return found[0] if found else None
 
+    def ode_defs(self, scope: Scope, state_names: list[str], declare_hint=None,
+                 accept=lambda var, rhs: True) -> list[ir.OdeDef]:
+        """The model's ``dX/dt = ...`` statements, each right-hand side resolved in ``scope``: SNN201 for an
+        ODE of something that is not a state (hint: a close state name, else ``declare_hint(var)``), SNN202 for
+        a second ODE of the same state; an ODE is kept when ``accept(var, rhs)`` (which reports why not)."""
+        d, name = self.diags, self.node.name.name
+        odes, seen = [], {}
+        for st in self.node.body:
+            if not isinstance(st, ast.Ode):
+                continue
+            var = st.var.name
+            if self.symbols.get(var) != "state":
+                d.error("SNN201", f"d{var}/dt for `{var}`, which is not a state of {name}", st.var.span,
+                        did_you_mean(var, state_names) or (declare_hint(var) if declare_hint else None))
+            elif var in seen:
+                d.error("SNN202", f"d{var}/dt is defined twice", st.var.span, f"the first is at line {seen[var]}")
+            else:
+                seen[var] = st.span.line
+                rhs = resolve_expr(st.rhs, scope, d)
+                if rhs is not None and accept(var, rhs):
+                    odes.append(ir.OdeDef(var, rhs, span=st.span))
+        return odes
+
     def equations(self, scope: Scope, params, states, ports, lets) -> ir.Model:
         """The statements after the declarations, resolved in ``scope`` (every declaration, ``t``, ``dt``).
 
@@ -191,22 +214,8 @@ class _ModelBuilder:
         """
         d, body, name = self.diags, self.node.body, self.node.name.name
         state_names = [s.name for s in states]
-        odes, seen = [], {}
-        for st in body:
-            if not isinstance(st, ast.Ode):
-                continue
-            if self.symbols.get(st.var.name) != "state":
-                d.error("SNN201", f"d{st.var.name}/dt for `{st.var.name}`, which is not a state of {name}",
-                        st.var.span, did_you_mean(st.var.name, state_names)
-                        or f"declare it first: `state {st.var.name}: mV = 0 mV`")
-            elif st.var.name in seen:
-                d.error("SNN202", f"d{st.var.name}/dt is defined twice", st.var.span,
-                        f"the first is at line {seen[st.var.name]}")
-            else:
-                seen[st.var.name] = st.span.line
-                rhs = resolve_expr(st.rhs, noise_scope(scope), d)
-                if rhs is not None:
-                    odes.append(ir.OdeDef(st.var.name, rhs, span=st.span))
+        odes = self.ode_defs(noise_scope(scope), state_names,
+                             lambda var: f"declare it first: `state {var}: mV = 0 mV`")
         reset = None
         if (rs := self.single(ast.ResetStmt, "reset")) is not None:
             value = resolve_expr(rs.value, scope, d)

@@ -103,21 +103,8 @@ class _PlasticityBuilder(_ModelBuilder):
         self.symbols.setdefault("w", "weight")     # undeclared: the projection's fixed weight, per connection
         self.scopes.setdefault("w", "connection")
         scope = Scope(self.symbols, with_time=True, where=f"in plasticity {name}")
-        odes, seen = [], {}
-        for st in body:
-            if not isinstance(st, ast.Ode):
-                continue
-            if self.symbols.get(st.var.name) != "state":
-                d.error("SNN201", f"d{st.var.name}/dt for `{st.var.name}`, which is not a state of {name}",
-                        st.var.span, did_you_mean(st.var.name, [s.name for s in states]))
-            elif st.var.name in seen:
-                d.error("SNN202", f"d{st.var.name}/dt is defined twice", st.var.span,
-                        f"the first is at line {seen[st.var.name]}")
-            else:
-                seen[st.var.name] = st.span.line
-                rhs = resolve_expr(st.rhs, scope, d)
-                if rhs is not None and self.visible(rhs, self.scopes[st.var.name], f"d{st.var.name}/dt"):
-                    odes.append(ir.OdeDef(st.var.name, rhs, span=st.span))
+        odes = self.ode_defs(scope, [s.name for s in states],
+                             accept=lambda var, rhs: self.visible(rhs, self.scopes[var], f"d{var}/dt"))
         handlers, events = [], {}
         for st in body:
             if isinstance(st, ast.Handler):
