@@ -376,8 +376,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, T up to 1000, 0.2 s of COBA")
     ap.add_argument("--only", default="seed,shd,sweep,coba,frontend,e2e,scaling,brian2,passes",
-                    help="comma-separated subset of: seed, shd, sweep, coba, frontend, e2e, scaling, brian2, passes "
-                         "(e2e, scaling, brian2: benchmarks/end_to_end.py; passes: benchmarks/train_step.py)")
+                    help="comma-separated subset of: seed, shd, sweep, coba, frontend, e2e, scaling, brian2, passes, "
+                         "weightgrad (e2e, scaling, brian2: benchmarks/end_to_end.py; passes: "
+                         "benchmarks/train_step.py; weightgrad, not in the default set: benchmarks/weight_grad.py)")
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     ap.add_argument("--render", type=Path, metavar="JSON",
                     help="print the table and targets of an earlier --json file (and redraw its plot), run nothing")
@@ -441,6 +442,10 @@ def main(argv=None) -> int:
         from benchmarks import train_step
         print()
         train_step.main(["--quick"] if args.quick else [])
+    if "weightgrad" in only:   # the narrow_weight_grad pass's calibration: benchmarks/weight_grad.py
+        from benchmarks import weight_grad
+        print()
+        weight_grad.main()
     print(f"\n(total {time.perf_counter() - t_start:.0f} s)")
     plot_path = args.plot or (ROOT / "docs" / "memory-vs-T.png" if sweep_mem and not args.quick else None)
     if plot_path and sweep_mem:

@@ -10,6 +10,7 @@ every parameter, from the same initial parameters.
 from __future__ import annotations
 
 import contextlib
+import re
 
 import brainstate as bs
 import brainunit as u
@@ -77,13 +78,18 @@ def reference():
     return model, gradients(model)
 
 
+def flat(code: str) -> str:
+    """``code`` without comments, on one line: the emitted calls whatever their line breaks."""
+    return " ".join(re.sub(r"#[^\n]*", "", code).split()).replace("( ", "(")
+
+
 def test_passes_show_as_plain_code(reference):
-    code = reference[0].code
+    code = flat(reference[0].code)
     assert "_spike = self._spike.value" in code                          # carried spike: the reset reads it
     assert "self._spike = bs.ShortTermState(self._spk_fun(" in code      # ... H(x) of the initial state
     assert "return self._spike.value" in code                            # output() is the carried spike
-    assert "_spike_dense(self.hidden_to_hidden, self.hidden.output())" in code
-    assert "_spike_dense(self.deep_to_out, deep)" in code
+    assert "_spike_dense(self.hidden_to_hidden, self.hidden.output(), narrow=True)" in code
+    assert "_spike_dense(self.deep_to_out, deep, narrow=True)" in code
     assert "self.x_to_hidden(x)" in code                  # data may hold counts: no boolean residual from it
     assert "self.hidden_to_deep__delay = _LastStep(8)" in code
     assert "self.hidden_to_out__delay = _Delay(2, 8)" in code             # longer delays keep the ring buffer
@@ -91,13 +97,14 @@ def test_passes_show_as_plain_code(reference):
     assert "_spike_dense" not in off and "_LastStep" not in off and "self._spike" not in off
 
 
-@pytest.mark.parametrize("name", ["carried_spike", "last_step_delay"])
+@pytest.mark.parametrize("name", ["carried_spike", "narrow_weight_grad", "last_step_delay"])
 def test_pass_gradients_equal_to_rounding(reference, name):
     """Equal to float32 rounding, not bit for bit, because the cotangents reaching one value are summed in
     another order: with the carried spike the reset's spike and the output spike are one value, so s'(x) (a + b)
     is computed where s'(x) a + s'(x) b was; through the one-step delay state a spike's cotangent from the
     delayed path joins the others at a different point of the backward pass than through the ring buffer. The
-    forward pass (the loss) is bit-identical."""
+    forward pass (the loss) is bit-identical. The narrow weight gradient sums the same products in another
+    order (another kernel)."""
     loss, grads = reference[1]
     loss_off, grads_off = gradients(compiled((name,)))
     assert loss == loss_off
@@ -111,11 +118,37 @@ def test_pass_gradients_equal_to_rounding(reference, name):
 def test_bool_residual_gradients_bit_identical(reference):
     """The boolean residual rebuilds the 0/1 spikes exactly and applies JAX's own transpose of the product to
     them: the same numbers, bit for bit."""
-    loss, grads = reference[1]
-    loss_off, grads_off = gradients(compiled(("bool_residual",)))
+    loss, grads = gradients(compiled(("narrow_weight_grad",)))
+    loss_off, grads_off = gradients(compiled(("bool_residual", "narrow_weight_grad")))
     assert loss == loss_off
     for g, h in zip(grads, grads_off):
         np.testing.assert_array_equal(g, h)
+
+
+def backward_primitives(model) -> set[str]:
+    """The primitives of the train loss's gradient program (one step of the tiny model, batch 4)."""
+    bs.random.seed(0)
+    net = model.network()
+    bs.nn.init_all_states(net, batch_size=4)
+    params = net.states(bs.ParamState)
+    x, y = np.zeros((2, 4, 6), np.float32), np.zeros(4, np.int32)
+    grad = bs.transform.grad(lambda: model.module.loss_fn(net, x, y)[0], params)
+    text = str(bs.transform.make_jaxpr(grad)()[0])
+    return {p for p in ("optimization_barrier",) if p in text}
+
+
+def test_narrow_weight_grad_changes_the_backward_pass(reference, monkeypatch):
+    """On the CPU the narrow projections' weight gradients go through the materialised transpose (an
+    optimisation barrier in the backward program), which the pass switched off does not have; only targets of
+    at most ``passes.NARROW`` neurons get it."""
+    on_cpu = jax.default_backend() == "cpu"
+    assert backward_primitives(reference[0]) == ({"optimization_barrier"} if on_cpu else set())
+    assert backward_primitives(compiled(("narrow_weight_grad",))) == set()
+    monkeypatch.setattr(passes, "NARROW", 5)                 # hidden (8) is wide now; deep (5) and out (3) are not
+    code = flat(compiled().code)
+    assert "_spike_dense(self.hidden_to_hidden, self.hidden.output())" in code
+    assert "_spike_dense(self.hidden_to_deep, self.hidden_to_deep__delay.read(), narrow=True)" in code
+    assert "_spike_dense(self.deep_to_out, deep, narrow=True)" in code
 
 
 def test_carried_spike_stays_out_where_inexact():

@@ -9,6 +9,10 @@ passes"):
   per step under backpropagation through time instead of two (:class:`snndsl.lower.models.ModelLowering`);
 * ``bool_residual``: a dense projection from spikes is computed by the prelude's ``_spike_dense``, whose
   custom VJP keeps the 0/1 spikes as a boolean residual instead of a float32 copy;
+* ``narrow_weight_grad``: where such a projection's target has at most :data:`NARROW` neurons, the backward
+  pass computes its weight gradient s^T g from a materialised transpose of the spikes (``narrow=True``), which
+  XLA's CPU backend hands to its fast matrix-product kernel; contracted over its leading axis in place, the
+  narrow product takes a slow path (2-3 x longer, the largest single cost of the seed-size step);
 * ``last_step_delay``: a delay of one step is a single state holding last step's value (the prelude's
   ``_LastStep``) instead of a ring buffer with a write position.
 
@@ -29,7 +33,12 @@ from snndsl.ir.tools import refs
 from snndsl.lower import emit as E
 
 #: Every pass, by name.
-PASSES = ("carried_spike", "bool_residual", "last_step_delay")
+PASSES = ("carried_spike", "bool_residual", "narrow_weight_grad", "last_step_delay")
+
+#: The largest target population whose spike projection gets the ``narrow_weight_grad`` pass. Measured on
+#: XLA's CPU backend (benchmarks/weight_grad.py): the materialised transpose is faster for s^T g with up to 64
+#: output columns (0.3-0.9 x the time, batch 16-256, 64-1024 sources) and no faster from 128 on.
+NARROW = 64
 
 _OFF: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("snndsl_passes_off", default=frozenset())
 
@@ -80,11 +89,21 @@ def bool_residual(nl: Any, pr: ir.Projection) -> bool:
             and pr.facts.storage in ("dense", "masked") and not nl.traced and pr.plasticity is None)
 
 
+def narrow_weight_grad(nl: Any, pr: ir.Projection) -> bool:
+    """Whether the ``narrow_weight_grad`` pass applies to ``pr``: it has the boolean residual (whose backward
+    pass it changes) and its target has at most :data:`NARROW` neurons. The weight gradient is the same sum
+    of products in another order: equal to float32 rounding."""
+    return enabled("narrow_weight_grad") and bool_residual(nl, pr) and nl.net.node(pr.post).size <= NARROW
+
+
 def weighted(nl: Any, pr: ir.Projection, source: ast.expr) -> ast.expr:
     """The weighted input of ``pr`` from ``source``: ``self.<proj>(source)``, or with the ``bool_residual``
-    pass ``_spike_dense(self.<proj>, source)`` (the same x W + b; its gradient keeps the spikes as booleans)."""
+    pass ``_spike_dense(self.<proj>, source)`` (the same x W + b; its gradient keeps the spikes as booleans),
+    with ``narrow=True`` where the ``narrow_weight_grad`` pass applies."""
     module = E.attr("self", nl.attr[pr.name])
     if bool_residual(nl, pr):
+        if narrow_weight_grad(nl, pr):
+            return E.call("_spike_dense", module, source, narrow=E.const(True))
         return E.call("_spike_dense", module, source)
     return E.call(module, source)
 

@@ -35,11 +35,16 @@ def _port(I, V):
     return I(V) if callable(I) else I
 
 
-def _bool_residual_dot():
+def _bool_residual_dot(narrow=False):
     """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
     custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
     backpropagation through time) and ``w``: the backward pass rebuilds ``s`` exactly and applies
-    JAX's own transpose of ``dot`` to it (ds = g w^T, dw = s^T g): the same numbers."""
+    JAX's own transpose of ``dot`` to it (ds = g w^T, dw = s^T g): the same numbers. With
+    ``narrow`` (a target of few neurons), on the CPU, dw = s^T g is computed from a materialised
+    transpose of ``s`` (kept apart by an optimisation barrier, which XLA would otherwise fold into
+    the product's dimensions): XLA's CPU backend then uses its fast matrix-product kernel, where
+    the product contracted over the leading axis of ``s`` takes a slow path. The same sums of
+    products, in another order: equal to float32 rounding."""
 
     @jax.custom_vjp
     def dot(s, w):
@@ -50,16 +55,21 @@ def _bool_residual_dot():
 
     def bwd(res, g):                # (g w^T, s^T g): JAX's own transpose of dot at the rebuilt s
         fired, w = res
-        return jax.vjp(jnp.dot, fired.astype(w.dtype), w)[1](g)
+        s = fired.astype(w.dtype)
+        ds, dw = jax.vjp(jnp.dot, s, w)[1](g)
+        if narrow and s.ndim == 2 and jax.default_backend() == "cpu":
+            dw = jax.lax.optimization_barrier(s.T) @ g
+        return ds, dw
 
     dot.defvjp(fwd, bwd)
     return dot
 
 
-def _spike_dense(linear, s):
+def _spike_dense(linear, s, narrow=False):
     """``linear(s)`` (a ``bs.nn.Linear``: y = s (W * mask) + b) for 0/1 spikes ``s``, the product
-    through :func:`_bool_residual_dot`: the same values, and the same gradients for ``s`` (the
-    surrogate path) and the weights, with the spikes kept as booleans for the backward pass."""
+    through :func:`_bool_residual_dot` (``narrow``: its weight gradient for a target of few
+    neurons): the same values, and the same gradients for ``s`` (the surrogate path) and the
+    weights, with the spikes kept as booleans for the backward pass."""
     params = linear.weight.value
     w = params["weight"]
     if linear.w_mask is not None:
@@ -68,7 +78,7 @@ def _spike_dense(linear, s):
     w, s = u.get_mantissa(w), u.get_mantissa(s)
     if not jnp.issubdtype(s.dtype, jnp.floating):
         s = s.astype(w.dtype)
-    y = u.maybe_decimal(u.Quantity(_bool_residual_dot()(s, w), unit=unit))
+    y = u.maybe_decimal(u.Quantity(_bool_residual_dot(narrow)(s, w), unit=unit))
     if "bias" in params:
         y = y + params["bias"]
     return y
@@ -388,7 +398,8 @@ class Shd(bs.nn.Module):  # models/shd.snn:20
             rec__out = self.rec__syn(_spike_dense(self.rec, self.hidden.output()))
             hidden = self.hidden(x_to_hidden__out + rec__out)  # models/shd.snn:23
             # models/shd.snn:27
-            hidden_to_out__out = self.hidden_to_out__syn(_spike_dense(self.hidden_to_out, hidden))
+            hidden_to_out__out = self.hidden_to_out__syn(_spike_dense(self.hidden_to_out, hidden,
+                                                                      narrow=True))
             out = self.out(hidden_to_out__out)  # models/shd.snn:24
             return out
 
