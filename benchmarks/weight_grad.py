@@ -25,7 +25,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 STEPS = 40
-GRID = [(b, n_pre, n_post) for b in (16, 64, 256) for n_pre in (64, 256, 1024) for n_post in (2, 10, 32, 64, 128)]
+GRID = [(b, n_pre, n_post) for b in (16, 64, 256) for n_pre in (64, 256, 1024) for n_post in (2, 10, 32, 64, 128, 256)]
 
 
 def in_place(s, g):

@@ -36,8 +36,8 @@ from snndsl.lower import emit as E
 PASSES = ("carried_spike", "bool_residual", "narrow_weight_grad", "last_step_delay")
 
 #: The largest target population whose spike projection gets the ``narrow_weight_grad`` pass. Measured on
-#: XLA's CPU backend (benchmarks/weight_grad.py): the materialised transpose is faster for s^T g with up to 64
-#: output columns (0.3-0.9 x the time, batch 16-256, 64-1024 sources) and no faster from 128 on.
+#: XLA's CPU backend (benchmarks/weight_grad.py, batch 16-256, 64-1024 sources): the materialised transpose
+#: takes 0.33-1.04 x the time of s^T g in place for up to 64 columns, 0.53-1.30 x for 128, 0.9-1.7 x for 256.
 NARROW = 64
 
 _OFF: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("snndsl_passes_off", default=frozenset())
