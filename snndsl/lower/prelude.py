@@ -364,60 +364,35 @@ class _LastStep(bs.nn.Module):
         self.last.value = x
 
 
-def _bool_residual_dot(narrow=False):
-    """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
-    custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
-    backpropagation through time) and ``w``: the backward pass rebuilds ``s`` exactly and applies
-    JAX's own transpose of ``dot`` to it (ds = g w^T, dw = s^T g): the same numbers. With
-    ``narrow`` (a target of few neurons), on the CPU, dw = s^T g is computed from a materialised
-    transpose of ``s`` (kept apart by an optimisation barrier, which XLA would otherwise fold into
-    the product's dimensions): XLA's CPU backend then uses its fast matrix-product kernel, where
-    the product contracted over the leading axis of ``s`` takes a slow path. The same sums of
-    products, in another order: equal to float32 rounding."""
-
-    @jax.custom_vjp
-    def dot(s, w):
-        return jnp.dot(s, w)
-
-    def fwd(s, w):                  # keeps s != 0 (booleans) and w
-        return jnp.dot(s, w), (s != 0, w)
-
-    def bwd(res, g):                # (g w^T, s^T g): JAX's own transpose of dot at the rebuilt s
-        fired, w = res
-        s = fired.astype(w.dtype)
-        ds, dw = jax.vjp(jnp.dot, s, w)[1](g)
-        if narrow and s.ndim == 2 and jax.default_backend() == "cpu":
-            dw = jax.lax.optimization_barrier(s.T) @ g
-        return ds, dw
-
-    dot.defvjp(fwd, bwd)
-    return dot
-
-
-def _spike_dense(linear, s, narrow=False):
-    """``linear(s)`` (a ``bs.nn.Linear``: y = s (W * mask) + b) for 0/1 spikes ``s``, the product
-    through :func:`_bool_residual_dot` (``narrow``: its weight gradient for a target of few
-    neurons): the same values, and the same gradients for ``s`` (the surrogate path) and the
-    weights, with the spikes kept as booleans for the backward pass."""
-    params = linear.weight.value
-    w = params["weight"]
-    if linear.w_mask is not None:
-        w = w * linear.w_mask
-    unit = u.get_unit(w) * u.get_unit(s)
-    w, s = u.get_mantissa(w), u.get_mantissa(s)
-    if not jnp.issubdtype(s.dtype, jnp.floating):
-        s = s.astype(w.dtype)
-    y = u.maybe_decimal(u.Quantity(_bool_residual_dot(narrow)(s, w), unit=unit))
-    if "bias" in params:
-        y = y + params["bias"]
-    return y
-
-
 def _lookup(net, path):
     """``net``'s value at ``pop.var`` (a state), or ``pop`` (its output), for recording."""
     pop, _, var = path.partition(".")
     module = getattr(net, pop)
     return getattr(module, var).value if var else module.output()
+
+
+def _init_states(net, batch_size=None):
+    """``bs.nn.init_all_states(net, batch_size=batch_size)`` as one XLA program: the states it
+    creates are caught, their values returned from a jitted call and restored on them after, and
+    their trace level lowered by the one the jit added (as ``bs.transform.eval_shape`` does with
+    the states it creates), so later loops carry them. The global random state is threaded through
+    the call as through any jitted step. Run eagerly, every operation of the initialisers (a
+    random draw, a broadcast, the carried spike's H(x)) is a program of its own, compiled or
+    loaded from the cache one by one: ~30 of them, a quarter of a second, for models/coba.snn.
+    The same values: draws, constants and counters bit for bit, values computed from them (a
+    gate's steady state) to float32 rounding, as XLA fuses the arithmetic of one program."""
+    caught = []
+
+    def init():
+        with bs.catch_new_states() as catcher:
+            bs.nn.init_all_states(net, batch_size=batch_size)
+        caught[:] = [catcher]
+        return catcher.get_state_values()
+
+    values = bs.transform.jit(init)()
+    for state, value in zip(caught[0].states, values):
+        state.restore_value(value)
+    caught[0].decrease_stack_level()
 
 
 def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
@@ -431,7 +406,7 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), 
     spikes over the run (``[(B,) N]`` int32, summed inside the loop: nothing per step is kept);
     each path in ``thin`` is recorded only at the last step of every block of ``every`` steps
     (``[T // every, ...]``: long records of large states)."""
-    bs.nn.init_all_states(net, batch_size=batch_size)
+    _init_states(net, batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
 

@@ -1,5 +1,6 @@
-"""Helpers of the emitted modules for training: the time loop with its segments and checkpointing, the
-windows of truncated BPTT, online learning, and the metrics of a train step. A third part of
+"""Helpers of the emitted modules for training: the spike products of the lowering passes (their custom
+gradients), the time loop with its segments and checkpointing, the windows of truncated BPTT, online
+learning, and the metrics of a train step. A third part of
 :mod:`snndsl.lower.prelude`, read and copied the same way (each top-level definition goes verbatim into
 every module that uses it). Lines stay within 99 characters (the emitted modules' width).
 """
@@ -8,6 +9,55 @@ import brainstate as bs
 import brainunit as u
 import jax
 import jax.numpy as jnp
+
+
+def _bool_residual_dot(narrow=False):
+    """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
+    custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
+    backpropagation through time) and ``w``: the backward pass rebuilds ``s`` exactly and applies
+    JAX's own transpose of ``dot`` to it (ds = g w^T, dw = s^T g): the same numbers. With
+    ``narrow`` (a target of few neurons), on the CPU, dw = s^T g is computed from a materialised
+    transpose of ``s`` (kept apart by an optimisation barrier, which XLA would otherwise fold into
+    the product's dimensions): XLA's CPU backend then uses its fast matrix-product kernel, where
+    the product contracted over the leading axis of ``s`` takes a slow path. The same sums of
+    products, in another order: equal to float32 rounding."""
+
+    @jax.custom_vjp
+    def dot(s, w):
+        return jnp.dot(s, w)
+
+    def fwd(s, w):                  # keeps s != 0 (booleans) and w
+        return jnp.dot(s, w), (s != 0, w)
+
+    def bwd(res, g):                # (g w^T, s^T g): JAX's own transpose of dot at the rebuilt s
+        fired, w = res
+        s = fired.astype(w.dtype)
+        ds, dw = jax.vjp(jnp.dot, s, w)[1](g)
+        if narrow and s.ndim == 2 and jax.default_backend() == "cpu":
+            dw = jax.lax.optimization_barrier(s.T) @ g
+        return ds, dw
+
+    dot.defvjp(fwd, bwd)
+    return dot
+
+
+def _spike_dense(linear, s, narrow=False):
+    """``linear(s)`` (a ``bs.nn.Linear``: y = s (W * mask) + b) for 0/1 spikes ``s``, the product
+    through :func:`_bool_residual_dot` (``narrow``: its weight gradient for a target of few
+    neurons): the same values, and the same gradients for ``s`` (the surrogate path) and the
+    weights, with the spikes kept as booleans for the backward pass."""
+    params = linear.weight.value
+    w = params["weight"]
+    if linear.w_mask is not None:
+        w = w * linear.w_mask
+    unit = u.get_unit(w) * u.get_unit(s)
+    w, s = u.get_mantissa(w), u.get_mantissa(s)
+    if not jnp.issubdtype(s.dtype, jnp.floating):
+        s = s.astype(w.dtype)
+    y = u.maybe_decimal(u.Quantity(_bool_residual_dot(narrow)(s, w), unit=unit))
+    if "bias" in params:
+        y = y + params["bias"]
+    return y
 
 
 def _segment_length(steps, base):

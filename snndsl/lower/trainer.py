@@ -319,7 +319,7 @@ def build(program: ir.Program, train: ir.Train) -> list[E.Stmt]:
                     "eval_step), both steps jitted, taking x [T, B, N] and labels/targets y."),
         E.if_(ast.Compare(E.name("optimizer"), [ast.Is()], [E.const(None)]),
               [E.assign("optimizer", optimizer_expr(train.optimizer), where)]),
-        E.expr_stmt(E.call(E.attr("bs", "nn", "init_all_states"), E.name("net"), batch_size=E.name("batch_size"))),
+        E.expr_stmt(E.call("_init_states", E.name("net"), E.name("batch_size"))),
         E.assign("params", E.call("_typed", E.call(E.attr("net", "states"), E.attr("bs", "ParamState")))),
         E.expr_stmt(E.call(E.attr("optimizer", "register_trainable_weights"), E.name("params"))),
         *(_learner(net, train) if policy.online else []),

@@ -35,6 +35,95 @@ def _port(I, V):
     return I(V) if callable(I) else I
 
 
+def _lookup(net, path):
+    """``net``'s value at ``pop.var`` (a state), or ``pop`` (its output), for recording."""
+    pop, _, var = path.partition(".")
+    module = getattr(net, pop)
+    return getattr(module, var).value if var else module.output()
+
+
+def _init_states(net, batch_size=None):
+    """``bs.nn.init_all_states(net, batch_size=batch_size)`` as one XLA program: the states it
+    creates are caught, their values returned from a jitted call and restored on them after, and
+    their trace level lowered by the one the jit added (as ``bs.transform.eval_shape`` does with
+    the states it creates), so later loops carry them. The global random state is threaded through
+    the call as through any jitted step. Run eagerly, every operation of the initialisers (a
+    random draw, a broadcast, the carried spike's H(x)) is a program of its own, compiled or
+    loaded from the cache one by one: ~30 of them, a quarter of a second, for models/coba.snn.
+    The same values: draws, constants and counters bit for bit, values computed from them (a
+    gate's steady state) to float32 rounding, as XLA fuses the arithmetic of one program."""
+    caught = []
+
+    def init():
+        with bs.catch_new_states() as catcher:
+            bs.nn.init_all_states(net, batch_size=batch_size)
+        caught[:] = [catcher]
+        return catcher.get_state_values()
+
+    values = bs.transform.jit(init)()
+    for state, value in zip(caught[0].states, values):
+        state.restore_value(value)
+    caught[0].decrease_stack_level()
+
+
+def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
+             thin=(), every=1, counts=False):
+    """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
+    network input without an encoder; ``steps`` when there are none). Returns
+    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
+    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
+    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
+    byte per neuron and step instead of four), or with ``counts=True`` as each neuron's number of
+    spikes over the run (``[(B,) N]`` int32, summed inside the loop: nothing per step is kept);
+    each path in ``thin`` is recorded only at the last step of every block of ``every`` steps
+    (``[T // every, ...]``: long records of large states)."""
+    _init_states(net, batch_size)
+    if steps is None:
+        steps = inputs[0].shape[0]
+
+    def step(i, *xs):
+        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
+        out = net.update(*xs)
+        recs = {path: _lookup(net, path) for path in record}
+        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
+        return (out if outputs else None), recs
+
+    if counts and not thin:
+        def counted(tally, x):
+            """One step, its spikes added to ``tally`` instead of being kept."""
+            out, recs = step(*x)
+            tally = {path: tally[path] + recs.pop(path) for path in spikes}
+            return tally, (out, recs)
+
+        tally = {}
+        for path in spikes:                 # each population's output shape, nothing computed
+            shape = jax.eval_shape(lambda path=path: _lookup(net, path)).shape
+            tally[path] = jnp.zeros(shape, jnp.int32)
+        xs = (jnp.arange(steps),) + tuple(inputs)
+        tally, (outs, recs) = bs.transform.scan(counted, tally, xs)
+        return outs, {**recs, **tally}
+    if not thin:
+        return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
+    n = steps // every
+
+    def block(b, *xs):
+        """Block ``b`` of ``every`` steps (``xs`` its inputs); then the thinned records."""
+        ys = bs.transform.for_loop(step, jnp.arange(every), *xs)
+        return ys, {path: _lookup(net, path) for path in thin}
+
+    xs = [x[:n * every].reshape((n, every) + x.shape[1:]) for x in inputs]
+    (outs, recs), thinned = bs.transform.for_loop(block, jnp.arange(n), *xs)
+    flat = jax.tree_util.tree_map(lambda a: a.reshape((n * every,) + a.shape[2:]), (outs, recs))
+    if n * every < steps:
+        rest = [x[n * every:] for x in inputs]
+        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
+        flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
+    recs = {**flat[1], **thinned}
+    if counts:
+        recs.update({path: recs[path].sum(axis=0, dtype=jnp.int32) for path in spikes})
+    return flat[0], recs
+
+
 def _bool_residual_dot(narrow=False):
     """``dot(s, w) = s @ w`` for 0/1 spikes ``s`` (exactly 0 or 1 in the forward pass), whose
     custom VJP keeps ``s`` as a boolean residual (a quarter of float32's bytes per step under
@@ -82,71 +171,6 @@ def _spike_dense(linear, s, narrow=False):
     if "bias" in params:
         y = y + params["bias"]
     return y
-
-
-def _lookup(net, path):
-    """``net``'s value at ``pop.var`` (a state), or ``pop`` (its output), for recording."""
-    pop, _, var = path.partition(".")
-    module = getattr(net, pop)
-    return getattr(module, var).value if var else module.output()
-
-
-def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
-             thin=(), every=1, counts=False):
-    """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
-    network input without an encoder; ``steps`` when there are none). Returns
-    ``(outputs, records)``: the network's outputs stacked over time (``None`` with
-    ``outputs=False``: nothing kept), and ``{path: [T, ...]}`` for each ``pop.var`` (or ``pop``)
-    in ``record`` and each ``pop`` in ``spikes``, the latter as booleans (``output != 0``: one
-    byte per neuron and step instead of four), or with ``counts=True`` as each neuron's number of
-    spikes over the run (``[(B,) N]`` int32, summed inside the loop: nothing per step is kept);
-    each path in ``thin`` is recorded only at the last step of every block of ``every`` steps
-    (``[T // every, ...]``: long records of large states)."""
-    bs.nn.init_all_states(net, batch_size=batch_size)
-    if steps is None:
-        steps = inputs[0].shape[0]
-
-    def step(i, *xs):
-        """Step ``i``: ``xs`` are this step's data inputs; returns the outputs and the records."""
-        out = net.update(*xs)
-        recs = {path: _lookup(net, path) for path in record}
-        recs.update({path: u.get_mantissa(_lookup(net, path)) != 0 for path in spikes})
-        return (out if outputs else None), recs
-
-    if counts and not thin:
-        def counted(tally, x):
-            """One step, its spikes added to ``tally`` instead of being kept."""
-            out, recs = step(*x)
-            tally = {path: tally[path] + recs.pop(path) for path in spikes}
-            return tally, (out, recs)
-
-        tally = {}
-        for path in spikes:                 # each population's output shape, nothing computed
-            shape = jax.eval_shape(lambda path=path: _lookup(net, path)).shape
-            tally[path] = jnp.zeros(shape, jnp.int32)
-        xs = (jnp.arange(steps),) + tuple(inputs)
-        tally, (outs, recs) = bs.transform.scan(counted, tally, xs)
-        return outs, {**recs, **tally}
-    if not thin:
-        return bs.transform.for_loop(step, jnp.arange(steps), *inputs)
-    n = steps // every
-
-    def block(b, *xs):
-        """Block ``b`` of ``every`` steps (``xs`` its inputs); then the thinned records."""
-        ys = bs.transform.for_loop(step, jnp.arange(every), *xs)
-        return ys, {path: _lookup(net, path) for path in thin}
-
-    xs = [x[:n * every].reshape((n, every) + x.shape[1:]) for x in inputs]
-    (outs, recs), thinned = bs.transform.for_loop(block, jnp.arange(n), *xs)
-    flat = jax.tree_util.tree_map(lambda a: a.reshape((n * every,) + a.shape[2:]), (outs, recs))
-    if n * every < steps:
-        rest = [x[n * every:] for x in inputs]
-        tail = bs.transform.for_loop(step, jnp.arange(steps - n * every), *rest)
-        flat = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), flat, tail)
-    recs = {**flat[1], **thinned}
-    if counts:
-        recs.update({path: recs[path].sum(axis=0, dtype=jnp.int32) for path in spikes})
-    return flat[0], recs
 
 
 def _segment_length(steps, base):
@@ -376,7 +400,7 @@ def make_trainer(net, batch_size, optimizer=None):
         optimizer = bt.optim.Adam(lr=bt.optim.CosineAnnealingLR(base_lr=0.004, T_max=25,
                                                                 eta_min=0.0),
                                   eps=1e-08, weight_decay=0.0, betas=(0.9, 0.999))
-    bs.nn.init_all_states(net, batch_size=batch_size)
+    _init_states(net, batch_size)
     params = _typed(net.states(bs.ParamState))
     optimizer.register_trainable_weights(params)
     def train_step(x, y):

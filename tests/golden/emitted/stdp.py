@@ -33,6 +33,30 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
+def _init_states(net, batch_size=None):
+    """``bs.nn.init_all_states(net, batch_size=batch_size)`` as one XLA program: the states it
+    creates are caught, their values returned from a jitted call and restored on them after, and
+    their trace level lowered by the one the jit added (as ``bs.transform.eval_shape`` does with
+    the states it creates), so later loops carry them. The global random state is threaded through
+    the call as through any jitted step. Run eagerly, every operation of the initialisers (a
+    random draw, a broadcast, the carried spike's H(x)) is a program of its own, compiled or
+    loaded from the cache one by one: ~30 of them, a quarter of a second, for models/coba.snn.
+    The same values: draws, constants and counters bit for bit, values computed from them (a
+    gate's steady state) to float32 rounding, as XLA fuses the arithmetic of one program."""
+    caught = []
+
+    def init():
+        with bs.catch_new_states() as catcher:
+            bs.nn.init_all_states(net, batch_size=batch_size)
+        caught[:] = [catcher]
+        return catcher.get_state_values()
+
+    values = bs.transform.jit(init)()
+    for state, value in zip(caught[0].states, values):
+        state.restore_value(value)
+    caught[0].decrease_stack_level()
+
+
 def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), outputs=True,
              thin=(), every=1, counts=False):
     """Run ``net`` from a fresh state over time-major ``inputs`` (one array ``[T, (B,) N]`` per
@@ -44,7 +68,7 @@ def simulate(net, inputs=(), steps=None, batch_size=None, record=(), spikes=(), 
     spikes over the run (``[(B,) N]`` int32, summed inside the loop: nothing per step is kept);
     each path in ``thin`` is recorded only at the last step of every block of ``every`` steps
     (``[T // every, ...]``: long records of large states)."""
-    bs.nn.init_all_states(net, batch_size=batch_size)
+    _init_states(net, batch_size)
     if steps is None:
         steps = inputs[0].shape[0]
 
