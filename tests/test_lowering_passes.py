@@ -168,3 +168,26 @@ def test_unknown_pass_refused():
             pass
     with pytest.raises(ValueError):
         passes.enabled("no_such_pass")
+
+
+def test_unrolled_loop_hint_and_gradients(reference, monkeypatch):
+    """The loss's loop is told the multiply-adds of a step's dense products per sample; it runs two steps per
+    iteration only when a step of the batch does enough of them, on the CPU (the tiny model never does), and
+    two steps per iteration give the same loss and gradients (here forced, over an odd number of steps)."""
+    model = reference[0]
+    macs = 6 * 8 + 8 * 8 + 8 * 5 + 5 * 3 + 8 * 3          # x->hidden, hidden->hidden, ->deep, deep->out, hidden->out
+    assert f"_loop(step, acc, x, macs={macs})" in flat(model.code)
+    assert "macs=" not in flat(compiled(("unrolled_loop",)).code).split("def loss_fn")[1]
+    checkpointed = snndsl.loads(TINY.replace("loop = bptt", "loop = checkpointed"), "tiny.snn").code
+    assert "macs=" not in flat(checkpointed).split("def loss_fn")[1]      # its segments are not unrolled
+    on_cpu = jax.default_backend() == "cpu"
+    assert model.module._unroll(np.zeros((25, 4, 6)), macs) == 1
+    assert model.module._unroll(np.zeros((25, 4, 6)), 2_000_000) == (2 if on_cpu else 1)
+    assert model.module._unroll(np.zeros((25, 6)), 2_000_000) == 1                   # unbatched: one sample
+    loss, grads = reference[1]
+    monkeypatch.setattr(model.module, "_unroll", lambda x, macs: 2)
+    loss2, grads2 = gradients(model)
+    assert abs(loss2 - loss) <= 1e-6 * abs(loss)
+    scale = max(float(np.abs(g).max()) for g in grads)
+    for g, h in zip(grads2, grads):
+        np.testing.assert_allclose(g, h, rtol=0, atol=1e-5 * scale)

@@ -14,7 +14,11 @@ passes"):
   XLA's CPU backend hands to its fast matrix-product kernel; contracted over its leading axis in place, the
   narrow product takes a slow path (2-3 x longer, the largest single cost of the seed-size step);
 * ``last_step_delay``: a delay of one step is a single state holding last step's value (the prelude's
-  ``_LastStep``) instead of a ring buffer with a write position.
+  ``_LastStep``) instead of a ring buffer with a write position;
+* ``unrolled_loop``: the train loss's time loop is told the multiply-adds of one step of the network's dense
+  products per sample (``_loop(..., macs=N)``); one scan over the steps (not the checkpointed loop) then runs
+  two steps per iteration on the CPU when a step of the batch does at least the prelude's ``_UNROLL_MACS``
+  (``_unroll``): XLA overlaps the two steps' independent products on the cores.
 
 The switch is a compile-time setting read while lowering (a context variable, default: every pass on);
 nothing of it reaches the emitted module, which just contains the code each pass chose.
@@ -33,7 +37,7 @@ from snndsl.ir.tools import refs
 from snndsl.lower import emit as E
 
 #: Every pass, by name.
-PASSES = ("carried_spike", "bool_residual", "narrow_weight_grad", "last_step_delay")
+PASSES = ("carried_spike", "bool_residual", "narrow_weight_grad", "last_step_delay", "unrolled_loop")
 
 #: The largest target population whose spike projection gets the ``narrow_weight_grad`` pass. Measured on
 #: XLA's CPU backend (benchmarks/weight_grad.py, batch 16-256, 64-1024 sources): the materialised transpose
@@ -116,3 +120,20 @@ def delay_line(net: ir.Network, pr: ir.Projection) -> ast.expr:
     if pr.delay_steps == 1 and enabled("last_step_delay"):
         return E.call("_LastStep", size)
     return E.call("_Delay", E.const(pr.delay_steps), size)
+
+
+def step_macs(net: ir.Network) -> int:
+    """The multiply-adds of one step of ``net``'s dense (and masked dense) products, per sample:
+    the sum of N_pre x N_post over those projections (the work the ``unrolled_loop`` pass weighs;
+    sparse and one-to-one projections are left out, their work follows the spikes)."""
+    return sum(net.node(pr.pre).size * net.node(pr.post).size for pr in net.projections
+               if pr.facts.storage in ("dense", "masked"))
+
+
+def loop_hint(net: ir.Network, kwargs: dict[str, ast.expr]) -> dict[str, ast.expr]:
+    """``kwargs`` of the train loss's ``_loop`` call with ``macs=`` (:func:`step_macs`) added by the
+    ``unrolled_loop`` pass: for one scan over the steps only (not with ``segment``: the checkpointed
+    loop's segments are recomputed in the backward pass, and were not measured unrolled)."""
+    if not enabled("unrolled_loop") or "segment" in kwargs:
+        return kwargs
+    return {**kwargs, "macs": E.const(step_macs(net))}

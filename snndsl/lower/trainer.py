@@ -15,6 +15,7 @@ import ast
 
 from snndsl import ir
 from snndsl.lower import emit as E
+from snndsl.lower import passes
 from snndsl.lower.exprs import function_call, target_call, value_expr
 from snndsl.lower.network import NetworkLowering
 from snndsl.registry import LOOPS, LOSSES, ONLINE, OPTIMIZERS, REDUCTIONS
@@ -204,7 +205,7 @@ def _loss_def(program: ir.Program, net: ir.Network, train: ir.Train) -> E.Block:
                        if kind == "max" else zeros)
     loop, policy = train.loop, LOOPS[train.loop.name].traits
     kwargs = LOOPS[loop.name].hook("lower")(loop, bool(NetworkLowering(program, net).hoisted()))
-    run = E.call("_loop", E.name("step"), E.name("acc"), E.name("x"), **kwargs)
+    run = E.call("_loop", E.name("step"), E.name("acc"), E.name("x"), **passes.loop_hint(net, kwargs))
     says = (f"for evaluation: {loop.name} trains per step" if policy.online else
             f"one window of {loop.name}" if policy.window else f"loop = {loop.name}")
     what = ", ".join(f"acc[{k}]: running {kind} ({w})" for k, (kind, _, _, w) in enumerate(loss.running))

@@ -136,7 +136,19 @@ def _segment_length(steps, base):
     return next((d for d in range(s, s + s // 4 + 1) if steps % d == 0), s)
 
 
-def _loop(step, carry, x, segment=None, project=None):
+def _unroll(x, macs):
+    """Steps per iteration of the scan over ``x`` ([T, B, ...]): 2 on the CPU when one step of the
+    batch does at least 5e6 multiply-adds of dense products (``macs`` per sample, the compiler's
+    count), else 1. Two steps per iteration let XLA run the independent products of both on the
+    cores at once; with less work per step the extra threads cost more than they gain. Measured on
+    two cores (docs/performance.md): 1.1-1.3 x the time at 1.7-3.8e6 multiply-adds per step,
+    0.83-0.98 x from 5e6 (SHD-size, 1.6e7: 0.91 x). The same operations per step: the same
+    values."""
+    batch = x.shape[1] if x.ndim >= 3 else 1
+    return 2 if macs * batch >= 5e6 and jax.default_backend() == "cpu" else 1
+
+
+def _loop(step, carry, x, segment=None, project=None, macs=0):
     """Run ``step(carry, inputs_t) -> (carry, y_t)`` over the time axis (axis 0) of ``x``; returns
     the last carry and the ``y_t`` stacked over time. The network's states are carried along
     (brainstate's ``scan``). ``inputs_t`` is ``(x_t,)``, or ``(x_t, project(x)_t)`` with
@@ -144,21 +156,22 @@ def _loop(step, carry, x, segment=None, project=None):
     steps in one product.
 
     ``segment=None``: one scan; backpropagation through time keeps every step's activations (memory
-    ~ T). ``segment=b``: a two-level scan: segments of ``s = _segment_length(T, b)`` steps (about
-    sqrt(T) / 2) under ``checkpoint``, so the forward pass keeps only the state at segment
-    boundaries and the backward pass recomputes one segment at a time: memory ~ T/s + s steps, for
-    about one extra forward pass."""
+    ~ T); ``macs`` (the multiply-adds of a step's dense products per sample) sets how many steps
+    each iteration runs (:func:`_unroll`). ``segment=b``: a two-level scan: segments of
+    ``s = _segment_length(T, b)`` steps (about sqrt(T) / 2) under ``checkpoint``, so the forward
+    pass keeps only the state at segment boundaries and the backward pass recomputes one segment at
+    a time: memory ~ T/s + s steps, for about one extra forward pass."""
     x = jnp.asarray(x)
     steps = x.shape[0]
 
-    def run(carry, x_segment):
+    def run(carry, x_segment, unroll=1):
         """One scan of ``step`` over ``x_segment``, with the projected inputs of that segment."""
         inputs = (x_segment,) if project is None else (x_segment, project(x_segment))
-        return bs.transform.scan(step, carry, inputs)
+        return bs.transform.scan(step, carry, inputs, unroll=unroll)
 
     s = steps if segment is None else _segment_length(steps, segment)
     if s >= steps:
-        return run(carry, x)
+        return run(carry, x, _unroll(x, macs) if segment is None else 1)
     n = steps // s
 
     def segment_at(carry, i):
@@ -350,7 +363,7 @@ def loss_fn(net, x, y):
     # acc[0]: running sum (mean over time)
     acc = (jnp.zeros_like(u.get_mantissa(net.out.output())),)
     # for evaluation: online trains per step, models/digits_online.snn:27
-    acc, seq = _loop(step, acc, x)
+    acc, seq = _loop(step, acc, x, macs=18944)
     prediction = acc[0] / x.shape[0]
     # loss, models/digits_online.snn:27
     return (bt.metric.softmax_cross_entropy_with_integer_labels(prediction, y).mean(), prediction)
