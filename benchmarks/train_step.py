@@ -1,7 +1,7 @@
 """The train-step lowering passes (issue #15): the compiled seed-size and SHD-size train steps against the
 handwritten brainstate step and a lean plain-JAX step, side by side in one process.
 
-    .venv/bin/python -m benchmarks.train_step            # both workloads, 7 interleaved rounds (~2-4 minutes)
+    .venv/bin/python -m benchmarks.train_step            # both workloads, 15 interleaved rounds (~1-2 minutes)
     .venv/bin/python -m benchmarks.train_step --quick    # 3 rounds
     .venv/bin/python benchmarks/run.py --only passes     # the same, from the benchmark driver
 
@@ -51,6 +51,9 @@ MODELS = ROOT / "benchmarks" / "models"
 COMPILED, OFF, HAND, LEAN = ("snndsl compiled (passes)", "snndsl compiled (passes off)",
                              "handwritten brainstate", "plain JAX, lean")
 TIME_TARGET, MEM_TARGET = 0.85, 0.75
+#: Rounds of a full run. Single SHD-size calls vary by +-15 % on a shared 2-core machine (per-round ratios
+#: 0.70-1.08 in one run); the median of 15 per-round ratios moves by about half as much as that of 7.
+ROUNDS = 15
 
 
 # ------------------------------------------------------------------------------------------------ lean plain JAX
@@ -208,11 +211,11 @@ def targets(rows: list[dict]) -> list[str]:
 def main(argv=None, quick: bool | None = None) -> list[dict]:
     """Run both workloads, print the table and the target lines; return the rows."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="3 rounds instead of 7")
-    ap.add_argument("--reps", type=int, default=None, help="rounds (default 7, 3 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="3 rounds instead of 15")
+    ap.add_argument("--reps", type=int, default=None, help="rounds (default 15, 3 with --quick)")
     ap.add_argument("--only", default="seed,shd", help="seed, shd or both (comma-separated)")
     args = ap.parse_args([] if argv is None else argv)
-    reps = args.reps or (3 if (args.quick if quick is None else quick) else 7)
+    reps = args.reps or (3 if (args.quick if quick is None else quick) else ROUNDS)
     only = set(args.only.split(","))
     rows = []
     for w in WORKLOADS:
