@@ -17,8 +17,8 @@ passes"):
   ``_LastStep``) instead of a ring buffer with a write position;
 * ``unrolled_loop``: the train loss's time loop is told the multiply-adds of one step of the network's dense
   products per sample (``_loop(..., macs=N)``); one scan over the steps (not the checkpointed loop) then runs
-  two steps per iteration on the CPU when a step of the batch does at least the prelude's ``_UNROLL_MACS``
-  (``_unroll``): XLA overlaps the two steps' independent products on the cores.
+  two steps per iteration on the CPU when a step of the batch does at least 5e6 of them (the prelude's
+  ``_unroll``): XLA overlaps the two steps' independent products on the cores.
 
 The switch is a compile-time setting read while lowering (a context variable, default: every pass on);
 nothing of it reaches the emitted module, which just contains the code each pass chose.

@@ -76,7 +76,7 @@ def _unroll(x, macs):
     cores at once; with less work per step the extra threads cost more than they gain. Measured on
     two cores (docs/performance.md): 1.1-1.3 x the time at 1.7-3.8e6 multiply-adds per step,
     0.83-0.98 x from 5e6 (SHD-size, 1.6e7: 0.91 x). The same operations per step: the same
-    values."""
+    values, to float32 rounding."""
     batch = x.shape[1] if x.ndim >= 3 else 1
     return 2 if macs * batch >= 5e6 and jax.default_backend() == "cpu" else 1
 
