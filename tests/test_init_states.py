@@ -1,4 +1,5 @@
-"""The prelude's ``_init_states``: ``bs.nn.init_all_states`` run as one jitted program (every state the
+"""The prelude's ``_init_states``: ``bs.nn.init_all_states`` run as one jitted program (where JAX's persistent
+compilation cache is on) (every state the
 initialisers create caught, its value returned and restored after, its trace level lowered). Against
 ``init_all_states`` run eagerly: the same states with the same values (random draws, constants and counters bit
 for bit; values computed from them, such as a Hodgkin-Huxley gate's steady state, to float32 rounding: XLA
@@ -8,6 +9,7 @@ left at the jit's trace level would not be carried: its writes inside the loop w
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 import brainstate as bs
@@ -38,7 +40,7 @@ def test_same_states_as_eager(name):
     model = snndsl.load(MODELS / name)
     batch = 2 if model.program.trains else None
     jitted = model.network(seed=7)
-    model.module._init_states(jitted, batch)
+    model.module._init_states(jitted, batch, jitted=True)
     key_jitted = key()
     eager = model.network(seed=7)
     bs.nn.init_all_states(eager, batch_size=batch)
@@ -69,7 +71,7 @@ def test_loops_carry_the_states():
     writes the membranes and carried spikes created by ``_init_states``)."""
     model = snndsl.loads(TINY, "tiny.snn")
     results = []
-    for init in (lambda net: model.module._init_states(net), lambda net: bs.nn.init_all_states(net)):
+    for init in (lambda net: model.module._init_states(net, jitted=True), lambda net: bs.nn.init_all_states(net)):
         net = model.network(seed=3)
         init(net)
         spikes = bs.transform.for_loop(lambda i: net.update(), np.arange(10))
@@ -80,3 +82,33 @@ def test_loops_carry_the_states():
     for path in states1:
         for x, y in zip(states1[path][1], states2[path][1]):
             np.testing.assert_array_equal(x, y, err_msg=str(path))
+
+
+def test_one_program_only_with_the_persistent_cache(monkeypatch):
+    """By default the states are initialised in one program only when JAX's persistent compilation cache is
+    on (``snndsl run`` and ``train`` turn it on): without it the one program would be compiled again at every
+    call, while the eager operations are compiled once per process."""
+    model = snndsl.loads(TINY, "tiny.snn")
+    caught = []
+    real = bs.catch_new_states
+
+    def spy(*args, **kwargs):
+        caught.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bs, "catch_new_states", spy)
+    assert not jax.config.jax_compilation_cache_dir               # the suite runs without the cache
+    model.module._init_states(model.network(seed=3))
+    assert caught == []
+    class CachedJax(types.ModuleType):
+        """``jax`` as the module sees it, its configuration saying the persistent cache is on."""
+        config = types.SimpleNamespace(jax_compilation_cache_dir="/some/cache")
+
+        def __getattr__(self, name):
+            return getattr(jax, name)
+
+    monkeypatch.setattr(model.module, "jax", CachedJax("jax"))
+    net = model.network(seed=3)
+    model.module._init_states(net)
+    assert caught == [True]
+    assert net.a.V.value.shape == (6,)

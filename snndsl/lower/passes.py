@@ -86,9 +86,9 @@ def carries_spike(ml: Any) -> bool:
 def bool_residual(nl: Any, pr: ir.Projection) -> bool:
     """Whether the ``bool_residual`` pass applies to ``pr`` in the network lowering ``nl``: its source is a
     spiking population (whose output is H(x), exactly 0 or 1 in the forward pass), its weights a dense (or
-    masked dense) matrix (not a plastic projection's state), and it is not traced for online learning. A data input is left out: declared 0/1, it
-    may still carry counts (``counts = true``), which a boolean would not keep; and its product's residual is a
-    slice of the loop's input, which JAX keeps without a copy."""
+    masked dense) matrix (not a plastic projection's state), and it is not traced for online learning. A data
+    input is left out: declared 0/1, it may still carry counts (``counts = true``), which a boolean would not
+    keep; and its product's residual is a slice of the loop's input, which JAX keeps without a copy."""
     return (enabled("bool_residual") and pr.facts.event_source and isinstance(nl.net.node(pr.pre), ir.Population)
             and pr.facts.storage in ("dense", "masked") and not nl.traced and pr.plasticity is None)
 

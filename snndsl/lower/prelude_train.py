@@ -104,7 +104,7 @@ def _loop(step, carry, x, segment=None, project=None, macs=0):
 
     s = steps if segment is None else _segment_length(steps, segment)
     if s >= steps:
-        return run(carry, x, _unroll(x, macs) if segment is None else 1)
+        return run(carry, x, _unroll(x, macs))
     n = steps // s
 
     def segment_at(carry, i):

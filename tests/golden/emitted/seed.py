@@ -42,22 +42,31 @@ def _lookup(net, path):
     return getattr(module, var).value if var else module.output()
 
 
-def _init_states(net, batch_size=None):
-    """``bs.nn.init_all_states(net, batch_size=batch_size)`` as one XLA program: the states it
-    creates are caught, their values returned from a jitted call and restored on them after, and
-    their trace level lowered by the one the jit added (as ``bs.transform.eval_shape`` does with
-    the states it creates), so later loops carry them. The global random state is threaded through
-    the call as through any jitted step. Run eagerly, every operation of the initialisers (a
-    random draw, a broadcast, the carried spike's H(x)) is a program of its own, compiled or
-    loaded from the cache one by one: ~30 of them, a quarter of a second, for models/coba.snn.
-    The same values: draws, constants and counters bit for bit, values computed from them (a
-    gate's steady state) to float32 rounding, as XLA fuses the arithmetic of one program."""
+def _init_states(net, batch_size=None, jitted=None):
+    """``bs.nn.init_all_states(net, batch_size=batch_size)``, with ``jitted`` as one XLA program:
+    the states it creates are caught, their values returned from a jitted call and restored on them
+    after, and their trace level lowered by the one the jit added (as ``bs.transform.eval_shape``
+    does with the states it creates), so later loops carry them; the global random state is
+    threaded through the call as through any jitted step. Run eagerly, every operation of the
+    initialisers (a random draw, a broadcast, the carried spike's H(x)) is a program of its own:
+    ~30 for models/coba.snn, 0.2 s to load them one by one from JAX's persistent compilation cache
+    where one program loads in 0.06 s; but JAX keeps those small programs for the rest of the
+    process, while the one program is traced and compiled again at every call (0.3 s each for
+    COBA without the cache). ``jitted=None``: one program when the persistent cache is on (as the
+    command line's ``run`` and ``train`` turn it on), else eager. The same values: draws,
+    constants and counters bit for bit, values computed from them (a gate's steady state) to
+    float32 rounding, as XLA fuses the arithmetic of one program."""
+    if jitted is None:
+        jitted = bool(jax.config.jax_compilation_cache_dir)
+    if not jitted:
+        bs.nn.init_all_states(net, batch_size=batch_size)
+        return
     caught = []
 
     def init():
         with bs.catch_new_states() as catcher:
             bs.nn.init_all_states(net, batch_size=batch_size)
-        caught[:] = [catcher]
+        caught.append(catcher)
         return catcher.get_state_values()
 
     values = bs.transform.jit(init)()
@@ -217,7 +226,7 @@ def _loop(step, carry, x, segment=None, project=None, macs=0):
 
     s = steps if segment is None else _segment_length(steps, segment)
     if s >= steps:
-        return run(carry, x, _unroll(x, macs) if segment is None else 1)
+        return run(carry, x, _unroll(x, macs))
     n = steps // s
 
     def segment_at(carry, i):
