@@ -33,7 +33,7 @@ OWNED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(di
     "parameters", "reg_loss", "reset_state", "state_trees", "states", "update"})  # brainstate.nn.Module
 
 #: The kinds of names derived from a user name (``hidden__syn``); none is a suffix of another.
-KINDS = frozenset({"syn", "delay", "out", "shape", "init", "dt", "in", "slope", "fused", "noise"})
+KINDS = frozenset({"syn", "delay", "out", "shape", "init", "dt", "in", "slope", "fused", "noise", "merged"})
 
 
 def py_name(name: str) -> str:

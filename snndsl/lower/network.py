@@ -13,15 +13,15 @@ import ast
 import heapq
 from typing import Any
 
-import attrs
-
 from snndsl import ir
 from snndsl.lower import emit as E
 from snndsl.lower.exprs import init_expr, unit_expr, value_expr, weight_init
-from snndsl.lower.fusion import FusedSynapse, fusable
+from snndsl.lower.fusion import FusedSynapse
 from snndsl.lower import passes
 from snndsl.lower.models import ModelLowering
 from snndsl.lower.plasticity import PlasticityLowering, layout_expr
+from snndsl.lower.variants import (Variant, fused_into, model_classes, pop_variant, trained, variant_model,
+                                   variants)
 from snndsl.registry import CONNECTIVITY, ENCODERS, LOOPS, OUTPUTS
 
 
@@ -51,94 +51,6 @@ def topological(net: ir.Network) -> list[ir.Population]:
                 heapq.heappush(ready, j)
     return done
 
-
-#: A model class: ``(model name, trained parameters)``, with a third item for a population that needs its own
-#: class: its per-population choices and fused synapses (:func:`pop_variant`).
-Variant = tuple
-
-
-def trained(model: ir.Model, values: tuple[tuple[str, ir.Value], ...]) -> Variant:
-    """``(model name, its trainable parameters in declaration order)`` of one population or synapse."""
-    flagged = {k for k, v in values if v.trainable}
-    return model.name, tuple(p.name for p in model.params if p.name in flagged)
-
-
-def pop_method(program: ir.Program, pop: ir.Population) -> str:
-    """The integration method of ``pop``: its own choice (``method = exact``), else its model's."""
-    return pop.method or program.model(pop.model).method
-
-
-def fused_into(program: ir.Program, net: ir.Network, pop: ir.Population) -> list[ir.Projection]:
-    """The projections into ``pop`` whose synapse is integrated inside it (:func:`snndsl.lower.fusion.fusable`),
-    in declaration order."""
-    return [pr for pr in net.projections if pr.post == pop.name and fusable(program, net, pr, pop_method(program, pop))]
-
-
-def pop_variant(program: ir.Program, net: ir.Network, pop: ir.Population) -> Variant:
-    """The model class of ``pop``: :func:`trained`, plus, when it has any, a tuple of its own choices that
-    differ from the model's (``("method", "exact")``, ``("reset", "hard")``) and of its fused synapses
-    (``("fused", ((port, synapse model, its trained parameters), ...))``)."""
-    model = program.model(pop.model)
-    extras = []
-    if pop.method is not None and pop.method != model.method:
-        extras.append(("method", pop.method))
-    if pop.reset is not None and model.reset is not None and pop.reset != model.reset.mode:
-        extras.append(("reset", pop.reset))
-    fused = tuple((pr.port or model.ports[0].name, *trained(program.model(pr.synapse.model), pr.synapse.values))
-                  for pr in fused_into(program, net, pop))
-    if fused:
-        extras.append(("fused", fused))
-    base = trained(model, pop.values)
-    return (*base, tuple(extras)) if extras else base
-
-
-def variant_model(program: ir.Program, variant: Variant) -> ir.Model:
-    """The model a variant's class implements: the model with the population's choices applied."""
-    model = program.model(variant[0])
-    for key, value in (variant[2] if len(variant) > 2 else ()):
-        if key == "method":
-            model = attrs.evolve(model, method=value)
-        elif key == "reset":
-            model = attrs.evolve(model, reset=attrs.evolve(model.reset, mode=value))
-    return model
-
-
-def variants(program: ir.Program, net: ir.Network) -> list[Variant]:
-    """The model classes ``net`` instantiates, populations first."""
-    out = [pop_variant(program, net, p) for p in net.populations]
-    out += [trained(program.model(pr.synapse.model), pr.synapse.values) for pr in net.projections
-            if pr.synapse is not None]
-    out += [(pr.plasticity.model, ()) for pr in net.projections if pr.plasticity is not None]
-    return list(dict.fromkeys(out))
-
-
-def _suffix(variant: Variant) -> str:
-    """The class-name suffix of a variant's population choices and fused synapses: ``_exact_hard_with_Expon``."""
-    parts = []
-    for key, value in (variant[2] if len(variant) > 2 else ()):
-        parts.append(f"with_{'_'.join(v[1] for v in value)}" if key == "fused" else value)
-    return "".join(f"_{p}" for p in parts)
-
-
-def model_classes(program: ir.Program) -> dict[Variant, str]:
-    """The class name of each model variant the program's networks use: the model's name when nothing is
-    trained, ``LIF_trainable_tau_V_th`` when ``tau`` and ``V_th`` are, with the population's choices and
-    fused synapses appended (``LIF_exact_with_Expon``; underscores appended if taken)."""
-    taken = {E.py_name(n.name) for n in (*program.models, *program.networks)} | E.OWNED
-    out = {}
-    for net in program.networks:
-        for variant in variants(program, net):
-            if variant in out:
-                continue
-            model, params = variant[0], variant[1]
-            name = E.py_name(model)
-            if params or len(variant) > 2:
-                name = E.py_name(model + (f"_trainable_{'_'.join(params)}" if params else "") + _suffix(variant))
-                while name in taken:
-                    name += "_"
-                taken.add(name)
-            out[variant] = name
-    return out
 
 
 def traced_weights(program: ir.Program, net: ir.Network) -> bool:
@@ -330,8 +242,9 @@ class NetworkLowering:
         return E.name(E.py_name(pr.pre))
 
     def update(self) -> E.Block:
-        """``update(self, <data inputs>[, projected=None])``: one time step under ``dt``, returning the
-        network's outputs (one, or a tuple in the declared order).
+        """``update(self, <data inputs>[, _projected=None][, _merge=False])``: one time step under ``dt``,
+        returning the network's outputs (one, or a tuple in the declared order); ``_merge`` (with merged
+        synapses, :meth:`merged_update`) runs them as one.
 
         Order: the hoisted projections' weighted inputs (from ``projected`` when the loop computed them for
         the segment, else :meth:`project` now); t = i dt when needed; each generated input from its encoder;
@@ -353,7 +266,7 @@ class NetworkLowering:
         body.extend(self.scale_inputs())
         updated: set[str] = {x.name for x in net.inputs}
         for pop in topological(net):
-            body.extend(self.pop_update(pop, updated))
+            body.extend(self.merged_update(pop, updated))
             updated.add(pop.name)
         for pr in net.projections:
             if pr.delay_steps > 0:
@@ -365,7 +278,9 @@ class NetworkLowering:
         body.append(E.ret(outs[0] if len(outs) == 1 else ast.Tuple(outs, ast.Load())))
         ctx = E.call(E.attr("bs", "environ", "context"), dt=E.attr("self", "dt"))
         names = ["self"] + [E.py_name(x.name) for x in data_inputs]
-        args = E.arguments(names + ["_projected"], [E.const(None)]) if self.hoisted() else E.arguments(names)
+        extra = (["_projected"] if self.hoisted() else []) + (["_merge"] if passes.merges(self) else [])
+        defaults = [E.const(None if a == "_projected" else False) for a in extra]
+        args = E.arguments(names + extra, defaults)
         return E.def_("update", args, [E.with_(ctx, body)])
 
     def encoder(self, x: ir.InputDef) -> ast.expr:
@@ -398,9 +313,32 @@ class NetworkLowering:
             return E.name(E.py_name(pr.pre))
         return E.call(E.attr("self", E.py_name(pr.pre), "output"))   # last step's output
 
-    def pop_update(self, pop: ir.Population, updated: set[str]) -> list[E.Stmt]:
+    def merged_update(self, pop: ir.Population, updated: set[str]) -> list[E.Stmt]:
+        """The statements updating ``pop`` (:meth:`pop_update`); with synapses the ``merged_synapses`` pass
+        merges (:func:`snndsl.lower.passes.merged`), both forms: ``<pop>__merged = _merge and
+        _same_synapses(...)``, then the merged form under ``if <pop>__merged:`` and the plain one under
+        ``if not <pop>__merged:``."""
+        groups = passes.merged(self, pop)
+        if not groups:
+            return self.pop_update(pop, updated)
+        flag = E.derived(E.py_name(pop.name), "merged")
+        names = "; ".join(", ".join(pr.name for pr in g) for g in groups)
+        test = ast.BoolOp(ast.And(), [E.name("_merge"), passes.same_synapses(self, groups)])
+        return [E.assign(flag, test, f"merged synapses into {pop.name}: {names}"),
+                E.if_(E.name(flag), self.pop_update(pop, updated, groups)),
+                E.if_(ast.UnaryOp(ast.Not(), E.name(flag)), self.pop_update(pop, updated))]
+
+    def weighted(self, pr: ir.Projection, updated: set[str]) -> ast.expr:
+        """The weighted input of ``pr`` this step: ``_projected[...]`` for a hoisted projection, else its
+        source through its weights (:func:`snndsl.lower.passes.weighted`)."""
+        if pr.facts.hoisted:
+            return ast.Subscript(E.name("_projected"), E.const(self.attr[pr.name]), ast.Load())
+        return passes.weighted(self, pr, self.source(pr, updated))
+
+    def pop_update(self, pop: ir.Population, updated: set[str], groups=()) -> list[E.Stmt]:
         """The statements updating ``pop``: each projection into it evaluated (source → weights → synapse,
-        ``<proj>_out``), then its model's ``update`` called.
+        ``<proj>_out``), then its model's ``update`` called. Each group in ``groups`` (merged synapses) is
+        one synapse, the first projection's, fed the sum of the group's weighted inputs.
 
         Into a neuron, each port receives the sum of its inputs: current outputs add up as they are; with
         any membrane-dependent output (a conductance) the port gets a function ``def <pop>_<port>(V)``
@@ -414,12 +352,13 @@ class NetworkLowering:
         weighted: list[ast.expr] = []
         fused = {pr.name: i for i, pr in enumerate(fused_into(self.program, self.net, pop))}
         kwargs = {}
+        lead = {g[0].name: g for g in groups}
+        skip = {pr.name for g in groups for pr in g[1:]}
         for pr in self.into(pop):
+            if pr.name in skip:
+                continue
             a = self.attr[pr.name]
-            if pr.facts.hoisted:
-                value = ast.Subscript(E.name("_projected"), E.const(a), ast.Load())
-            else:
-                value = passes.weighted(self, pr, self.source(pr, updated))
+            value = _sum([self.weighted(m, updated) for m in lead.get(pr.name, (pr,))])
             if pr.name in fused:     # its synapse is integrated inside the neuron (lower/fusion.py)
                 var = E.derived(a, "out")
                 lines.append(E.assign(var, value, f"{E.where(pr.span)}, synapse integrated in {pop.name}"))
@@ -429,7 +368,8 @@ class NetworkLowering:
             if pr.synapse is not None:
                 value = E.call(E.attr("self", E.derived(a, "syn")), value)
             var = E.derived(a, "out")
-            lines.append(E.assign(var, value, E.where(pr.span)))
+            merged = f", merged: {', '.join(m.name for m in lead[pr.name])}" if pr.name in lead else ""
+            lines.append(E.assign(var, value, E.where(pr.span) + merged))
             if model.kind == "synapse":
                 weighted.append(E.name(var))
                 continue

@@ -15,6 +15,13 @@ passes"):
   narrow product takes a slow path (2-3 x longer, the largest single cost of the seed-size step);
 * ``last_step_delay``: a delay of one step is a single state holding last step's value (the prelude's
   ``_LastStep``) instead of a ring buffer with a write position;
+* ``merged_synapses``: in the train step, the synapses of projections onto one port of one population that
+  have the same linear model, the same parameter values and the same output run as one synapse fed the sum
+  of their weighted inputs (GeNN's merged postsynaptic models): one state, one decay and one output per
+  step instead of one per projection. The network's ``update`` holds both forms, chosen by ``_merge`` (the
+  train loss passes ``_merge=True``; ``simulate`` keeps one synapse per projection, whose states it can
+  record) and, when the step is traced, by the prelude's ``_same_synapses`` on the synapse modules' actual
+  parameter values (a parameter file may have changed them);
 * ``unrolled_loop``: the train loss's time loop is told the multiply-adds of one step of the network's dense
   products per sample (``_loop(..., macs=N)``); one scan over the steps (not the checkpointed loop) then runs
   two steps per iteration on the CPU when a step of the batch does at least 5e6 of them (the prelude's
@@ -32,12 +39,20 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from snndsl import ir
-from snndsl.ir.tools import refs
+from snndsl.ir.evaluate import evaluate
+from snndsl.ir.linear import affine
+from snndsl.ir.tools import refs, substitute
 from snndsl.lower import emit as E
+from snndsl.lower.exprs import init_expr, unit_expr
+from snndsl.lower.fusion import fusable
+from snndsl.registry import OUTPUTS
 
 #: Every pass, by name.
-PASSES = ("carried_spike", "bool_residual", "narrow_weight_grad", "last_step_delay", "unrolled_loop")
+PASSES = ("carried_spike", "bool_residual", "narrow_weight_grad", "last_step_delay", "merged_synapses",
+          "unrolled_loop")
 
 #: The largest target population whose spike projection gets the ``narrow_weight_grad`` pass. Measured on
 #: XLA's CPU backend (benchmarks/weight_grad.py, batch 16-256, 64-1024 sources): the materialised transpose
@@ -130,10 +145,111 @@ def step_macs(net: ir.Network) -> int:
                if pr.facts.storage in ("dense", "masked"))
 
 
-def loop_hint(net: ir.Network, kwargs: dict[str, ast.expr]) -> dict[str, ast.expr]:
+def loop_hint(nl: Any, kwargs: dict[str, ast.expr]) -> dict[str, ast.expr]:
     """``kwargs`` of the train loss's ``_loop`` call with ``macs=`` (:func:`step_macs`) added by the
-    ``unrolled_loop`` pass: for one scan over the steps only (not with ``segment``: the checkpointed
-    loop's segments are recomputed in the backward pass, and were not measured unrolled)."""
-    if not enabled("unrolled_loop") or "segment" in kwargs:
+    ``unrolled_loop`` pass, for the network lowering ``nl``: for one scan over the steps only (not with
+    ``segment``: the checkpointed loop's segments are recomputed in the backward pass, and were not
+    measured unrolled), and not when the train step merges synapses (:func:`merges`): merging and
+    unrolling together were slower than merging alone, on a quiet machine and with another process on
+    one of the two cores (docs/performance.md)."""
+    if not enabled("unrolled_loop") or "segment" in kwargs or merges(nl):
         return kwargs
-    return {**kwargs, "macs": E.const(step_macs(net))}
+    return {**kwargs, "macs": E.const(step_macs(nl.net))}
+
+
+# ---------------------------------------------------------------- merged synapses
+def summable(model: ir.Model) -> bool:
+    """Whether synapses of ``model`` (with equal parameters) can be summed into one: its step is a linear
+    map of its states and its weighted input ``w`` together, and its output a linear function of its
+    states. That is: it has ODEs, one per state; each right-hand side and each ``on_spike`` value is a
+    combination of the states and ``w`` with coefficients free of them and nothing else (no constant drive,
+    no noise); each state starts at zero (the sum of zeros); ``output`` is a combination of the states.
+    Then for synapses with states g_1, g_2 and inputs w_1, w_2 the integrated step gives
+    step(g_1 + g_2, w_1 + w_2) = step(g_1, w_1) + step(g_2, w_2), and out(g_1 + g_2) = out(g_1) + out(g_2):
+    one synapse fed the summed inputs delivers the summed outputs, to float rounding, for any linear
+    integration method (exponential Euler, Euler, Runge-Kutta, exact)."""
+    if model.kind != "synapse" or not model.odes or {o.var for o in model.odes} != {s.name for s in model.states}:
+        return False
+    lets = {let.name: let.value for let in model.lets}
+    symbols = {("state", s.name) for s in model.states} | {("weight", "w")}
+    exprs = [o.rhs for o in model.odes] + [x.value for x in model.on_spike]
+    forms = [affine(substitute(e, lets), symbols) for e in exprs]
+    if any(f is None or f.rest is not None for f in forms) or any(x.op not in ("+=", "-=", "=")
+                                                                    for x in model.on_spike):
+        return False
+    out = affine(substitute(model.output, lets), symbols - {("weight", "w")}) if model.output is not None else None
+    return out is not None and out.rest is None and all(_zero(s.init) for s in model.states)
+
+
+def _zero(init: ir.Expr | None) -> bool:
+    """Whether a state's initial value is zero: none given, or a constant expression equal to 0."""
+    if init is None:
+        return True
+    if refs(init):
+        return False
+    try:
+        return _zero_value(evaluate(init, lambda r: None))
+    except Exception:  # noqa: BLE001 - a value that does not evaluate here is not known to be zero
+        return False
+
+
+def _zero_value(value: Any) -> bool:
+    """Whether a constant (a number, an array or a quantity) is zero everywhere."""
+    return bool(np.all(np.asarray(getattr(value, "mantissa", value)) == 0))
+
+
+def _merge_key(nl: Any, pr: ir.Projection) -> tuple | None:
+    """What projections must share for their synapses to merge (``None``: ``pr``'s never does): the
+    target population and port, the synapse model (:func:`summable`), its parameter values as the module
+    writes them (constants only: an initialiser draws values per projection; none trained; a state's
+    initial value only as 0), the unit it delivers and the output. Not for plastic projections, synapses
+    fused into their neuron (:mod:`snndsl.lower.fusion`) or a network traced for online learning."""
+    post = nl.net.node(pr.post)
+    if pr.synapse is None or pr.plasticity is not None or nl.traced or not isinstance(post, ir.Population):
+        return None
+    model, syn = nl.program.model(post.model), nl.program.model(pr.synapse.model)
+    states = {s.name for s in syn.states}
+    if not summable(syn) or fusable(nl.program, nl.net, pr, post.method or model.method):
+        return None
+    for name, v in pr.synapse.values:
+        if v.trainable or isinstance(v.value, ir.Spec) or (name in states and not _zero_value(v.value)):
+            return None
+    output = OUTPUTS[pr.output.name if pr.output is not None else "current"]
+    if not output.traits.linear:
+        return None
+    port = pr.port or (model.ports[0].name if model.ports else None)
+    values = tuple(sorted((k, ast.unparse(init_expr(v.value))) for k, v in pr.synapse.values))
+    delivered = ast.unparse(unit_expr(pr.facts.delivered))
+    out = ast.unparse(output.hook("lower")(pr.output, E.name("g"), E.name("V")))
+    return post.name, port, syn.name, values, delivered, out
+
+
+def merged(nl: Any, pop: ir.Population) -> tuple[tuple[ir.Projection, ...], ...]:
+    """The groups of projections into ``pop`` whose synapses the ``merged_synapses`` pass runs as one in
+    the train step (two or more sharing a :func:`_merge_key`), each in declaration order; the first of a
+    group keeps its synapse module for the group."""
+    if not enabled("merged_synapses"):
+        return ()
+    groups: dict[tuple, list[ir.Projection]] = {}
+    for pr in nl.net.projections:
+        if pr.post == pop.name and (key := _merge_key(nl, pr)) is not None:
+            groups.setdefault(key, []).append(pr)
+    return tuple(tuple(g) for g in groups.values() if len(g) > 1)
+
+
+def merges(nl: Any) -> bool:
+    """Whether the network of ``nl`` has any merged synapses (its ``update`` then takes ``_merge``)."""
+    return any(merged(nl, pop) for pop in nl.net.populations)
+
+
+def same_synapses(nl: Any, groups: tuple[tuple[ir.Projection, ...], ...]) -> ast.expr:
+    """``_same_synapses((self.a__syn, self.b__syn), ('tau',), ('g__init',)) and ...``: the check, when
+    the step is traced, that each group's synapse modules hold equal parameters and zero initial states."""
+    tests = []
+    for group in groups:
+        syn = nl.program.model(group[0].synapse.model)
+        mods = ast.Tuple([E.attr("self", E.derived(nl.attr[pr.name], "syn")) for pr in group], ast.Load())
+        params = ast.Tuple([E.const(E.py_name(p.name)) for p in syn.params], ast.Load())
+        inits = ast.Tuple([E.const(E.derived(E.py_name(s.name), "init")) for s in syn.states], ast.Load())
+        tests.append(E.call("_same_synapses", mods, params, inits))
+    return tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)

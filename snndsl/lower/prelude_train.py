@@ -9,6 +9,7 @@ import brainstate as bs
 import brainunit as u
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def _bool_residual_dot(narrow=False):
@@ -58,6 +59,36 @@ def _spike_dense(linear, s, narrow=False):
     if "bias" in params:
         y = y + params["bias"]
     return y
+
+
+def _same_synapses(modules, params, inits):
+    """Whether the synapse modules ``modules`` (one linear model onto one port, merged in the train
+    step) can run as one, fed the sum of their inputs: each parameter named in ``params`` holds the
+    same values in all of them, and each initial state named in ``inits`` is unset (the model's
+    zero) or zero everywhere. Read from the values the modules hold when the step is traced (a
+    parameter file may have changed them since the module was compiled); a value that is not a
+    plain array there (a trained parameter's state, a traced value) counts as different."""
+    def plain(value):
+        if isinstance(value, bs.State):
+            return None
+        try:
+            return str(u.get_unit(value)), np.asarray(u.get_mantissa(value))
+        except Exception:  # noqa: BLE001 - not a concrete number (e.g. traced): not comparable
+            return None
+
+    for name in params:
+        first = plain(getattr(modules[0], name))
+        for module in modules[1:]:
+            other = plain(getattr(module, name))
+            if first is None or other is None or first[0] != other[0] \
+                    or not np.array_equal(first[1], other[1]):
+                return False
+    for module in modules:
+        for name in inits:
+            value = getattr(module, name)
+            if value is not None and ((v := plain(value)) is None or np.any(v[1] != 0)):
+                return False
+    return True
 
 
 def _segment_length(steps, base):

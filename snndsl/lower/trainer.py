@@ -190,7 +190,10 @@ def _loss_def(program: ir.Program, net: ir.Network, train: ir.Train) -> E.Block:
     loss = LossLowering(net, program)
     loss_value = loss.ex(train.loss)
     where = E.where(train.span)
-    step_body = _step_body(net, loss, E.call(E.attr("net", "update"), ast.Starred(E.name("inputs"), ast.Load())))
+    nl = NetworkLowering(program, net)
+    merge = {"_merge": E.const(True)} if passes.merges(nl) else {}     # the merged synapses pass
+    step_body = _step_body(net, loss, E.call(E.attr("net", "update"), ast.Starred(E.name("inputs"), ast.Load()),
+                                             **merge))
     new_acc = []
     for k, (kind, value, _, _) in enumerate(loss.running):
         old = ast.Subscript(E.name("acc"), E.const(k), ast.Load())
@@ -204,8 +207,8 @@ def _loss_def(program: ir.Program, net: ir.Network, train: ir.Train) -> E.Block:
         initial.append(E.call(E.attr("jnp", "full_like"), stored, E.neg(E.attr("jnp", "inf")))
                        if kind == "max" else zeros)
     loop, policy = train.loop, LOOPS[train.loop.name].traits
-    kwargs = LOOPS[loop.name].hook("lower")(loop, bool(NetworkLowering(program, net).hoisted()))
-    run = E.call("_loop", E.name("step"), E.name("acc"), E.name("x"), **passes.loop_hint(net, kwargs))
+    kwargs = LOOPS[loop.name].hook("lower")(loop, bool(nl.hoisted()))
+    run = E.call("_loop", E.name("step"), E.name("acc"), E.name("x"), **passes.loop_hint(nl, kwargs))
     says = (f"for evaluation: {loop.name} trains per step" if policy.online else
             f"one window of {loop.name}" if policy.window else f"loop = {loop.name}")
     what = ", ".join(f"acc[{k}]: running {kind} ({w})" for k, (kind, _, _, w) in enumerate(loss.running))

@@ -183,10 +183,13 @@ class Output:
     """How a synapse output enters a port. ``scales_by``: the parameter whose unit multiplies the output's
     unit at the port (the reversal potential of a conductance), or ``None`` when it is delivered as it is;
     ``uses_membrane``: the input depends on the membrane potential (evaluated inside dV/dt, so it enters
-    the integration's Jacobian)."""
+    the integration's Jacobian); ``linear``: the input is linear in the synapse output g (g, g (E - V)),
+    so synapses of one model delivering through this output to one port may be summed before it (the
+    ``merged_synapses`` lowering pass)."""
 
     scales_by: str | None = None
     uses_membrane: bool = False
+    linear: bool = True
 
 
 OUTPUTS = Registry("synaptic output", "SNN222", (

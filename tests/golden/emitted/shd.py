@@ -5,6 +5,7 @@ import braintools as bt
 import brainunit as u
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def _state(value, size, batch_size=None):
@@ -180,6 +181,36 @@ def _spike_dense(linear, s, narrow=False):
     if "bias" in params:
         y = y + params["bias"]
     return y
+
+
+def _same_synapses(modules, params, inits):
+    """Whether the synapse modules ``modules`` (one linear model onto one port, merged in the train
+    step) can run as one, fed the sum of their inputs: each parameter named in ``params`` holds the
+    same values in all of them, and each initial state named in ``inits`` is unset (the model's
+    zero) or zero everywhere. Read from the values the modules hold when the step is traced (a
+    parameter file may have changed them since the module was compiled); a value that is not a
+    plain array there (a trained parameter's state, a traced value) counts as different."""
+    def plain(value):
+        if isinstance(value, bs.State):
+            return None
+        try:
+            return str(u.get_unit(value)), np.asarray(u.get_mantissa(value))
+        except Exception:  # noqa: BLE001 - not a concrete number (e.g. traced): not comparable
+            return None
+
+    for name in params:
+        first = plain(getattr(modules[0], name))
+        for module in modules[1:]:
+            other = plain(getattr(module, name))
+            if first is None or other is None or first[0] != other[0] \
+                    or not np.array_equal(first[1], other[1]):
+                return False
+    for module in modules:
+        for name in inits:
+            value = getattr(module, name)
+            if value is not None and ((v := plain(value)) is None or np.any(v[1] != 0)):
+                return False
+    return True
 
 
 def _segment_length(steps, base):
@@ -434,15 +465,25 @@ class Shd(bs.nn.Module):  # models/shd.snn:20
         with bs.environ.context(dt=self.dt):
             return {'x_to_hidden': self.x_to_hidden(x)}
 
-    def update(self, x, _projected=None):
+    def update(self, x, _projected=None, _merge=False):
         with bs.environ.context(dt=self.dt):
             if _projected is None:
                 _projected = self.project(x)
-            # models/shd.snn:25
-            x_to_hidden__out = self.x_to_hidden__syn(_projected['x_to_hidden'])
-            # models/shd.snn:26
-            rec__out = self.rec__syn(_spike_dense(self.rec, self.hidden.output()))
-            hidden = self.hidden(x_to_hidden__out + rec__out)  # models/shd.snn:23
+            # merged synapses into hidden: x->hidden, rec
+            hidden__merged = _merge and _same_synapses((self.x_to_hidden__syn, self.rec__syn),
+                                                       ('tau',), ('g__init',))
+            if hidden__merged:
+                # models/shd.snn:25, merged: x->hidden, rec
+                x_to_hidden__out = self.x_to_hidden__syn(_projected['x_to_hidden']
+                                                         + _spike_dense(self.rec,
+                                                                        self.hidden.output()))
+                hidden = self.hidden(x_to_hidden__out)  # models/shd.snn:23
+            if not hidden__merged:
+                # models/shd.snn:25
+                x_to_hidden__out = self.x_to_hidden__syn(_projected['x_to_hidden'])
+                # models/shd.snn:26
+                rec__out = self.rec__syn(_spike_dense(self.rec, self.hidden.output()))
+                hidden = self.hidden(x_to_hidden__out + rec__out)  # models/shd.snn:23
             # models/shd.snn:27
             hidden_to_out__out = self.hidden_to_out__syn(_spike_dense(self.hidden_to_out, hidden,
                                                                       narrow=True))
@@ -455,11 +496,11 @@ def loss_fn(net, x, y):
     for regression).
     """
     def step(acc, inputs):
-        out = net.update(*inputs)
+        out = net.update(*inputs, _merge=True)
         return ((_running_max(acc[0], u.get_mantissa(out)),), {})
     # acc[0]: running max (max over time)
     acc = (jnp.full_like(u.get_mantissa(net.out.output()), -jnp.inf),)
-    acc, seq = _loop(step, acc, x, macs=108544)  # loop = bptt, models/shd.snn:31
+    acc, seq = _loop(step, acc, x)  # loop = bptt, models/shd.snn:31
     prediction = acc[0]
     # loss, models/shd.snn:31
     return (bt.metric.softmax_cross_entropy_with_integer_labels(prediction, y).mean(), prediction)
