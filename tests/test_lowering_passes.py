@@ -53,13 +53,16 @@ def compiled(off=()):
         return snndsl.loads(TINY, "tiny.snn")
 
 
-def gradients(model):
-    """``(loss, [gradient of every parameter])`` of one batch, from the parameters drawn with seed 0."""
+def gradients(model, change=None):
+    """``(loss, [gradient of every parameter])`` of one batch (25 steps of 6 inputs, batch 4, 3 classes), from
+    the parameters drawn with seed 0; ``change`` (a function of the network) is applied to it first."""
     rng = np.random.default_rng(1)
     x = (rng.random((25, 4, 6)) < 0.3).astype(np.float32)
     y = np.array([0, 1, 2, 1], np.int32)
     bs.random.seed(0)
     net = model.network()
+    if change is not None:
+        change(net)
     bs.nn.init_all_states(net, batch_size=4)
     params = net.states(bs.ParamState)
 

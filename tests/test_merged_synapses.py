@@ -8,17 +8,16 @@ no longer be exact, and the pass stays out of every case where summing would cha
 from __future__ import annotations
 
 import contextlib
-import re
 
 import brainstate as bs
 import brainunit as u
-import jax
 import numpy as np
 import pytest
 
 import snndsl
 from snndsl.lower import passes
 from snndsl.lower.network import NetworkLowering
+from tests.test_lowering_passes import flat, gradients
 
 MERGE = """\
 import LIF, Expon, Alpha from "std"
@@ -46,9 +45,7 @@ train Merge {
 }
 """
 
-RNG = np.random.default_rng(1)
-X = (RNG.random((25, 4, 6)) < 0.3).astype(np.float32)
-Y = np.array([0, 1, 2, 1], np.int32)
+X = (np.random.default_rng(1).random((25, 4, 6)) < 0.3).astype(np.float32)
 
 
 def compiled(text=MERGE, off=()):
@@ -64,33 +61,10 @@ def groups(text: str) -> list[list[str]]:
     return [[pr.name for pr in g] for pop in nl.net.populations for g in passes.merged(nl, pop)]
 
 
-def gradients(model, change=None):
-    """``(loss, [gradient of every parameter])`` of one batch from the parameters drawn with seed 0; ``change``
-    (a function of the network) is applied to it first."""
-    bs.random.seed(0)
-    net = model.network()
-    if change is not None:
-        change(net)
-    bs.nn.init_all_states(net, batch_size=4)
-    params = net.states(bs.ParamState)
-
-    def run():
-        bs.nn.reset_all_states(net, batch_size=4)
-        return bs.transform.grad(lambda: model.module.loss_fn(net, X, Y)[0], params, return_value=True)()
-
-    grads, loss = bs.transform.jit(run)()
-    return float(loss), [np.asarray(u.get_mantissa(g)) for g in jax.tree_util.tree_leaves(grads)]
-
-
 @pytest.fixture(scope="module")
 def models():
     """The model with every pass, and without the merged synapses."""
     return compiled(), compiled(off=("merged_synapses",))
-
-
-def flat(code: str) -> str:
-    """``code`` without comments, on one line."""
-    return " ".join(re.sub(r"#[^\n]*", "", code).split()).replace("( ", "(").replace(" )", ")")
 
 
 def test_merge_shows_as_plain_code(models):
