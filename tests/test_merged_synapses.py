@@ -168,8 +168,8 @@ network Cond {
     dt = 1 ms
     input x: spikes[6]
     pop hidden = LIF(8, tau = 10 ms, V_th = 1 mV, V_reset = 0 mV, V_rest = 0 mV)
-    connect x -> hidden: dense(w = normal(1 nS, 0.5 nS)), synapse = Expon(tau = 5 ms), output = conductance(E = 0 mV)
-    connect hidden -> hidden: dense(w = normal(1 nS, 0.5 nS)), synapse = Expon(tau = 5 ms), output = conductance(E = EREV)
+    connect x -> hidden: dense(w = 1 nS), synapse = Expon(tau = 5 ms), output = conductance(E = 0 mV)
+    connect hidden -> hidden: dense(w = 1 nS), synapse = Expon(tau = 5 ms), output = conductance(E = EREV)
     output hidden
 }
 """

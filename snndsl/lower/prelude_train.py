@@ -1,8 +1,9 @@
 """Helpers of the emitted modules for training: the spike products of the lowering passes (their
-custom gradients), the time loop with its segments and checkpointing, the windows of truncated
-BPTT, online learning, and the metrics of a train step. A third part of
-:mod:`snndsl.lower.prelude`, read and copied the same way (each top-level definition goes verbatim
-into every module that uses it). Lines stay within 99 characters (the emitted modules' width).
+custom gradients) and the merged synapses' check, the time loop with its segments and
+checkpointing, the windows of truncated BPTT, online learning, and the metrics of a train step. A
+third part of :mod:`snndsl.lower.prelude`, read and copied the same way (each top-level definition
+goes verbatim into every module that uses it). Lines stay within 99 characters (the emitted
+modules' width).
 """
 
 import brainstate as bs
