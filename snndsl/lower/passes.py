@@ -23,9 +23,9 @@ passes"):
   record) and, when the step is traced, by the prelude's ``_same_synapses`` on the synapse modules' actual
   parameter values (a parameter file may have changed them);
 * ``unrolled_loop``: the train loss's time loop is told the multiply-adds of one step of the network's dense
-  products per sample (``_loop(..., macs=N)``); one scan over the steps (not the checkpointed loop) then runs
-  two steps per iteration on the CPU when a step of the batch does at least 5e6 of them (the prelude's
-  ``_unroll``): XLA overlaps the two steps' independent products on the cores.
+  products per sample (``_loop(..., macs=N)``); one scan over the steps (not the checkpointed loop, not
+  where synapses merge) then runs two steps per iteration on the CPU when a step of the batch does at least
+  5e6 of them (the prelude's ``_unroll``): XLA overlaps the two steps' independent products on the cores.
 
 The switch is a compile-time setting read while lowering (a context variable, default: every pass on);
 nothing of it reaches the emitted module, which just contains the code each pass chose.
