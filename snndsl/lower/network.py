@@ -10,6 +10,7 @@ after every population has updated.
 from __future__ import annotations
 
 import ast
+import functools
 import heapq
 from typing import Any
 
@@ -99,6 +100,12 @@ class NetworkLowering:
                 name += "_"
             taken.add(name)
             self.attr[pr.name] = name
+
+    @functools.cached_property
+    def merge_groups(self) -> dict[str, tuple[tuple[ir.Projection, ...], ...]]:
+        """The synapses the ``merged_synapses`` pass merges in the train step, by target population
+        (:func:`snndsl.lower.passes.merge_groups`), computed once."""
+        return passes.merge_groups(self)
 
     def of(self, pop: ir.Population) -> ModelLowering:
         """The lowering of ``pop``'s model class."""
@@ -278,9 +285,9 @@ class NetworkLowering:
         body.append(E.ret(outs[0] if len(outs) == 1 else ast.Tuple(outs, ast.Load())))
         ctx = E.call(E.attr("bs", "environ", "context"), dt=E.attr("self", "dt"))
         names = ["self"] + [E.py_name(x.name) for x in data_inputs]
-        extra = (["_projected"] if self.hoisted() else []) + (["_merge"] if passes.merges(self) else [])
-        defaults = [E.const(None if a == "_projected" else False) for a in extra]
-        args = E.arguments(names + extra, defaults)
+        extra = {"_projected": None} if self.hoisted() else {}
+        extra |= {"_merge": False} if passes.merges(self) else {}
+        args = E.arguments(names + list(extra), [E.const(v) for v in extra.values()])
         return E.def_("update", args, [E.with_(ctx, body)])
 
     def encoder(self, x: ir.InputDef) -> ast.expr:
@@ -323,7 +330,7 @@ class NetworkLowering:
             return self.pop_update(pop, updated)
         flag = E.derived(E.py_name(pop.name), "merged")
         names = "; ".join(", ".join(pr.name for pr in g) for g in groups)
-        test = ast.BoolOp(ast.And(), [E.name("_merge"), passes.same_synapses(self, groups)])
+        test = ast.BoolOp(ast.And(), [E.name("_merge"), *passes.same_synapses(self, groups)])
         return [E.assign(flag, test, f"merged synapses into {pop.name}: {names}"),
                 E.if_(E.name(flag), self.pop_update(pop, updated, groups)),
                 E.if_(ast.UnaryOp(ast.Not(), E.name(flag)), self.pop_update(pop, updated))]

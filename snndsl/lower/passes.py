@@ -48,6 +48,7 @@ from snndsl.ir.tools import refs, substitute
 from snndsl.lower import emit as E
 from snndsl.lower.exprs import init_expr, unit_expr
 from snndsl.lower.fusion import fusable
+from snndsl.lower.variants import pop_method
 from snndsl.registry import OUTPUTS
 
 #: Every pass, by name.
@@ -209,7 +210,7 @@ def _merge_key(nl: Any, pr: ir.Projection) -> tuple | None:
         return None
     model, syn = nl.program.model(post.model), nl.program.model(pr.synapse.model)
     states = {s.name for s in syn.states}
-    if not summable(syn) or fusable(nl.program, nl.net, pr, post.method or model.method):
+    if not summable(syn) or fusable(nl.program, nl.net, pr, pop_method(nl.program, post)):
         return None
     for name, v in pr.synapse.values:
         if v.trainable or isinstance(v.value, ir.Spec) or (name in states and not _zero_value(v.value)):
@@ -224,27 +225,38 @@ def _merge_key(nl: Any, pr: ir.Projection) -> tuple | None:
     return post.name, port, syn.name, values, delivered, out
 
 
-def merged(nl: Any, pop: ir.Population) -> tuple[tuple[ir.Projection, ...], ...]:
-    """The groups of projections into ``pop`` whose synapses the ``merged_synapses`` pass runs as one in
-    the train step (two or more sharing a :func:`_merge_key`), each in declaration order; the first of a
-    group keeps its synapse module for the group."""
+def merge_groups(nl: Any) -> dict[str, tuple[tuple[ir.Projection, ...], ...]]:
+    """The projections whose synapses the ``merged_synapses`` pass runs as one in the train step, by
+    target population: two or more sharing a :func:`_merge_key`, each group in declaration order (the
+    first keeps its synapse module for the group). One pass over the projections; the network lowering
+    keeps the result (``NetworkLowering.merge_groups``)."""
     if not enabled("merged_synapses"):
-        return ()
+        return {}
     groups: dict[tuple, list[ir.Projection]] = {}
     for pr in nl.net.projections:
-        if pr.post == pop.name and (key := _merge_key(nl, pr)) is not None:
+        if (key := _merge_key(nl, pr)) is not None:
             groups.setdefault(key, []).append(pr)
-    return tuple(tuple(g) for g in groups.values() if len(g) > 1)
+    out: dict[str, tuple[tuple[ir.Projection, ...], ...]] = {}
+    for key, group in groups.items():
+        if len(group) > 1:
+            out[key[0]] = out.get(key[0], ()) + (tuple(group),)
+    return out
+
+
+def merged(nl: Any, pop: ir.Population) -> tuple[tuple[ir.Projection, ...], ...]:
+    """The merged groups of projections into ``pop`` (:func:`merge_groups`)."""
+    return nl.merge_groups.get(pop.name, ())
 
 
 def merges(nl: Any) -> bool:
     """Whether the network of ``nl`` has any merged synapses (its ``update`` then takes ``_merge``)."""
-    return any(merged(nl, pop) for pop in nl.net.populations)
+    return bool(nl.merge_groups)
 
 
-def same_synapses(nl: Any, groups: tuple[tuple[ir.Projection, ...], ...]) -> ast.expr:
-    """``_same_synapses((self.a__syn, self.b__syn), ('tau',), ('g__init',)) and ...``: the check, when
-    the step is traced, that each group's synapse modules hold equal parameters and zero initial states."""
+def same_synapses(nl: Any, groups: tuple[tuple[ir.Projection, ...], ...]) -> list[ast.expr]:
+    """``_same_synapses((self.a__syn, self.b__syn), ('tau',), ('g__init',))`` for each group: the check,
+    when the step is traced, that the group's synapse modules hold equal parameters and zero initial
+    states."""
     tests = []
     for group in groups:
         syn = nl.program.model(group[0].synapse.model)
@@ -252,4 +264,4 @@ def same_synapses(nl: Any, groups: tuple[tuple[ir.Projection, ...], ...]) -> ast
         params = ast.Tuple([E.const(E.py_name(p.name)) for p in syn.params], ast.Load())
         inits = ast.Tuple([E.const(E.derived(E.py_name(s.name), "init")) for s in syn.states], ast.Load())
         tests.append(E.call("_same_synapses", mods, params, inits))
-    return tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
+    return tests
